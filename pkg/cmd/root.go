@@ -1,0 +1,129 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+)
+
+// Exit codes, documented in the root command's help.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	// ExitUsage: a flag, variable, config key or file was wrong; nothing was
+	// sent to a cluster.
+	ExitUsage = 2
+)
+
+// Deps is what commands take from the outside world; tests replace it.
+type Deps struct {
+	Registry  *workloads.Registry
+	LookupEnv func(string) (string, bool)
+	ReadFile  func(string) ([]byte, error)
+	NewRunID  func() string
+}
+
+// DefaultDeps reads the real environment and files.
+func DefaultDeps() Deps {
+	return Deps{Registry: workloads.Builtin(), LookupEnv: os.LookupEnv, ReadFile: os.ReadFile, NewRunID: uuid.NewString}
+}
+
+const exitCodeHelp = `Exit codes:
+  0  success
+  1  error (the cluster or the file system failed)
+  2  bad input: a flag, VIRTWORK_* variable, config key or file named in the message; nothing was sent to a cluster`
+
+// NewRootCmd builds the kubectl-virtwork command tree.
+func NewRootCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
+	configFlags := genericclioptions.NewConfigFlags(true)
+	root := &cobra.Command{
+		Use:   "kubectl virtwork",
+		Short: "Run continuous, realistic load inside KubeVirt virtual machines",
+		Long: `kubectl virtwork turns a short request into KubeVirt VirtualMachines that each run a
+stress workload under systemd (stress-ng CPU and memory, PostgreSQL with pgbench, iperf3
+pairs, fio), labelled with a run id so a run can be found and removed as a whole.
+
+` + exitCodeHelp,
+		Example: `  # Print the manifests of one CPU and one database VM, with no cluster needed
+  kubectl virtwork render --workloads cpu,database
+
+  # The same, as a kustomize directory for GitOps
+  kubectl virtwork render --workloads cpu,database --output-dir ./virtwork-run`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Annotations: map[string]string{
+			// Cobra reads this to print "kubectl virtwork" in usage lines.
+			cobra.CommandDisplayNameAnnotation: "kubectl virtwork",
+		},
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	configFlags.AddFlags(root.PersistentFlags())
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w; see '%s --help'", err, c.CommandPath())}
+	})
+
+	root.AddCommand(
+		NewRenderCmd(streams, deps, configFlags),
+		NewWorkloadsCmd(streams, deps),
+		NewVersionCmd(streams),
+	)
+	for _, c := range root.Commands() {
+		if c.Args == nil {
+			c.Args = noArgs
+		}
+	}
+	return root
+}
+
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", c.CommandPath(), strings.Join(args, " "))}
+	}
+	return nil
+}
+
+// usageError marks errors from the command line itself (unknown flags or
+// commands, bad arguments) so they exit like config errors.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+func (e usageError) Is(target error) bool { return target == config.ErrInvalid }
+
+// Execute runs the command line args and returns the process exit code.
+// Errors are printed to streams.ErrOut as one line.
+func Execute(ctx context.Context, streams genericiooptions.IOStreams, deps Deps, args []string) int {
+	root := NewRootCmd(streams, deps)
+	root.SetArgs(args)
+	c, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if c != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		err = usageError{err}
+	}
+	fmt.Fprintf(streams.ErrOut, "error: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+	return ExitCode(err)
+}
+
+// ExitCode maps an error to the process exit code.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, config.ErrInvalid):
+		return ExitUsage
+	}
+	return ExitError
+}

@@ -1,0 +1,139 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+)
+
+// workloadInfo is one workload as `workloads -o json` prints it.
+type workloadInfo struct {
+	Name        string      `json:"name"`
+	Description string      `json:"description"`
+	Roles       []roleInfo  `json:"roles"`
+	Service     *svcInfo    `json:"service,omitempty"`
+	Packages    []string    `json:"packages"`
+	Params      []paramInfo `json:"params"`
+}
+
+type roleInfo struct {
+	Name     string              `json:"name"`
+	Unit     string              `json:"unit"`
+	DataDisk *workloads.DataDisk `json:"dataDisk,omitempty"`
+}
+
+type svcInfo struct {
+	Role  string   `json:"role"`
+	Ports []string `json:"ports"`
+}
+
+type paramInfo struct {
+	Name        string   `json:"name"`
+	Type        string   `json:"type"`
+	Default     string   `json:"default"`
+	Min         *int64   `json:"min,omitempty"`
+	Max         *int64   `json:"max,omitempty"`
+	Allowed     []string `json:"allowed,omitempty"`
+	Description string   `json:"description"`
+}
+
+// NewWorkloadsCmd lists the workloads and their params.
+func NewWorkloadsCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
+	var output string
+	c := &cobra.Command{
+		Use:   "workloads",
+		Short: "List the workloads, their VM roles, disks, Services and params",
+		RunE: func(c *cobra.Command, _ []string) error {
+			infos := describe(deps.Registry)
+			switch output {
+			case "":
+				printWorkloads(streams, infos)
+			case "json":
+				data, err := json.MarshalIndent(infos, "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(streams.Out, "%s\n", data)
+			default:
+				return invalidOutput(output, "json")
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&output, "output", "o", "", "output format: json")
+	return c
+}
+
+func describe(reg *workloads.Registry) []workloadInfo {
+	var out []workloadInfo
+	for _, name := range reg.Names() {
+		w, _ := reg.Get(name)
+		s := w.Spec()
+		wi := workloadInfo{Name: s.Name, Description: s.Description, Packages: s.Packages, Params: []paramInfo{}}
+		for _, r := range s.Roles {
+			wi.Roles = append(wi.Roles, roleInfo{Name: r.Name, Unit: r.Unit, DataDisk: r.DataDisk})
+		}
+		if s.Service != nil {
+			si := &svcInfo{Role: s.Service.Role}
+			for _, p := range s.Service.Ports {
+				si.Ports = append(si.Ports, fmt.Sprintf("%d/%s", p.Port, p.Protocol))
+			}
+			wi.Service = si
+		}
+		for _, p := range s.Params {
+			pi := paramInfo{Name: p.Name, Type: string(p.Type), Default: p.Default, Allowed: p.Allowed, Description: p.Description}
+			if p.Type == workloads.Int || p.Type == workloads.Size {
+				pi.Min, pi.Max = &p.Min, &p.Max
+			}
+			wi.Params = append(wi.Params, pi)
+		}
+		out = append(out, wi)
+	}
+	return out
+}
+
+func printWorkloads(streams genericiooptions.IOStreams, infos []workloadInfo) {
+	tw := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLES\tDATA DISK\tSERVICE\tPACKAGES\tDESCRIPTION")
+	for _, w := range infos {
+		var roles, disks []string
+		for _, r := range w.Roles {
+			roles = append(roles, r.Name)
+			if r.DataDisk != nil {
+				disks = append(disks, r.Name)
+			}
+		}
+		disk, svc := "no", "no"
+		if len(disks) > 0 {
+			disk = "yes (" + strings.Join(disks, ",") + ")"
+		}
+		if w.Service != nil {
+			svc = strings.Join(w.Service.Ports, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", w.Name, strings.Join(roles, ","), disk, svc, strings.Join(w.Packages, ","), w.Description)
+	}
+	tw.Flush()
+	fmt.Fprintln(streams.Out)
+	tw = tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PARAM\tTYPE\tDEFAULT\tALLOWED\tDESCRIPTION")
+	for _, w := range infos {
+		for _, p := range w.Params {
+			allowed := strings.Join(p.Allowed, "|")
+			if p.Min != nil {
+				if p.Type == string(workloads.Size) {
+					allowed = workloads.FormatSize(*p.Min) + ".." + workloads.FormatSize(*p.Max)
+				} else {
+					allowed = fmt.Sprintf("%d..%d", *p.Min, *p.Max)
+				}
+			}
+			fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\t%s\n", w.Name, p.Name, p.Type, p.Default, allowed, p.Description)
+		}
+	}
+	tw.Flush()
+}

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+)
+
+// Config is the validated configuration of one run.
+type Config struct {
+	// RunID is a lowercase UUID; every object of the run carries it.
+	RunID     string
+	Namespace string
+	Image     string
+	// Timeout bounds how long apply waits for VMs to become ready.
+	Timeout   time.Duration
+	SSH       SSH
+	Workloads []Workload
+}
+
+// Workload is one selected workload with its resolved settings.
+type Workload struct {
+	Name     string
+	VMCount  int
+	CPUCores int
+	Memory   resource.Quantity
+	DiskSize resource.Quantity
+	// StorageClass is empty for the cluster's default class.
+	StorageClass string
+	Params       workloads.Values
+}
+
+// SSH is the optional login the guests get.
+type SSH struct {
+	// User, when set, is created with the keys and password below.
+	// Without it, keys go to the image's default user.
+	User           string
+	AuthorizedKeys []string
+	// PasswordHash is a SHA-512 crypt hash; the plaintext is never kept.
+	PasswordHash string
+}
+
+// Enabled reports whether any SSH access was asked for.
+func (s SSH) Enabled() bool {
+	return s.User != "" || len(s.AuthorizedKeys) > 0 || s.PasswordHash != ""
+}
+
+// Defaults and limits.
+const (
+	DefaultNamespace = "virtwork"
+	DefaultImage     = "quay.io/containerdisks/fedora:44"
+	DefaultVMCount   = 1
+	DefaultCPUCores  = 2
+	DefaultMemory    = "2Gi"
+	DefaultDiskSize  = "10Gi"
+	DefaultTimeout   = 10 * time.Minute
+
+	MinVMCount, MaxVMCount   = 1, 2000
+	MinCPUCores, MaxCPUCores = 1, 128
+	MinMemory, MaxMemory     = "256Mi", "1Ti"
+	MinDiskSize, MaxDiskSize = "1Gi", "64Ti"
+	MinTimeout, MaxTimeout   = 10 * time.Second, 24 * time.Hour
+)
+
+// ErrInvalid marks every error caused by what the user gave (a flag, an
+// environment variable, the config file or a file it names); commands map it
+// to exit code 2.
+var ErrInvalid = errors.New("invalid input")
+
+// invalidError is a one-line user error.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}

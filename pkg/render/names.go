@@ -1,0 +1,48 @@
+package render
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Names follow one scheme, stable for the same run id and inputs and
+// distinct across runs (the first 8 hex digits of the run id are part of
+// every name):
+//
+//	VirtualMachine  virtwork-<workload>-<run8>-<i>           (single-role workloads)
+//	                virtwork-<workload>-<run8>-<role>-<i>    (server/client workloads)
+//	DataVolume      <vm>-data
+//	Secret          virtwork-<workload>-<run8>-<role>-userdata  (shared by a role's VMs)
+//	                <vm>-userdata                              (when a VM's user-data is its own)
+//	Service         virtwork-<workload>-<run8>-<i>
+//
+// <i> counts instances from 0; a server and its client share it.
+
+const namePrefix = "virtwork"
+
+// maxVMName is the limit on VM names: a VMI's name becomes a label value
+// and its pod's hostname.
+const maxVMName = 63
+
+func shortRun(runID string) string { return runID[:8] }
+
+func vmName(workload, runID, role string, multiRole bool, i int) string {
+	if multiRole {
+		return fmt.Sprintf("%s-%s-%s-%s-%d", namePrefix, workload, shortRun(runID), role, i)
+	}
+	return fmt.Sprintf("%s-%s-%s-%d", namePrefix, workload, shortRun(runID), i)
+}
+
+func serviceName(workload, runID string, i int) string {
+	return fmt.Sprintf("%s-%s-%s-%d", namePrefix, workload, shortRun(runID), i)
+}
+
+func roleSecretName(workload, runID, role string) string {
+	return fmt.Sprintf("%s-%s-%s-%s-userdata", namePrefix, workload, shortRun(runID), role)
+}
+
+func vmSecretName(vm string) string { return vm + "-userdata" }
+
+func dataVolumeName(vm string) string { return vm + "-data" }
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,242 @@
+package render
+
+import (
+	"cmp"
+	"encoding/base64"
+	"fmt"
+	"iter"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+)
+
+// maxSecretSize is the API server's limit on a Secret's data.
+const maxSecretSize = 1 << 20
+
+// userDataKey is the Secret key KubeVirt's cloudInitNoCloud secretRef reads.
+const userDataKey = "userdata"
+
+// Input is everything a render depends on.
+type Input struct {
+	Config   *config.Config
+	Registry *workloads.Registry
+}
+
+// Bundle is the rendered run. Objects come out in apply order: the
+// Namespace, then Services, Secrets and VirtualMachines, each kind sorted by
+// name. VirtualMachines are built as they are read, so a large run is never
+// held in memory whole.
+type Bundle struct {
+	RunID     string
+	Namespace string
+
+	namespace map[string]any
+	services  []map[string]any
+	secrets   []map[string]any
+	vms       []vmPlan
+}
+
+// vmPlan is one VM, small enough to keep for thousands of VMs.
+type vmPlan struct {
+	name     string
+	instance int
+	secret   string
+	role     *roleTemplate
+}
+
+// Render builds the bundle of one run.
+func Render(in Input) (*Bundle, error) {
+	cfg := in.Config
+	if len(cfg.RunID) < 8 {
+		return nil, fmt.Errorf("run id %q is too short", cfg.RunID)
+	}
+	b := &Bundle{RunID: cfg.RunID, Namespace: cfg.Namespace}
+	b.namespace = object("v1", "Namespace", "", cfg.Namespace, runLabels(cfg.RunID))
+
+	for _, wc := range cfg.Workloads {
+		w, err := in.Registry.Lookup(wc.Name)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.addWorkload(cfg, wc, w); err != nil {
+			return nil, err
+		}
+	}
+	byName := func(a, b map[string]any) int { return cmp.Compare(nameOf(a), nameOf(b)) }
+	slices.SortFunc(b.services, byName)
+	slices.SortFunc(b.secrets, byName)
+	slices.SortFunc(b.vms, func(a, b vmPlan) int { return cmp.Compare(a.name, b.name) })
+	return b, nil
+}
+
+func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads.Workload) error {
+	spec := w.Spec()
+	multiRole := len(spec.Roles) > 1
+	for _, role := range spec.Roles {
+		rt, err := newRoleTemplate(cfg, wc, spec, role)
+		if err != nil {
+			return err
+		}
+		clientOfService := spec.Service != nil && slices.Contains(spec.Service.ClientRoles, role.Name)
+		shared := ""
+		for i := range wc.VMCount {
+			name := vmName(spec.Name, cfg.RunID, role.Name, multiRole, i)
+			if len(name) > maxVMName {
+				return fmt.Errorf("workload %s: VM name %s is longer than %d characters", spec.Name, name, maxVMName)
+			}
+			inst := workloads.Instance{Role: role.Name, Params: wc.Params}
+			if clientOfService {
+				inst.ServiceHost = serviceName(spec.Name, cfg.RunID, i) + "." + cfg.Namespace + ".svc"
+			}
+			secret := shared
+			// Equal Instances yield equal user-data: one Secret serves
+			// every VM of the role unless a VM's Instance is its own.
+			if secret == "" {
+				ud, err := w.CloudConfig(inst)
+				if err != nil {
+					return fmt.Errorf("workload %s: %w", spec.Name, err)
+				}
+				data, err := userData(ud, cfg.SSH)
+				if err != nil {
+					return fmt.Errorf("workload %s: %w", spec.Name, err)
+				}
+				if n := len(data) + len(userDataKey); n > maxSecretSize {
+					return fmt.Errorf("workload %s: cloud-init user-data for role %s is %d bytes, over the %d-byte Secret limit; use fewer SSH keys or smaller files", spec.Name, role.Name, n, maxSecretSize)
+				}
+				lbl := workloadLabels(cfg.RunID, spec.Name, role.Name)
+				if clientOfService {
+					secret = vmSecretName(name)
+					lbl[labels.Instance] = itoa(i)
+				} else {
+					secret = roleSecretName(spec.Name, cfg.RunID, role.Name)
+					shared = secret
+				}
+				s := object("v1", "Secret", cfg.Namespace, secret, lbl)
+				s["type"] = "Opaque"
+				s["data"] = map[string]any{userDataKey: base64.StdEncoding.EncodeToString(data)}
+				b.secrets = append(b.secrets, s)
+			}
+			b.vms = append(b.vms, vmPlan{name: name, instance: i, secret: secret, role: rt})
+		}
+	}
+	if spec.Service != nil {
+		for i := range wc.VMCount {
+			b.services = append(b.services, service(cfg, spec, i))
+		}
+	}
+	return nil
+}
+
+func service(cfg *config.Config, spec workloads.Spec, i int) map[string]any {
+	lbl := workloadLabels(cfg.RunID, spec.Name, spec.Service.Role)
+	lbl[labels.Instance] = itoa(i)
+	s := object("v1", "Service", cfg.Namespace, serviceName(spec.Name, cfg.RunID, i), lbl)
+	var ports []any
+	for _, p := range spec.Service.Ports {
+		ports = append(ports, map[string]any{
+			"name": p.Name, "port": int64(p.Port), "protocol": p.Protocol, "targetPort": int64(p.Port),
+		})
+	}
+	selector := map[string]any{}
+	for k, v := range lbl {
+		if k != labels.ManagedBy {
+			selector[k] = v
+		}
+	}
+	s["spec"] = map[string]any{"type": "ClusterIP", "ports": ports, "selector": selector}
+	return s
+}
+
+// Len is the number of objects in the bundle.
+func (b *Bundle) Len() int { return 1 + len(b.services) + len(b.secrets) + len(b.vms) }
+
+// Counts returns the number of objects per kind.
+func (b *Bundle) Counts() map[string]int {
+	return map[string]int{"Namespace": 1, "Service": len(b.services), "Secret": len(b.secrets), "VirtualMachine": len(b.vms)}
+}
+
+// Objects yields every object in apply order. Each is the caller's own
+// copy.
+func (b *Bundle) Objects() iter.Seq[*unstructured.Unstructured] {
+	return func(yield func(*unstructured.Unstructured) bool) {
+		for obj := range b.shared() {
+			if !yield(&unstructured.Unstructured{Object: deepCopy(obj)}) {
+				return
+			}
+		}
+	}
+}
+
+// shared yields the objects without copying; VMs share subtrees with their
+// role's template, so what it yields must only be read.
+func (b *Bundle) shared() iter.Seq[map[string]any] {
+	return func(yield func(map[string]any) bool) {
+		if !yield(b.namespace) {
+			return
+		}
+		for _, s := range b.services {
+			if !yield(s) {
+				return
+			}
+		}
+		for _, s := range b.secrets {
+			if !yield(s) {
+				return
+			}
+		}
+		for _, vm := range b.vms {
+			if !yield(vm.role.instantiate(vm)) {
+				return
+			}
+		}
+	}
+}
+
+func object(apiVersion, kind, namespace, name string, lbl map[string]any) map[string]any {
+	md := map[string]any{"name": name, "labels": lbl}
+	if namespace != "" {
+		md["namespace"] = namespace
+	}
+	return map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": md}
+}
+
+func runLabels(runID string) map[string]any {
+	return map[string]any{labels.ManagedBy: labels.ManagedByValue, labels.RunID: runID}
+}
+
+func workloadLabels(runID, workload, role string) map[string]any {
+	l := runLabels(runID)
+	l[labels.Component] = workload
+	l[labels.Role] = role
+	return l
+}
+
+func nameOf(obj map[string]any) string {
+	return obj["metadata"].(map[string]any)["name"].(string)
+}
+
+func deepCopy(v map[string]any) map[string]any {
+	return copyValue(v).(map[string]any)
+}
+
+func copyValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = copyValue(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(v))
+		for i, x := range v {
+			s[i] = copyValue(x)
+		}
+		return s
+	}
+	return v
+}

@@ -1,0 +1,202 @@
+package render
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	kubevirtv1 "kubevirt.io/api/core/v1"
+	cdiv1beta1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+)
+
+// Disk and volume names inside every VM.
+const (
+	rootDisk      = "rootdisk"
+	cloudInitDisk = "cloudinitdisk"
+	dataDisk      = "datadisk"
+)
+
+// roleTemplate is the VirtualMachine every VM of one workload role is cut
+// from. It is built once from the KubeVirt API types, so field names are
+// checked by the compiler, then converted to a map; instantiate copies only
+// the few maps that differ per VM and shares the rest.
+type roleTemplate struct {
+	workload, role string
+	runID          string
+	obj            map[string]any
+	hasDataDisk    bool
+}
+
+func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec, role workloads.Role) (*roleTemplate, error) {
+	cores := uint32(wc.CPUCores)
+	guest := wc.Memory.DeepCopy()
+	vm := &kubevirtv1.VirtualMachine{
+		TypeMeta: metav1.TypeMeta{APIVersion: kubevirtv1.SchemeGroupVersion.String(), Kind: "VirtualMachine"},
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: cfg.Namespace,
+		},
+		Spec: kubevirtv1.VirtualMachineSpec{
+			RunStrategy: ptr(kubevirtv1.RunStrategyAlways),
+			Template: &kubevirtv1.VirtualMachineInstanceTemplateSpec{
+				Spec: kubevirtv1.VirtualMachineInstanceSpec{
+					Domain: kubevirtv1.DomainSpec{
+						CPU:    &kubevirtv1.CPU{Cores: cores},
+						Memory: &kubevirtv1.Memory{Guest: &guest},
+						Devices: kubevirtv1.Devices{
+							Disks: []kubevirtv1.Disk{
+								virtioDisk(rootDisk, ""),
+								virtioDisk(cloudInitDisk, ""),
+							},
+							Interfaces: []kubevirtv1.Interface{{
+								Name:                   "default",
+								InterfaceBindingMethod: kubevirtv1.InterfaceBindingMethod{Masquerade: &kubevirtv1.InterfaceMasquerade{}},
+							}},
+						},
+					},
+					Networks: []kubevirtv1.Network{{
+						Name:          "default",
+						NetworkSource: kubevirtv1.NetworkSource{Pod: &kubevirtv1.PodNetwork{}},
+					}},
+					Volumes: []kubevirtv1.Volume{
+						{Name: rootDisk, VolumeSource: kubevirtv1.VolumeSource{
+							ContainerDisk: &kubevirtv1.ContainerDiskSource{Image: cfg.Image},
+						}},
+						{Name: cloudInitDisk, VolumeSource: kubevirtv1.VolumeSource{
+							CloudInitNoCloud: &kubevirtv1.CloudInitNoCloudSource{UserDataSecretRef: &corev1.LocalObjectReference{}},
+						}},
+					},
+				},
+			},
+		},
+	}
+	t := &roleTemplate{workload: spec.Name, role: role.Name, runID: cfg.RunID}
+	if role.DataDisk != nil {
+		t.hasDataDisk = true
+		devs := &vm.Spec.Template.Spec.Domain.Devices
+		devs.Disks = append(devs.Disks, virtioDisk(dataDisk, role.DataDisk.Serial))
+		vm.Spec.Template.Spec.Volumes = append(vm.Spec.Template.Spec.Volumes, kubevirtv1.Volume{
+			Name:         dataDisk,
+			VolumeSource: kubevirtv1.VolumeSource{DataVolume: &kubevirtv1.DataVolumeSource{}},
+		})
+		storage := &cdiv1beta1.StorageSpec{
+			Resources: corev1.VolumeResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceStorage: wc.DiskSize.DeepCopy()},
+			},
+		}
+		if wc.StorageClass != "" {
+			storage.StorageClassName = ptr(wc.StorageClass)
+		}
+		vm.Spec.DataVolumeTemplates = []kubevirtv1.DataVolumeTemplateSpec{{
+			Spec: cdiv1beta1.DataVolumeSpec{
+				Source:  &cdiv1beta1.DataVolumeSource{Blank: &cdiv1beta1.DataVolumeBlankImage{}},
+				Storage: storage,
+			},
+		}}
+	}
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(vm)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s: converting VirtualMachine: %w", spec.Name, err)
+	}
+	// The Go types carry fields a manifest should not: an empty status and
+	// null creation timestamps.
+	delete(obj, "status")
+	prune(obj)
+	domain := obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["domain"].(map[string]any)
+	if r, ok := domain["resources"].(map[string]any); ok && len(r) == 0 {
+		delete(domain, "resources") // KubeVirt derives requests from cores and guest memory
+	}
+	t.obj = obj
+	return t, nil
+}
+
+// prune removes null values and the empty maps that only wrapped them, the
+// way a hand-written manifest would leave them out. Empty maps that mean
+// something (masquerade: {}, pod: {}, blank: {}) hold no nulls and stay.
+func prune(m map[string]any) bool {
+	hadNull := false
+	for k, v := range m {
+		switch v := v.(type) {
+		case nil:
+			delete(m, k)
+			hadNull = true
+		case map[string]any:
+			if prune(v) && len(v) == 0 {
+				delete(m, k)
+			}
+		case []any:
+			for _, item := range v {
+				if im, ok := item.(map[string]any); ok {
+					prune(im)
+				}
+			}
+		}
+	}
+	return hadNull
+}
+
+func virtioDisk(name, serial string) kubevirtv1.Disk {
+	return kubevirtv1.Disk{
+		Name:       name,
+		Serial:     serial,
+		DiskDevice: kubevirtv1.DiskDevice{Disk: &kubevirtv1.DiskTarget{Bus: kubevirtv1.DiskBusVirtio}},
+	}
+}
+
+// instantiate returns the VM of p: the template with its own name, labels,
+// Secret and DataVolume.
+func (t *roleTemplate) instantiate(p vmPlan) map[string]any {
+	lbl := workloadLabels(t.runID, t.workload, t.role)
+	lbl[labels.Instance] = itoa(p.instance)
+
+	vm := shallow(t.obj)
+	md := shallow(vm["metadata"].(map[string]any))
+	md["name"] = p.name
+	md["labels"] = lbl
+	vm["metadata"] = md
+
+	spec := shallow(vm["spec"].(map[string]any))
+	vm["spec"] = spec
+	tmpl := shallow(spec["template"].(map[string]any))
+	spec["template"] = tmpl
+	tmpl["metadata"] = map[string]any{"labels": lbl}
+	vmiSpec := shallow(tmpl["spec"].(map[string]any))
+	tmpl["spec"] = vmiSpec
+
+	dv := dataVolumeName(p.name)
+	oldVols := vmiSpec["volumes"].([]any)
+	vols := make([]any, len(oldVols))
+	for i, v := range oldVols {
+		vol := v.(map[string]any)
+		switch vol["name"] {
+		case cloudInitDisk:
+			vols[i] = map[string]any{"name": cloudInitDisk, "cloudInitNoCloud": map[string]any{"secretRef": map[string]any{"name": p.secret}}}
+		case dataDisk:
+			vols[i] = map[string]any{"name": dataDisk, "dataVolume": map[string]any{"name": dv}}
+		default:
+			vols[i] = vol
+		}
+	}
+	vmiSpec["volumes"] = vols
+
+	if t.hasDataDisk {
+		dvt := shallow(spec["dataVolumeTemplates"].([]any)[0].(map[string]any))
+		dvt["metadata"] = map[string]any{"name": dv, "labels": lbl}
+		spec["dataVolumeTemplates"] = []any{dvt}
+	}
+	return vm
+}
+
+func shallow(m map[string]any) map[string]any {
+	c := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,125 @@
+package workloads
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/virtwork/kubectl-virtwork/templates"
+)
+
+// CloudConfig is the workload's part of a VM's #cloud-config: render adds
+// users and SSH settings around it.
+type CloudConfig struct {
+	Packages   []string
+	WriteFiles []File
+	RunCmd     [][]string
+}
+
+// File is a cloud-init write_files entry.
+type File struct {
+	Path        string
+	Permissions string
+	Content     string
+}
+
+// Guest paths shared by every workload.
+const (
+	guestBinDir  = "/usr/local/bin"
+	guestUnitDir = "/etc/systemd/system"
+	guestEnvDir  = "/etc/virtwork"
+)
+
+// EnvFilePath is where a workload's EnvironmentFile lives in the guest.
+func EnvFilePath(workload string) string { return path.Join(guestEnvDir, workload+".env") }
+
+// guestFile is one template installed into the guest.
+type guestFile struct {
+	src  string // path under templates/
+	dest string
+	mode string
+}
+
+// script installs templates/<src> (a .sh file) as an executable named after it.
+func script(src string) guestFile {
+	return guestFile{src: src, dest: path.Join(guestBinDir, strings.TrimSuffix(path.Base(src), ".sh")), mode: "0755"}
+}
+
+// unit installs templates/<src> as a systemd unit (or, with a .conf suffix
+// under <unit>.d, a drop-in).
+func unit(src string) guestFile {
+	return guestFile{src: src, dest: path.Join(guestUnitDir, path.Base(src)), mode: "0644"}
+}
+
+// dropIn installs templates/<src> as a drop-in for the named unit.
+func dropIn(forUnit, src string) guestFile {
+	return guestFile{src: src, dest: path.Join(guestUnitDir, forUnit+".d", path.Base(src)), mode: "0644"}
+}
+
+// data installs templates/<src> as a read-only data file under dir.
+func data(src, dir string) guestFile {
+	return guestFile{src: src, dest: path.Join(dir, path.Base(src)), mode: "0644"}
+}
+
+// mountDataDisk is the shared setup script that formats and mounts a data disk.
+var mountDataDisk = script("lib/virtwork-mount-data-disk.sh")
+
+// EnvVar is one line of a workload's EnvironmentFile.
+type EnvVar struct{ Name, Value string }
+
+// assemble builds a CloudConfig that installs files, writes the workload's
+// EnvironmentFile and enables and starts the given unit. Values in env are
+// validated (canonical params or names render derived); assemble checks them
+// once more so that no newline or quote can ever reach the file.
+func assemble(workload string, packages []string, env []EnvVar, startUnit string, files ...guestFile) (CloudConfig, error) {
+	cc := CloudConfig{Packages: packages}
+	var b strings.Builder
+	b.WriteString("# Written by kubectl-virtwork; read by the virtwork-* units.\n")
+	for _, e := range env {
+		if !envSafe(e.Value) {
+			return CloudConfig{}, fmt.Errorf("workload %s: value of %s contains characters not allowed in an EnvironmentFile: %q", workload, e.Name, e.Value)
+		}
+		fmt.Fprintf(&b, "%s=%s\n", e.Name, e.Value)
+	}
+	cc.WriteFiles = append(cc.WriteFiles, File{Path: EnvFilePath(workload), Permissions: "0644", Content: b.String()})
+	for _, f := range files {
+		content, err := templates.FS.ReadFile(f.src)
+		if err != nil {
+			return CloudConfig{}, fmt.Errorf("workload %s: reading template %s: %w", workload, f.src, err)
+		}
+		cc.WriteFiles = append(cc.WriteFiles, File{Path: f.dest, Permissions: f.mode, Content: string(content)})
+	}
+	cc.RunCmd = [][]string{
+		{"systemctl", "daemon-reload"},
+		// --no-block: runcmd runs inside cloud-final; waiting for the unit
+		// from there can deadlock the boot.
+		{"systemctl", "enable", "--now", "--no-block", startUnit},
+	}
+	return cc, nil
+}
+
+// envSafe reports whether v can be written unquoted in an EnvironmentFile and
+// used as one shell word: letters, digits and . _ - / : only.
+func envSafe(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case r == '.', r == '_', r == '-', r == '/', r == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// paramEnv lists the EnvironmentFile lines for every param of spec.
+func paramEnv(spec Spec, v Values) []EnvVar {
+	env := make([]EnvVar, 0, len(spec.Params))
+	for _, p := range spec.Params {
+		env = append(env, EnvVar{Name: p.Env, Value: v[p.Name]})
+	}
+	return env
+}

@@ -1,0 +1,170 @@
+package workloads
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Workload is one kind of load a VM can run.
+type Workload interface {
+	// Spec describes the workload: roles, disks, Service and params.
+	Spec() Spec
+	// CloudConfig returns the cloud-init for one VM. It is a pure function
+	// of in: equal Instances yield equal CloudConfigs, which lets render share
+	// one Secret between VMs whose Instances are equal.
+	CloudConfig(in Instance) (CloudConfig, error)
+}
+
+// Spec is what a workload needs from the cluster.
+type Spec struct {
+	Name        string
+	Description string
+	// Roles lists the VMs of one instance of the workload, in order. A
+	// vm count of N yields N instances, so N VMs per role.
+	Roles []Role
+	// Service, when set, fronts each instance's VM of Service.Role.
+	Service *Service
+	Params  []ParamSpec
+	// Packages lists what the guest installs, for listings and docs.
+	Packages []string
+}
+
+// Role is one VM of a workload instance.
+type Role struct {
+	Name string
+	// Unit is the systemd unit that carries the role's load.
+	Unit string
+	// DataDisk, when set, gives the role's VMs a blank data disk.
+	DataDisk *DataDisk
+}
+
+// DataDisk describes a VM's dedicated data disk as the guest sees it.
+type DataDisk struct {
+	// Serial is the disk serial; the guest finds the disk as
+	// /dev/disk/by-id/virtio-<Serial> (at most 20 characters).
+	Serial string
+	// MountPoint is where the workload's setup mounts it.
+	MountPoint string
+}
+
+// Service describes a ClusterIP Service in front of one role's VM of each
+// instance; the roles in ClientRoles learn its address through
+// Instance.ServiceHost.
+type Service struct {
+	Role        string
+	ClientRoles []string
+	Ports       []ServicePort
+}
+
+// ServicePort is one port of a workload Service.
+type ServicePort struct {
+	Name     string
+	Port     int32
+	Protocol string // TCP or UDP
+}
+
+// Instance is everything a workload's cloud-init depends on for one VM.
+type Instance struct {
+	Role string
+	// Params are validated and complete (defaults filled in).
+	Params Values
+	// ServiceHost is the DNS name of the instance's Service, set only for
+	// the Service's client roles.
+	ServiceHost string
+}
+
+// Role returns the named role of the spec.
+func (s Spec) Role(name string) (Role, bool) {
+	for _, r := range s.Roles {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Role{}, false
+}
+
+// Param returns the named param of the spec.
+func (s Spec) Param(name string) (ParamSpec, bool) {
+	for _, p := range s.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return ParamSpec{}, false
+}
+
+// Defaults returns every param at its default, in canonical form.
+func (s Spec) Defaults() (Values, error) {
+	v := make(Values, len(s.Params))
+	for _, p := range s.Params {
+		c, err := p.Parse(p.Default)
+		if err != nil {
+			return nil, fmt.Errorf("workload %s: default of param %s %w", s.Name, p.Name, err)
+		}
+		v[p.Name] = c
+	}
+	return v, nil
+}
+
+// NeedsDataDisk reports whether any role has a data disk.
+func (s Spec) NeedsDataDisk() bool {
+	for _, r := range s.Roles {
+		if r.DataDisk != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Registry maps workload names to workloads.
+type Registry struct {
+	byName map[string]Workload
+	names  []string
+}
+
+// NewRegistry returns a registry of the given workloads; names must be unique.
+func NewRegistry(ws ...Workload) (*Registry, error) {
+	r := &Registry{byName: make(map[string]Workload, len(ws))}
+	for _, w := range ws {
+		name := w.Spec().Name
+		if _, dup := r.byName[name]; dup {
+			return nil, fmt.Errorf("workload %q registered twice", name)
+		}
+		if _, err := w.Spec().Defaults(); err != nil {
+			return nil, err
+		}
+		r.byName[name] = w
+		r.names = append(r.names, name)
+	}
+	sort.Strings(r.names)
+	return r, nil
+}
+
+// Builtin returns the registry of the workloads that ship with virtwork.
+func Builtin() *Registry {
+	r, err := NewRegistry(CPU{}, Memory{}, Database{}, Network{}, Disk{})
+	if err != nil {
+		panic(err) // the built-in set is fixed; a failure here is a programming error
+	}
+	return r
+}
+
+// Names lists the registered workloads, sorted.
+func (r *Registry) Names() []string { return slices.Clone(r.names) }
+
+// Get returns the named workload.
+func (r *Registry) Get(name string) (Workload, bool) {
+	w, ok := r.byName[name]
+	return w, ok
+}
+
+// Lookup returns the named workload or an error that lists the known ones and
+// suggests the closest name.
+func (r *Registry) Lookup(name string) (Workload, error) {
+	if w, ok := r.byName[name]; ok {
+		return w, nil
+	}
+	return nil, fmt.Errorf("unknown workload %q%s (known: %s)", name, DidYouMean(name, r.names), strings.Join(r.names, ", "))
+}

@@ -1,0 +1,31 @@
+#!/bin/bash
+# virtwork database load, run as postgres: wait until the server answers,
+# create and initialise the benchmark database once, then run pgbench in a
+# loop for ever.
+set -euo pipefail
+: "${VIRTWORK_DB_SCALE:?not set; expected in /etc/virtwork/database.env}"
+: "${VIRTWORK_DB_CLIENTS:?not set; expected in /etc/virtwork/database.env}"
+: "${VIRTWORK_DB_JOBS:?not set; expected in /etc/virtwork/database.env}"
+: "${VIRTWORK_DB_DURATION:?not set; expected in /etc/virtwork/database.env}"
+db=virtwork
+
+until pg_isready -q; do
+	echo "virtwork: waiting for PostgreSQL to accept connections"
+	sleep 5
+done
+
+if [ "$(psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '${db}'")" != 1 ]; then
+	createdb "$db"
+fi
+if [ "$(psql -d "$db" -Atqc "SELECT to_regclass('public.pgbench_branches') IS NOT NULL")" != t ]; then
+	echo "virtwork: initialising pgbench tables at scale ${VIRTWORK_DB_SCALE}"
+	pgbench --initialize --scale "$VIRTWORK_DB_SCALE" "$db"
+fi
+
+while true; do
+	if ! pgbench --client "$VIRTWORK_DB_CLIENTS" --jobs "$VIRTWORK_DB_JOBS" \
+		--time "$VIRTWORK_DB_DURATION" --progress 60 "$db"; then
+		echo "virtwork: pgbench failed; retrying in 10s" >&2
+		sleep 10
+	fi
+done

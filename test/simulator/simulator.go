@@ -1,0 +1,290 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+)
+
+// Annotations read from a VirtualMachine.
+const (
+	// FaultAnnotation selects a Fault for one VM.
+	FaultAnnotation = "virtwork.test/fault"
+	// StartDelayAnnotation overrides the per-step delay for one VM, as a Go
+	// duration such as "3s".
+	StartDelayAnnotation = "virtwork.test/start-delay"
+)
+
+// Fault is a failure the simulator plays for a VM.
+type Fault string
+
+// Faults, as values of FaultAnnotation.
+const (
+	// FaultNone: the VM provisions and runs.
+	FaultNone Fault = ""
+	// FaultUnschedulable: the VMI stays Scheduling with PodScheduled=False
+	// (reason Unschedulable); the VM shows ErrorUnschedulable.
+	FaultUnschedulable Fault = "unschedulable"
+	// FaultVMIFailed: the VMI reaches phase Failed; the VM shows
+	// CrashLoopBackOff.
+	FaultVMIFailed Fault = "vmi-failed"
+	// FaultDVFailed: every DataVolume reaches phase Failed with reason
+	// ImportFailed and no VMI is created; the VM shows DataVolumeError.
+	FaultDVFailed Fault = "dv-failed"
+	// FaultErrImagePull: the VMI stays Pending; the VM shows ErrImagePull.
+	FaultErrImagePull Fault = "err-image-pull"
+	// FaultSlowStart: every step waits Options.SlowStartDelay.
+	FaultSlowStart Fault = "slow-start"
+)
+
+// Faults lists every fault the simulator knows, for validation and docs.
+func Faults() []Fault {
+	return []Fault{FaultUnschedulable, FaultVMIFailed, FaultDVFailed, FaultErrImagePull, FaultSlowStart}
+}
+
+// Resources the simulator reads and writes.
+var (
+	VirtualMachines         = schema.GroupVersionResource{Group: "kubevirt.io", Version: "v1", Resource: "virtualmachines"}
+	VirtualMachineInstances = schema.GroupVersionResource{Group: "kubevirt.io", Version: "v1", Resource: "virtualmachineinstances"}
+	DataVolumes             = schema.GroupVersionResource{Group: "cdi.kubevirt.io", Version: "v1beta1", Resource: "datavolumes"}
+)
+
+// Options tune the simulation. The zero value is usable.
+type Options struct {
+	// StepDelay is the time between one phase and the next (DataVolume
+	// import, VMI Pending -> Scheduling -> Scheduled -> Running).
+	// Default 1s.
+	StepDelay time.Duration
+	// SlowStartDelay replaces StepDelay for VMs with the slow-start fault.
+	// Default 30s.
+	SlowStartDelay time.Duration
+	// NodeName is reported as the VMI's node. Default "virtwork-sim-node".
+	NodeName string
+	// Namespace limits the simulator to one namespace; all when empty.
+	Namespace string
+	// Workers is the number of VMs reconciled in parallel. Default 4.
+	Workers int
+	// Log receives one line per action; nothing when nil.
+	Log io.Writer
+}
+
+func (o Options) withDefaults() Options {
+	if o.StepDelay <= 0 {
+		o.StepDelay = time.Second
+	}
+	if o.SlowStartDelay <= 0 {
+		o.SlowStartDelay = 30 * time.Second
+	}
+	if o.NodeName == "" {
+		o.NodeName = "virtwork-sim-node"
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	return o
+}
+
+// Run simulates until ctx is done, then returns nil once its workers have
+// stopped; it returns an error only if it cannot start.
+func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("creating dynamic client: %w", err)
+	}
+	s := newSimulator(client, opts.withDefaults())
+	return s.run(ctx)
+}
+
+// simulator is one running simulation: informers over VMs, VMIs and
+// DataVolumes feeding a queue of VM keys.
+type simulator struct {
+	client  dynamic.Interface
+	opts    Options
+	factory dynamicinformer.DynamicSharedInformerFactory
+	vms     cache.SharedIndexInformer
+	vmis    cache.SharedIndexInformer
+	dvs     cache.SharedIndexInformer
+	queue   workqueue.TypedRateLimitingInterface[string]
+
+	// entered records when the simulator moved an object into its current
+	// phase, keyed by UID; phases advance after a delay from that time.
+	mu      sync.Mutex
+	entered map[types.UID]phaseEntry
+	now     func() time.Time
+}
+
+type phaseEntry struct {
+	phase string
+	at    time.Time
+}
+
+func newSimulator(client dynamic.Interface, opts Options) *simulator {
+	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 10*time.Minute, opts.Namespace, nil)
+	return &simulator{
+		client:  client,
+		opts:    opts,
+		factory: factory,
+		vms:     factory.ForResource(VirtualMachines).Informer(),
+		vmis:    factory.ForResource(VirtualMachineInstances).Informer(),
+		dvs:     factory.ForResource(DataVolumes).Informer(),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "virtwork-simulator"}),
+		entered: map[types.UID]phaseEntry{},
+		now:     time.Now,
+	}
+}
+
+func (s *simulator) run(ctx context.Context) error {
+	defer s.queue.ShutDown()
+	handlers := []struct {
+		informer cache.SharedIndexInformer
+		key      func(*unstructured.Unstructured) (string, bool)
+	}{
+		{s.vms, func(u *unstructured.Unstructured) (string, bool) { return u.GetNamespace() + "/" + u.GetName(), true }},
+		{s.vmis, ownerVMKey},
+		{s.dvs, ownerVMKey},
+	}
+	for _, h := range handlers {
+		key := h.key
+		_, err := h.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { s.enqueue(obj, key) },
+			UpdateFunc: func(_, obj any) { s.enqueue(obj, key) },
+			DeleteFunc: func(obj any) {
+				if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+					obj = tomb.Obj
+				}
+				if u, ok := obj.(*unstructured.Unstructured); ok {
+					s.forget(u.GetUID())
+				}
+				s.enqueue(obj, key)
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("adding event handler: %w", err)
+		}
+	}
+	s.factory.Start(ctx.Done())
+	defer s.factory.Shutdown()
+	for gvr, synced := range s.factory.WaitForCacheSync(ctx.Done()) {
+		if !synced {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("syncing informer for %s", gvr.Resource)
+		}
+	}
+	s.logf("simulating VirtualMachines (namespace %q, step %s)", s.opts.Namespace, s.opts.StepDelay)
+
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Go(func() {
+			for s.processNext(ctx) {
+			}
+		})
+	}
+	<-ctx.Done()
+	s.queue.ShutDown()
+	wg.Wait()
+	return nil
+}
+
+func (s *simulator) enqueue(obj any, key func(*unstructured.Unstructured) (string, bool)) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return
+	}
+	if k, ok := key(u); ok {
+		s.queue.Add(k)
+	}
+}
+
+// ownerVMKey maps a VMI or DataVolume to the VM that controls it.
+func ownerVMKey(u *unstructured.Unstructured) (string, bool) {
+	for _, ref := range u.GetOwnerReferences() {
+		if ref.Kind == "VirtualMachine" && ref.Controller != nil && *ref.Controller {
+			return u.GetNamespace() + "/" + ref.Name, true
+		}
+	}
+	return "", false
+}
+
+func (s *simulator) processNext(ctx context.Context) bool {
+	key, shutdown := s.queue.Get()
+	if shutdown {
+		return false
+	}
+	defer s.queue.Done(key)
+	after, err := s.reconcile(ctx, key)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		if !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
+			utilruntime.HandleErrorWithContext(ctx, err, "simulating VirtualMachine", "key", key)
+		}
+		s.queue.AddRateLimited(key)
+	case after > 0:
+		s.queue.Forget(key)
+		s.queue.AddAfter(key, after)
+	default:
+		s.queue.Forget(key)
+	}
+	return true
+}
+
+// elapsed returns how long obj has been in phase, starting the clock when
+// the simulator sees the phase for the first time (for example after a
+// restart).
+func (s *simulator) elapsed(uid types.UID, phase string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	e, ok := s.entered[uid]
+	if !ok || e.phase != phase {
+		s.entered[uid] = phaseEntry{phase: phase, at: now}
+		return 0
+	}
+	return now.Sub(e.at)
+}
+
+func (s *simulator) markEntered(uid types.UID, phase string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.entered[uid] = phaseEntry{phase: phase, at: s.now()}
+}
+
+func (s *simulator) forget(uid types.UID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.entered, uid)
+}
+
+func (s *simulator) logf(format string, args ...any) {
+	fmt.Fprintf(s.opts.Log, "simulator: "+format+"\n", args...)
+}
+
+// errNotOwned reports an object with a VM's name that the VM does not
+// control, such as the VMI of a deleted VM still being garbage-collected.
+var errNotOwned = errors.New("exists but is not controlled by this VirtualMachine")
+
+func controlledBy(u *unstructured.Unstructured, uid types.UID) bool {
+	ref := metav1.GetControllerOf(u)
+	return ref != nil && ref.UID == uid
+}
