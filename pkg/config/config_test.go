@@ -1,0 +1,387 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/sha512crypt"
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+)
+
+const testRunID = "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93"
+
+const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host"
+
+// in describes one Load call: command-line args, environment and files.
+type in struct {
+	args  []string
+	ns    string
+	env   map[string]string
+	files map[string]string
+}
+
+func load(t *testing.T, i in) (*Config, error) {
+	t.Helper()
+	flagSet := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	f := NewFlags()
+	f.AddFlags(flagSet)
+	f.AddTimeoutFlag(flagSet)
+	if err := flagSet.Parse(i.args); err != nil {
+		t.Fatalf("parsing %v: %v", i.args, err)
+	}
+	return Load(workloads.Builtin(), Sources{
+		Flags:     f,
+		Namespace: i.ns,
+		LookupEnv: func(k string) (string, bool) { v, ok := i.env[k]; return v, ok },
+		ReadFile: func(p string) ([]byte, error) {
+			if s, ok := i.files[p]; ok {
+				return []byte(s), nil
+			}
+			return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+		},
+		NewRunID: func() string { return testRunID },
+	})
+}
+
+func mustLoad(t *testing.T, i in) *Config {
+	t.Helper()
+	c, err := load(t, i)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return c
+}
+
+func workload(c *Config, name string) Workload {
+	for _, w := range c.Workloads {
+		if w.Name == name {
+			return w
+		}
+	}
+	return Workload{}
+}
+
+func TestDefaults(t *testing.T) {
+	c := mustLoad(t, in{})
+	var names []string
+	for _, w := range c.Workloads {
+		names = append(names, w.Name)
+	}
+	if diff := cmp.Diff([]string{"cpu", "database", "disk", "memory", "network"}, names); diff != "" {
+		t.Errorf("default selection (-want +got):\n%s", diff)
+	}
+	if c.Namespace != "virtwork" || c.Image != "quay.io/containerdisks/fedora:44" || c.Timeout != 10*time.Minute || c.RunID != testRunID {
+		t.Errorf("defaults: namespace %q image %q timeout %s run id %q", c.Namespace, c.Image, c.Timeout, c.RunID)
+	}
+	cpu := workload(c, "cpu")
+	if cpu.VMCount != 1 || cpu.CPUCores != 2 || cpu.Memory.String() != "2Gi" || cpu.DiskSize.String() != "10Gi" || cpu.StorageClass != "" {
+		t.Errorf("cpu defaults: %+v", cpu)
+	}
+	if diff := cmp.Diff(workloads.Values{"load-percent": "100", "method": "all"}, cpu.Params); diff != "" {
+		t.Errorf("cpu params (-want +got):\n%s", diff)
+	}
+	if c.SSH.Enabled() {
+		t.Errorf("SSH enabled without being asked: %+v", c.SSH)
+	}
+}
+
+// TestPrecedence checks every level of flags > env > file (per-workload >
+// top level) > defaults for each kind of setting.
+func TestPrecedence(t *testing.T) {
+	file := `
+namespace: from-file
+image: registry.example/file:1
+vm_count: 4
+cpu_cores: 3
+memory: 3Gi
+disk_size: 30Gi
+storage_class: file-class
+readiness_timeout: 3m
+run_id: 11111111-1111-4111-8111-111111111111
+workloads:
+  cpu:
+    vm_count: 5
+    cpu_cores: 5
+    memory: 5Gi
+    storage_class: cpu-class
+    params:
+      load-percent: 55
+  disk:
+    disk_size: 50Gi
+    params:
+      runtime: 555
+`
+	env := map[string]string{
+		"VIRTWORK_CONFIG":        "c.yaml",
+		"VIRTWORK_NAMESPACE":     "from-env",
+		"VIRTWORK_IMAGE":         "registry.example/env:1",
+		"VIRTWORK_VM_COUNT":      "6",
+		"VIRTWORK_CPU_CORES":     "6",
+		"VIRTWORK_MEMORY":        "6Gi",
+		"VIRTWORK_DISK_SIZE":     "60Gi",
+		"VIRTWORK_STORAGE_CLASS": "env-class",
+		"VIRTWORK_TIMEOUT":       "6m",
+		"VIRTWORK_RUN_ID":        "66666666-6666-4666-8666-666666666666",
+		"VIRTWORK_PARAMS":        "cpu.load-percent=66,disk.runtime=666",
+		"VIRTWORK_WORKLOADS":     "cpu,disk",
+	}
+	flags := []string{
+		"--image", "registry.example/flag:1", "--vm-count", "7", "--cpu-cores", "7", "--memory", "7Gi",
+		"--disk-size", "70Gi", "--storage-class", "flag-class", "--timeout", "7m",
+		"--run-id", "77777777-7777-4777-8777-777777777777", "--params", "cpu.load-percent=77",
+		"--workloads", "cpu,disk",
+	}
+	files := map[string]string{"c.yaml": file}
+
+	type want struct {
+		ns, image, runID   string
+		timeout            time.Duration
+		names              []string
+		cpuCount, cpuCores int
+		cpuMem, diskSize   string
+		cpuClass           string
+		cpuLoad, diskRun   string
+	}
+	tests := []struct {
+		name string
+		in   in
+		want want
+	}{
+		{"defaults only", in{},
+			want{"virtwork", DefaultImage, testRunID, 10 * time.Minute, []string{"cpu", "database", "disk", "memory", "network"}, 1, 2, "2Gi", "10Gi", "", "100", "300"}},
+		{"file: per-workload beats top level", in{env: map[string]string{"VIRTWORK_CONFIG": "c.yaml"}, files: files},
+			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "database", "disk", "memory", "network"}, 5, 5, "5Gi", "50Gi", "cpu-class", "55", "555"}},
+		{"env beats file, even per-workload file values", in{env: env, files: files},
+			want{"from-env", "registry.example/env:1", "66666666-6666-4666-8666-666666666666", 6 * time.Minute, []string{"cpu", "disk"}, 6, 6, "6Gi", "60Gi", "env-class", "66", "666"}},
+		{"flags beat env and file", in{args: flags, ns: "from-flag", env: env, files: files},
+			want{"from-flag", "registry.example/flag:1", "77777777-7777-4777-8777-777777777777", 7 * time.Minute, []string{"cpu", "disk"}, 7, 7, "7Gi", "70Gi", "flag-class", "77", "666"}},
+		{"a flag beats a per-workload file value", in{args: []string{"--config", "c.yaml", "--vm-count", "2", "--workloads", "cpu,disk"}, files: files},
+			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "disk"}, 2, 5, "5Gi", "50Gi", "cpu-class", "55", "555"}},
+		{"env params merge per key with file params", in{env: map[string]string{"VIRTWORK_CONFIG": "c.yaml", "VIRTWORK_PARAMS": "disk.runtime=120"}, files: files},
+			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "database", "disk", "memory", "network"}, 5, 5, "5Gi", "50Gi", "cpu-class", "55", "120"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustLoad(t, tt.in)
+			var names []string
+			for _, w := range c.Workloads {
+				names = append(names, w.Name)
+			}
+			cpu, disk := workload(c, "cpu"), workload(c, "disk")
+			got := want{c.Namespace, c.Image, c.RunID, c.Timeout, names, cpu.VMCount, cpu.CPUCores, cpu.Memory.String(), disk.DiskSize.String(), cpu.StorageClass, cpu.Params["load-percent"], disk.Params["runtime"]}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEverySettingIsRead sets each documented variable (and flag) alone and
+// checks that it changes the result.
+func TestEverySettingIsRead(t *testing.T) {
+	base := mustLoad(t, in{})
+	files := map[string]string{
+		"k.pub": testKey + "\n", "pw": "hunter2\n",
+		"c.yaml": "namespace: via-config\n",
+	}
+	values := map[key]string{
+		kWorkloads: "cpu", kVMCount: "3", kCPUCores: "4", kMemory: "4Gi", kDiskSize: "20Gi",
+		kStorageClass: "fast", kImage: "quay.io/containerdisks/centos-stream:9", kNamespace: "other",
+		kParams: "cpu.load-percent=50", kSSHUser: "ops", kSSHKey: testKey, kSSHKeyFile: "k.pub",
+		kSSHPassword: "hunter2", kSSHPasswordFile: "pw", kRunID: "77777777-7777-4777-8777-777777777777",
+		kTimeout: "30m", kConfig: "c.yaml",
+	}
+	for _, s := range Settings() {
+		v, ok := values[s.key]
+		if !ok {
+			t.Errorf("setting %s has no test value", s.Env)
+			continue
+		}
+		extra := map[string]string{}
+		if s.key == kSSHPassword || s.key == kSSHPasswordFile {
+			extra["VIRTWORK_SSH_USER"] = "ops" // a password needs a user
+		}
+		sources := []in{{env: merge(extra, map[string]string{s.Env: v}), files: files}}
+		if s.Flag != "" {
+			flag := "--" + s.Flag
+			if s.key == kNamespace {
+				sources = append(sources, in{ns: v, env: extra, files: files})
+			} else {
+				sources = append(sources, in{args: []string{flag, v}, env: extra, files: files})
+			}
+		}
+		for _, src := range sources {
+			c, err := load(t, src)
+			if err != nil {
+				t.Errorf("%s / %v: %v", s.Env, src.args, err)
+				continue
+			}
+			if cmp.Equal(base, c, cmp.Comparer(func(a, b resource.Quantity) bool { return a.Cmp(b) == 0 })) {
+				t.Errorf("setting %s (args %v) changed nothing", s.Env, src.args)
+			}
+		}
+	}
+}
+
+func merge(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func TestSelection(t *testing.T) {
+	tests := []struct {
+		name string
+		in   in
+		want []string
+	}{
+		{"flag keeps registry order", in{args: []string{"--workloads", "network,cpu"}}, []string{"cpu", "network"}},
+		{"repeated flag", in{args: []string{"--workloads", "disk", "--workloads", "memory"}}, []string{"disk", "memory"}},
+		{"all", in{args: []string{"--workloads", "all"}}, []string{"cpu", "database", "disk", "memory", "network"}},
+		{"file disables one", in{args: []string{"--config", "c"}, files: map[string]string{"c": "workloads:\n  database:\n    enabled: false\n"}}, []string{"cpu", "disk", "memory", "network"}},
+		{"flag overrides file's enabled", in{args: []string{"--config", "c", "--workloads", "database"}, files: map[string]string{"c": "workloads:\n  database:\n    enabled: false\n"}}, []string{"database"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustLoad(t, tt.in)
+			var got []string
+			for _, w := range c.Workloads {
+				got = append(got, w.Name)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParamsAreCanonical(t *testing.T) {
+	c := mustLoad(t, in{args: []string{"--workloads", "disk", "--params", "disk.block-size=64k,disk.file-size=2GiB", "--params", "disk.runtime=0120"}})
+	d := workload(c, "disk")
+	want := workloads.Values{"block-size": "65536", "file-size": "2147483648", "runtime": "120", "read-percent": "70", "iodepth": "16"}
+	if diff := cmp.Diff(want, d.Params); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestSSH(t *testing.T) {
+	files := map[string]string{"k.pub": "# my keys\n" + testKey + "\n\nssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDhJ2P4mTQ7uhj4fzjWlYOMB8lw3a5E5u0kULQW9rmcGBvNkXUM0J2CMnA7A7dvtbj1cBsbZVj0PbdsaCmqbSPvqVgnu4qUPrYRdZIGwGr6Z6yUyUjTfFXMc3Ba/wh8yGtd2nj1qzS8hRrPt2jtqt7szybz6RK2g1H+gsUhTjOjiQ== second\n", "pw": "s3cret pass\n"}
+	c := mustLoad(t, in{args: []string{"--ssh-user", "ops", "--ssh-key-file", "k.pub", "--ssh-password-file", "pw"}, files: files})
+	if c.SSH.User != "ops" || len(c.SSH.AuthorizedKeys) != 2 {
+		t.Fatalf("SSH = %+v", c.SSH)
+	}
+	if c.SSH.AuthorizedKeys[0] != testKey {
+		t.Errorf("key 0 = %q", c.SSH.AuthorizedKeys[0])
+	}
+	if !strings.HasPrefix(c.SSH.PasswordHash, "$6$") || strings.Contains(c.SSH.PasswordHash, "s3cret") {
+		t.Fatalf("PasswordHash = %q", c.SSH.PasswordHash)
+	}
+	salt := strings.Split(c.SSH.PasswordHash, "$")[2]
+	want, _ := sha512crypt.Hash("s3cret pass", salt, 0)
+	if c.SSH.PasswordHash != want {
+		t.Errorf("hash %s does not verify against the password (want %s)", c.SSH.PasswordHash, want)
+	}
+	// Same run, same hash (byte-identical renders); another run, another salt.
+	again := mustLoad(t, in{args: []string{"--ssh-user", "ops", "--ssh-password-file", "pw"}, files: files})
+	other := mustLoad(t, in{args: []string{"--ssh-user", "ops", "--ssh-password-file", "pw", "--run-id", "77777777-7777-4777-8777-777777777777"}, files: files})
+	if again.SSH.PasswordHash != c.SSH.PasswordHash || other.SSH.PasswordHash == c.SSH.PasswordHash {
+		t.Errorf("salt must follow the run id: same run %v, other run %v", again.SSH.PasswordHash == c.SSH.PasswordHash, other.SSH.PasswordHash == c.SSH.PasswordHash)
+	}
+	envPw := mustLoad(t, in{env: map[string]string{"VIRTWORK_SSH_USER": "ops", "VIRTWORK_SSH_PASSWORD": "s3cret pass"}})
+	if envPw.SSH.PasswordHash != c.SSH.PasswordHash {
+		t.Errorf("VIRTWORK_SSH_PASSWORD hashes differently from the same password in a file")
+	}
+}
+
+// TestBadInput: every mistake is one ErrInvalid line that names its
+// source and says what to do.
+func TestBadInput(t *testing.T) {
+	cfgFile := func(s string) map[string]string { return map[string]string{"c.yaml": s} }
+	withCfg := []string{"--config", "c.yaml"}
+	tests := []struct {
+		name string
+		in   in
+		want string
+	}{
+		{"unknown workload", in{args: []string{"--workloads", "cpux"}}, `--workloads: unknown workload "cpux" (did you mean "cpu"?) (known: cpu, database, disk, memory, network)`},
+		{"duplicated workload", in{args: []string{"--workloads", "cpu,cpu"}}, `--workloads lists "cpu" twice`},
+		{"empty workload entry", in{args: []string{"--workloads", "cpu,"}}, `--workloads has an empty entry`},
+		{"vm count zero", in{args: []string{"--vm-count", "0"}}, `--vm-count must be between 1 and 2000, got 0`},
+		{"vm count text", in{args: []string{"--vm-count", "three"}}, `--vm-count must be an integer between 1 and 2000, got "three"`},
+		{"vm count env", in{env: map[string]string{"VIRTWORK_VM_COUNT": "5000"}}, `VIRTWORK_VM_COUNT must be between 1 and 2000, got 5000`},
+		{"overridden env still checked", in{args: []string{"--vm-count", "2"}, env: map[string]string{"VIRTWORK_VM_COUNT": "x"}}, `VIRTWORK_VM_COUNT must be an integer`},
+		{"cores", in{args: []string{"--cpu-cores", "129"}}, `--cpu-cores must be between 1 and 128, got 129`},
+		{"memory unparsable", in{args: []string{"--memory", "2GB"}}, `--memory must be a quantity such as 2Gi or 512Mi, got "2GB"`},
+		{"memory too small", in{args: []string{"--memory", "64Mi"}}, `--memory must be between 256Mi and 1Ti, got 64Mi`},
+		{"disk size", in{args: []string{"--disk-size", "100Mi"}}, `--disk-size must be between 1Gi and 64Ti, got 100Mi`},
+		{"fractional bytes", in{args: []string{"--memory", "1.5"}}, `--memory must be between 256Mi and 1Ti`},
+		{"namespace", in{ns: "Bad_NS"}, `--namespace must be a valid namespace name`},
+		{"namespace env", in{env: map[string]string{"VIRTWORK_NAMESPACE": "-x"}}, `VIRTWORK_NAMESPACE must be a valid namespace name`},
+		{"empty image", in{args: []string{"--image", ""}}, `--image must not be empty`},
+		{"image with spaces", in{args: []string{"--image", "quay.io/x y"}}, `--image must be an image reference`},
+		{"image alias", in{args: []string{"--container-disk-image", "UPPER/case"}}, `--image must be an image reference`},
+		{"storage class", in{args: []string{"--storage-class", "Fast_SSD"}}, `--storage-class must be a StorageClass name`},
+		{"run id", in{args: []string{"--run-id", "abc"}}, `--run-id must be a UUID`},
+		{"timeout", in{env: map[string]string{"VIRTWORK_TIMEOUT": "5"}}, `VIRTWORK_TIMEOUT must be a duration such as 10m or 90s, got "5"`},
+		{"timeout range", in{args: []string{"--timeout", "1s"}}, `--timeout must be between 10s and 24h0m0s, got 1s`},
+		{"param syntax", in{args: []string{"--params", "cpu=80"}}, `--params: "cpu=80" must look like WORKLOAD.PARAM=VALUE`},
+		{"param unknown workload", in{args: []string{"--params", "cpux.load-percent=80"}}, `--params cpux.load-percent=80: unknown workload "cpux" (did you mean "cpu"?)`},
+		{"param unknown key", in{args: []string{"--params", "cpu.load-percen=80"}}, `--params cpu.load-percen=80: workload cpu has no param "load-percen" (did you mean "load-percent"?) (known: load-percent, method)`},
+		{"param out of range", in{args: []string{"--params", "cpu.load-percent=101"}}, `--params cpu.load-percent=101: load-percent must be between 1 and 100, got 101`},
+		{"param mistyped", in{env: map[string]string{"VIRTWORK_PARAMS": "disk.runtime=fast"}}, `VIRTWORK_PARAMS disk.runtime=fast: runtime must be an integer between 10 and 86400, got "fast"`},
+		{"param enum", in{args: []string{"--params", "network.protocol=sctp"}}, `--params network.protocol=sctp: protocol must be one of tcp, udp, got "sctp"`},
+		{"param injection", in{args: []string{"--params", "cpu.method=all;reboot"}}, `--params cpu.method=all;reboot: method must be one of`},
+		{"param size", in{args: []string{"--params", "disk.block-size=4X"}}, `--params disk.block-size=4X: block-size must be a size such as 4K, 512Mi or 1G`},
+		{"files do not fit the disk", in{args: []string{"--workloads", "disk", "--disk-size", "2Gi"}}, `workload disk (disk size from --disk-size): two fio files of 1G need 2G, more than 90% of the 2G data disk`},
+		{"missing config", in{args: withCfg}, `--config: cannot read config file: file does not exist`},
+		{"missing config env", in{env: map[string]string{"VIRTWORK_CONFIG": "nope.yaml"}}, `VIRTWORK_CONFIG: cannot read config file`},
+		{"invalid yaml", in{args: withCfg, files: cfgFile("vm_count: [1\n")}, `c.yaml: not valid YAML`},
+		{"unknown top key", in{args: withCfg, files: cfgFile("vmcount: 3\n")}, `c.yaml:1: vmcount: unknown key (did you mean "vm_count"?)`},
+		{"unknown workload key", in{args: withCfg, files: cfgFile("workloads:\n  cpu:\n    vm_cont: 2\n")}, `c.yaml:3: workloads.cpu.vm_cont: unknown key (did you mean "vm_count"?)`},
+		{"unknown workload in file", in{args: withCfg, files: cfgFile("workloads:\n  dbase:\n    vm_count: 2\n")}, `c.yaml:2: workloads.dbase: unknown workload "dbase"`},
+		{"bad value in file", in{args: withCfg, files: cfgFile("workloads:\n  cpu:\n    vm_count: 0\n")}, `c.yaml:3: workloads.cpu.vm_count must be between 1 and 2000, got 0`},
+		{"bad param in file", in{args: withCfg, files: cfgFile("workloads:\n  cpu:\n    params:\n      load-percent: lots\n")}, `c.yaml:4: workloads.cpu.params.load-percent: load-percent must be an integer`},
+		{"unknown param in file", in{args: withCfg, files: cfgFile("workloads:\n  cpu:\n    params:\n      loadpercent: 3\n")}, `c.yaml:4: workloads.cpu.params.loadpercent: workload cpu has no param "loadpercent" (did you mean "load-percent"?)`},
+		{"list where scalar", in{args: withCfg, files: cfgFile("memory: [2Gi]\n")}, `c.yaml:1: memory must be a single value, not a list`},
+		{"enabled not bool", in{args: withCfg, files: cfgFile("workloads:\n  cpu:\n    enabled: maybe\n")}, `c.yaml:3: workloads.cpu.enabled must be true or false`},
+		{"top level not a mapping", in{args: withCfg, files: cfgFile("- a\n")}, `c.yaml:1: the top level must be a mapping`},
+		{"two documents", in{args: withCfg, files: cfgFile("a: 1\n---\nb: 2\n")}, `c.yaml: must hold one YAML document`},
+		{"all disabled", in{args: withCfg, files: cfgFile("workloads:\n" + strings.Repeat("", 0) + "  cpu: {enabled: false}\n  memory: {enabled: false}\n  database: {enabled: false}\n  network: {enabled: false}\n  disk: {enabled: false}\n")}, `the config file disables every workload`},
+		{"ssh key file missing", in{args: []string{"--ssh-key-file", "none.pub"}}, `--ssh-key-file: cannot read SSH key file: file does not exist`},
+		{"ssh private key", in{args: []string{"--ssh-key-file", "id"}, files: map[string]string{"id": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"}}, `--ssh-key-file id is a private key; give the public key (the .pub file)`},
+		{"ssh garbage key", in{args: []string{"--ssh-key", "not a key"}}, `--ssh-key is not an SSH public key`},
+		{"ssh user", in{args: []string{"--ssh-user", "Root Admin"}}, `--ssh-user must be a Linux user name`},
+		{"password without user", in{env: map[string]string{"VIRTWORK_SSH_PASSWORD": "x"}}, `VIRTWORK_SSH_PASSWORD needs --ssh-user`},
+		{"empty password file", in{args: []string{"--ssh-user", "a", "--ssh-password-file", "pw"}, files: map[string]string{"pw": "\n"}}, `--ssh-password-file: the password file pw is empty`},
+		{"empty list env", in{env: map[string]string{"VIRTWORK_WORKLOADS": " , "}}, `VIRTWORK_WORKLOADS is set but empty`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := load(t, tt.in)
+			if err == nil {
+				t.Fatalf("want error containing %q, got none", tt.want)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %q is not ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error\n  %s\nwant it to contain\n  %s", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,357 @@
+package render
+
+import (
+	"bytes"
+	"encoding/base64"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation"
+	kubevirtv1 "kubevirt.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+const testRunID = "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93"
+
+// testConfig is a resolved config for the named workloads with defaults.
+func testConfig(t testing.TB, vmCount int, names ...string) *config.Config {
+	t.Helper()
+	reg := workloads.Builtin()
+	cfg := &config.Config{RunID: testRunID, Namespace: "virtwork", Image: config.DefaultImage, Timeout: config.DefaultTimeout}
+	for _, n := range names {
+		w, ok := reg.Get(n)
+		if !ok {
+			t.Fatalf("no workload %q", n)
+		}
+		params, err := w.Spec().Defaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Workloads = append(cfg.Workloads, config.Workload{
+			Name: n, VMCount: vmCount, CPUCores: 2, Memory: resource.MustParse("2Gi"),
+			DiskSize: resource.MustParse("10Gi"), Params: params,
+		})
+	}
+	return cfg
+}
+
+func mustRender(t testing.TB, cfg *config.Config) *Bundle {
+	t.Helper()
+	b, err := Render(Input{Config: cfg, Registry: workloads.Builtin()})
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	return b
+}
+
+func yamlOf(t testing.TB, b *Bundle) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := b.WriteYAML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got; go test ./pkg/render -update rewrites it):\n%s", path, diff)
+	}
+}
+
+// secretUserData returns each Secret's decoded user-data by Secret name.
+func secretUserData(t testing.TB, b *Bundle) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for obj := range b.Objects() {
+		if obj.GetKind() != "Secret" {
+			continue
+		}
+		enc, _, _ := unstructured.NestedString(obj.Object, "data", userDataKey)
+		data, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			t.Fatalf("secret %s: %v", obj.GetName(), err)
+		}
+		out[obj.GetName()] = string(data)
+	}
+	return out
+}
+
+// TestGolden renders each workload (two instances, so pairs and shared
+// Secrets show) and compares the manifests and the decoded user-data.
+func TestGolden(t *testing.T) {
+	for _, name := range workloads.Builtin().Names() {
+		t.Run(name, func(t *testing.T) {
+			b := mustRender(t, testConfig(t, 2, name))
+			golden(t, name+".yaml", yamlOf(t, b))
+			for secret, ud := range secretUserData(t, b) {
+				golden(t, filepath.Join("userdata", secret+".yaml"), []byte(ud))
+			}
+		})
+	}
+}
+
+func TestGoldenJSONAndSSH(t *testing.T) {
+	cfg := testConfig(t, 1, "cpu")
+	cfg.Namespace = "load-test"
+	cfg.SSH = config.SSH{
+		User:           "ops",
+		AuthorizedKeys: []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host"},
+		PasswordHash:   "$6$saltsaltsaltsalt$hash",
+	}
+	b := mustRender(t, cfg)
+	var buf bytes.Buffer
+	if err := b.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "cpu-ssh.json", buf.Bytes())
+	for secret, ud := range secretUserData(t, b) {
+		golden(t, filepath.Join("userdata", secret+"-ssh.yaml"), []byte(ud))
+	}
+	// JSON and YAML describe the same objects.
+	var list struct{ Items []map[string]any }
+	if err := yaml.Unmarshal(buf.Bytes(), &list); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(list.Items, objectsFromYAML(t, yamlOf(t, b))); diff != "" {
+		t.Errorf("JSON and YAML disagree (-json +yaml):\n%s", diff)
+	}
+}
+
+func objectsFromYAML(t testing.TB, data []byte) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, doc := range strings.Split(string(data), "---\n") {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		var m map[string]any
+		if err := yaml.UnmarshalStrict([]byte(doc), &m); err != nil {
+			t.Fatalf("output is not valid YAML: %v\n%s", err, doc)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestDeterministic(t *testing.T) {
+	cfg := testConfig(t, 3, "cpu", "database", "disk", "memory", "network")
+	first := yamlOf(t, mustRender(t, cfg))
+	for range 3 {
+		if again := yamlOf(t, mustRender(t, cfg)); !bytes.Equal(first, again) {
+			t.Fatal("two renders of the same input differ")
+		}
+	}
+	other := testConfig(t, 3, "cpu", "database", "disk", "memory", "network")
+	other.RunID = "77777777-7777-4777-8777-777777777777"
+	b := mustRender(t, other)
+	names := map[string]bool{}
+	for obj := range mustRender(t, cfg).Objects() {
+		names[obj.GetKind()+"/"+obj.GetName()] = true
+	}
+	for obj := range b.Objects() {
+		if obj.GetKind() != "Namespace" && names[obj.GetKind()+"/"+obj.GetName()] {
+			t.Errorf("%s %s is named the same in two runs; the second would overwrite the first", obj.GetKind(), obj.GetName())
+		}
+	}
+}
+
+// TestBundleShape checks order, labels, names, pairing and the VM spec
+// against the KubeVirt API types.
+func TestBundleShape(t *testing.T) {
+	b := mustRender(t, testConfig(t, 12, "cpu", "database", "disk", "memory", "network"))
+	kindRank := map[string]int{"Namespace": 0, "Service": 1, "Secret": 2, "VirtualMachine": 3}
+	prevRank, prevName := -1, ""
+	services := map[string]map[string]string{} // name -> selector
+	secrets := map[string]bool{}
+	var vms []*kubevirtv1.VirtualMachine
+	for obj := range b.Objects() {
+		rank := kindRank[obj.GetKind()]
+		if rank < prevRank || rank == prevRank && obj.GetName() <= prevName {
+			t.Errorf("%s %s out of order after %s", obj.GetKind(), obj.GetName(), prevName)
+		}
+		prevRank, prevName = rank, obj.GetName()
+		l := obj.GetLabels()
+		if l[labels.ManagedBy] != "virtwork" || l[labels.RunID] != testRunID {
+			t.Errorf("%s %s labels %v lack managed-by/run-id", obj.GetKind(), obj.GetName(), l)
+		}
+		if obj.GetKind() != "Namespace" && (l[labels.Component] == "" || l[labels.Role] == "") {
+			t.Errorf("%s %s labels %v lack component/role", obj.GetKind(), obj.GetName(), l)
+		}
+		if errs := validation.IsDNS1123Subdomain(obj.GetName()); len(errs) > 0 {
+			t.Errorf("name %q: %v", obj.GetName(), errs)
+		}
+		if _, ok := obj.Object["status"]; ok {
+			t.Errorf("%s %s has a status", obj.GetKind(), obj.GetName())
+		}
+		switch obj.GetKind() {
+		case "Service":
+			sel, _, _ := unstructured.NestedStringMap(obj.Object, "spec", "selector")
+			services[obj.GetName()] = sel
+		case "Secret":
+			secrets[obj.GetName()] = true
+		case "VirtualMachine":
+			data, _ := yaml.Marshal(obj.Object)
+			vm := &kubevirtv1.VirtualMachine{}
+			if err := yaml.UnmarshalStrict(data, vm); err != nil {
+				t.Fatalf("VM %s does not match the KubeVirt API: %v", obj.GetName(), err)
+			}
+			vms = append(vms, vm)
+		}
+	}
+	if len(vms) != 12*6 {
+		t.Fatalf("got %d VMs, want %d", len(vms), 12*6)
+	}
+	// Identical user-data is shared per role; network clients have their own.
+	if want := 4 + 1 + 12; len(secrets) != want {
+		t.Errorf("got %d Secrets, want %d", len(secrets), want)
+	}
+	for _, vm := range vms {
+		name := vm.Name
+		if len(name) > 63 {
+			t.Errorf("VM name %s longer than 63", name)
+		}
+		spec := vm.Spec.Template.Spec
+		if *vm.Spec.RunStrategy != kubevirtv1.RunStrategyAlways {
+			t.Errorf("%s runStrategy %v", name, *vm.Spec.RunStrategy)
+		}
+		if diff := cmp.Diff(vm.Labels, vm.Spec.Template.ObjectMeta.Labels); diff != "" {
+			t.Errorf("%s template labels differ from the VM's: %s", name, diff)
+		}
+		var secretRef, dvName string
+		for _, v := range spec.Volumes {
+			if v.CloudInitNoCloud != nil {
+				secretRef = v.CloudInitNoCloud.UserDataSecretRef.Name
+			}
+			if v.DataVolume != nil {
+				dvName = v.DataVolume.Name
+			}
+		}
+		if !secrets[secretRef] {
+			t.Errorf("%s refers to missing Secret %q", name, secretRef)
+		}
+		component := vm.Labels[labels.Component]
+		wantDisk := component == "database" || component == "disk"
+		if wantDisk != (dvName != "") || wantDisk != (len(vm.Spec.DataVolumeTemplates) == 1) {
+			t.Errorf("%s: data volume %q with %d templates", name, dvName, len(vm.Spec.DataVolumeTemplates))
+		}
+		if wantDisk {
+			dvt := vm.Spec.DataVolumeTemplates[0]
+			if dvt.Name != dvName || dvt.Labels[labels.RunID] != testRunID || dvt.Spec.Source.Blank == nil ||
+				dvt.Spec.Storage.Resources.Requests.Storage().String() != "10Gi" {
+				t.Errorf("%s: data volume template %+v", name, dvt)
+			}
+			serial := ""
+			for _, d := range spec.Domain.Devices.Disks {
+				if d.Name == dataDisk {
+					serial = d.Serial
+				}
+			}
+			if serial != "virtwork-data" {
+				t.Errorf("%s: data disk serial %q", name, serial)
+			}
+		}
+		if component == "network" {
+			// Every server is selected by exactly one Service, its pair's.
+			matches := 0
+			for _, sel := range services {
+				ok := true
+				for k, v := range sel {
+					if vm.Spec.Template.ObjectMeta.Labels[k] != v {
+						ok = false
+					}
+				}
+				if ok {
+					matches++
+				}
+			}
+			want := 0
+			if vm.Labels[labels.Role] == "server" {
+				want = 1
+			}
+			if matches != want {
+				t.Errorf("%s is selected by %d Services, want %d", name, matches, want)
+			}
+		}
+	}
+}
+
+// TestNetworkClientsTargetTheirOwnServer: pair i's client talks to pair i's
+// Service and nothing else.
+func TestNetworkClientsTargetTheirOwnServer(t *testing.T) {
+	b := mustRender(t, testConfig(t, 3, "network"))
+	uds := secretUserData(t, b)
+	for i := range 3 {
+		ud := uds[vmSecretName(vmName("network", testRunID, "client", true, i))]
+		want := "VIRTWORK_IPERF3_SERVER=" + serviceName("network", testRunID, i) + ".virtwork.svc\n"
+		if !strings.Contains(ud, want) {
+			t.Errorf("client %d user-data lacks %q", i, want)
+		}
+	}
+}
+
+func TestUserDataTooLarge(t *testing.T) {
+	cfg := testConfig(t, 1, "cpu")
+	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+	for range 20000 {
+		cfg.SSH.AuthorizedKeys = append(cfg.SSH.AuthorizedKeys, key)
+	}
+	_, err := Render(Input{Config: cfg, Registry: workloads.Builtin()})
+	if err == nil || !strings.Contains(err.Error(), "workload cpu: cloud-init user-data for role worker is") {
+		t.Fatalf("want a size error naming the workload, got %v", err)
+	}
+}
+
+func TestObjectsAreCopies(t *testing.T) {
+	b := mustRender(t, testConfig(t, 2, "disk"))
+	before := yamlOf(t, b)
+	for obj := range b.Objects() {
+		unstructured.RemoveNestedField(obj.Object, "spec")
+		obj.SetLabels(nil)
+	}
+	if after := yamlOf(t, b); !bytes.Equal(before, after) {
+		t.Error("changing yielded objects changed the bundle")
+	}
+}
+
+func TestCounts(t *testing.T) {
+	b := mustRender(t, testConfig(t, 2, "network", "cpu"))
+	want := map[string]int{"Namespace": 1, "Service": 2, "Secret": 1 + 1 + 2, "VirtualMachine": 2 + 4}
+	if diff := cmp.Diff(want, b.Counts()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	n := 0
+	for range b.Objects() {
+		n++
+	}
+	if n != b.Len() {
+		t.Errorf("Objects yielded %d, Len says %d", n, b.Len())
+	}
+}
