@@ -1,0 +1,464 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	kubevirtv1 "kubevirt.io/api/core/v1"
+	cdiv1beta1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+)
+
+// reconcile moves one VM and its VMI and DataVolumes one step forward. It
+// returns how long to wait before the next step, zero when the VM needs
+// nothing until something changes.
+func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, error) {
+	obj, exists, err := s.vms.GetIndexer().GetByKey(key)
+	if err != nil || !exists {
+		return 0, err
+	}
+	u := obj.(*unstructured.Unstructured)
+	vm := &kubevirtv1.VirtualMachine{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, vm); err != nil {
+		return 0, fmt.Errorf("decoding VirtualMachine %s: %w", key, err)
+	}
+	if vm.DeletionTimestamp != nil {
+		// Owner references let the garbage collector remove the VMI and
+		// DataVolumes, as in a real cluster.
+		return 0, nil
+	}
+	fault, delay := s.plan(vm)
+
+	if !runsAlways(vm) {
+		if err := s.deleteVMI(ctx, vm); err != nil {
+			return 0, err
+		}
+		return 0, s.setVMStatus(ctx, u, kubevirtv1.VirtualMachineStatusStopped, false, false, "VirtualMachine is not running")
+	}
+
+	after, dvState, err := s.reconcileDataVolumes(ctx, u, vm, fault, delay)
+	if err != nil {
+		return 0, err
+	}
+	switch dvState {
+	case dvsFailed:
+		return after, s.setVMStatus(ctx, u, kubevirtv1.VirtualMachineStatusDataVolumeError, false, false, "DataVolume import failed")
+	case dvsPending:
+		return after, s.setVMStatus(ctx, u, kubevirtv1.VirtualMachineStatusProvisioning, false, false, "DataVolumes are being provisioned")
+	}
+
+	vmi, err := s.ensureVMI(ctx, u, vm)
+	if err != nil {
+		return 0, err
+	}
+	after, err = s.advanceVMI(ctx, vmi, fault, delay)
+	if err != nil {
+		return 0, err
+	}
+	status, ready, reason := vmStatusFor(vmi, fault)
+	return after, s.setVMStatus(ctx, u, status, true, ready, reason)
+}
+
+// plan reads the VM's fault and step delay from its annotations.
+func (s *simulator) plan(vm *kubevirtv1.VirtualMachine) (Fault, time.Duration) {
+	fault := Fault(vm.Annotations[FaultAnnotation])
+	known := fault == FaultNone
+	for _, f := range Faults() {
+		known = known || f == fault
+	}
+	if !known {
+		s.logf("%s/%s: ignoring unknown %s %q (known: %v)", vm.Namespace, vm.Name, FaultAnnotation, fault, Faults())
+		fault = FaultNone
+	}
+	delay := s.opts.StepDelay
+	if fault == FaultSlowStart {
+		delay = s.opts.SlowStartDelay
+	}
+	if raw, ok := vm.Annotations[StartDelayAnnotation]; ok {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 {
+			s.logf("%s/%s: ignoring %s %q: want a Go duration such as 3s", vm.Namespace, vm.Name, StartDelayAnnotation, raw)
+		} else {
+			delay = d
+		}
+	}
+	return fault, delay
+}
+
+// runsAlways reports whether the VM asks for a running VMI: runStrategy
+// Always, or the older running: true.
+func runsAlways(vm *kubevirtv1.VirtualMachine) bool {
+	if vm.Spec.RunStrategy != nil {
+		return *vm.Spec.RunStrategy == kubevirtv1.RunStrategyAlways
+	}
+	return vm.Spec.Running != nil && *vm.Spec.Running
+}
+
+func ownerReference(vm *kubevirtv1.VirtualMachine) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion:         kubevirtv1.SchemeGroupVersion.String(),
+		Kind:               "VirtualMachine",
+		Name:               vm.Name,
+		UID:                vm.UID,
+		Controller:         ptr.To(true),
+		BlockOwnerDeletion: ptr.To(true),
+	}
+}
+
+type dvsState int
+
+const (
+	dvsReady dvsState = iota
+	dvsPending
+	dvsFailed
+)
+
+// reconcileDataVolumes creates the VM's DataVolumes from its
+// dataVolumeTemplates and plays CDI's import for each.
+func (s *simulator) reconcileDataVolumes(ctx context.Context, u *unstructured.Unstructured, vm *kubevirtv1.VirtualMachine, fault Fault, delay time.Duration) (time.Duration, dvsState, error) {
+	templates, _, err := unstructured.NestedSlice(u.Object, "spec", "dataVolumeTemplates")
+	if err != nil {
+		return 0, dvsReady, fmt.Errorf("reading dataVolumeTemplates of %s/%s: %w", vm.Namespace, vm.Name, err)
+	}
+	state := dvsReady
+	var after time.Duration
+	for _, t := range templates {
+		tmpl, ok := t.(map[string]any)
+		if !ok {
+			continue
+		}
+		dv, err := s.ensureDataVolume(ctx, vm, tmpl)
+		if err != nil {
+			return 0, dvsReady, err
+		}
+		wait, phase, err := s.advanceDataVolume(ctx, dv, fault, delay)
+		if err != nil {
+			return 0, dvsReady, err
+		}
+		switch {
+		case phase == cdiv1beta1.Failed:
+			state = dvsFailed
+		case phase != cdiv1beta1.Succeeded && state != dvsFailed:
+			state = dvsPending
+		}
+		if wait > 0 && (after == 0 || wait < after) {
+			after = wait
+		}
+	}
+	return after, state, nil
+}
+
+func (s *simulator) ensureDataVolume(ctx context.Context, vm *kubevirtv1.VirtualMachine, tmpl map[string]any) (*unstructured.Unstructured, error) {
+	name, _, _ := unstructured.NestedString(tmpl, "metadata", "name")
+	if name == "" {
+		return nil, fmt.Errorf("VirtualMachine %s/%s has a dataVolumeTemplate without metadata.name", vm.Namespace, vm.Name)
+	}
+	obj, exists, err := s.dvs.GetIndexer().GetByKey(vm.Namespace + "/" + name)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		dv := obj.(*unstructured.Unstructured)
+		if !controlledBy(dv, vm.UID) {
+			return nil, fmt.Errorf("DataVolume %s/%s %w", vm.Namespace, name, errNotOwned)
+		}
+		return dv, nil
+	}
+	spec, _, _ := unstructured.NestedMap(tmpl, "spec")
+	dv := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	dv.SetAPIVersion(cdiv1beta1.SchemeGroupVersion.String())
+	dv.SetKind("DataVolume")
+	dv.SetNamespace(vm.Namespace)
+	dv.SetName(name)
+	labels, _, _ := unstructured.NestedStringMap(tmpl, "metadata", "labels")
+	dv.SetLabels(labels)
+	annotations, _, _ := unstructured.NestedStringMap(tmpl, "metadata", "annotations")
+	dv.SetAnnotations(annotations)
+	dv.SetOwnerReferences([]metav1.OwnerReference{ownerReference(vm)})
+	created, err := s.client.Resource(DataVolumes).Namespace(vm.Namespace).Create(ctx, dv, metav1.CreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("creating DataVolume %s/%s: %w", vm.Namespace, name, err)
+	}
+	s.logf("created DataVolume %s/%s", vm.Namespace, name)
+	return created, nil
+}
+
+// advanceDataVolume moves a DataVolume from nothing to ImportScheduled, and
+// after delay to Succeeded (or Failed for the dv-failed fault).
+func (s *simulator) advanceDataVolume(ctx context.Context, u *unstructured.Unstructured, fault Fault, delay time.Duration) (time.Duration, cdiv1beta1.DataVolumePhase, error) {
+	dv := &cdiv1beta1.DataVolume{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, dv); err != nil {
+		return 0, "", fmt.Errorf("decoding DataVolume %s/%s: %w", u.GetNamespace(), u.GetName(), err)
+	}
+	now := metav1.Now()
+	status := dv.Status.DeepCopy()
+	switch dv.Status.Phase {
+	case cdiv1beta1.Succeeded, cdiv1beta1.Failed:
+		return 0, dv.Status.Phase, nil
+	case cdiv1beta1.ImportScheduled:
+		if left := delay - s.elapsed(dv.UID, string(dv.Status.Phase)); left > 0 {
+			return left, dv.Status.Phase, nil
+		}
+		if fault == FaultDVFailed {
+			status.Phase = cdiv1beta1.Failed
+			status.Conditions = []cdiv1beta1.DataVolumeCondition{
+				{Type: cdiv1beta1.DataVolumeBound, Status: corev1.ConditionTrue, LastTransitionTime: now, Reason: "Bound"},
+				{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "ImportFailed", Message: "virtwork simulator: fault dv-failed"},
+				{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "ImportFailed", Message: "virtwork simulator: fault dv-failed"},
+			}
+		} else {
+			status.Phase = cdiv1beta1.Succeeded
+			status.Progress = "100.0%"
+			status.Conditions = []cdiv1beta1.DataVolumeCondition{
+				{Type: cdiv1beta1.DataVolumeBound, Status: corev1.ConditionTrue, LastTransitionTime: now, Reason: "Bound"},
+				{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+				{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "Completed"},
+			}
+		}
+	default:
+		status.Phase = cdiv1beta1.ImportScheduled
+		status.Progress = "N/A"
+		status.Conditions = []cdiv1beta1.DataVolumeCondition{
+			{Type: cdiv1beta1.DataVolumeBound, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "Pending"},
+			{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionFalse, LastTransitionTime: now},
+			{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now},
+		}
+	}
+	if err := s.writeStatus(ctx, DataVolumes, u, status, true); err != nil {
+		return 0, "", err
+	}
+	s.markEntered(dv.UID, string(status.Phase))
+	s.logf("DataVolume %s/%s: %s", dv.Namespace, dv.Name, status.Phase)
+	if status.Phase == cdiv1beta1.ImportScheduled {
+		return delay, status.Phase, nil
+	}
+	return 0, status.Phase, nil
+}
+
+// ensureVMI returns the VM's VMI, creating it from spec.template.
+func (s *simulator) ensureVMI(ctx context.Context, u *unstructured.Unstructured, vm *kubevirtv1.VirtualMachine) (*unstructured.Unstructured, error) {
+	obj, exists, err := s.vmis.GetIndexer().GetByKey(vm.Namespace + "/" + vm.Name)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		vmi := obj.(*unstructured.Unstructured)
+		if !controlledBy(vmi, vm.UID) {
+			return nil, fmt.Errorf("VirtualMachineInstance %s/%s %w", vm.Namespace, vm.Name, errNotOwned)
+		}
+		return vmi, nil
+	}
+	spec, _, err := unstructured.NestedMap(u.Object, "spec", "template", "spec")
+	if err != nil || spec == nil {
+		return nil, fmt.Errorf("VirtualMachine %s/%s has no spec.template.spec", vm.Namespace, vm.Name)
+	}
+	vmi := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	vmi.SetAPIVersion(kubevirtv1.SchemeGroupVersion.String())
+	vmi.SetKind("VirtualMachineInstance")
+	vmi.SetNamespace(vm.Namespace)
+	vmi.SetName(vm.Name)
+	if vm.Spec.Template != nil {
+		vmi.SetLabels(vm.Spec.Template.ObjectMeta.Labels)
+		vmi.SetAnnotations(vm.Spec.Template.ObjectMeta.Annotations)
+	}
+	vmi.SetOwnerReferences([]metav1.OwnerReference{ownerReference(vm)})
+	created, err := s.client.Resource(VirtualMachineInstances).Namespace(vm.Namespace).Create(ctx, vmi, metav1.CreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("creating VirtualMachineInstance %s/%s: %w", vm.Namespace, vm.Name, err)
+	}
+	s.logf("created VirtualMachineInstance %s/%s", vm.Namespace, vm.Name)
+	return created, nil
+}
+
+// deleteVMI removes the VMI of a VM that should not run.
+func (s *simulator) deleteVMI(ctx context.Context, vm *kubevirtv1.VirtualMachine) error {
+	obj, exists, err := s.vmis.GetIndexer().GetByKey(vm.Namespace + "/" + vm.Name)
+	if err != nil || !exists || !controlledBy(obj.(*unstructured.Unstructured), vm.UID) {
+		return err
+	}
+	err = s.client.Resource(VirtualMachineInstances).Namespace(vm.Namespace).Delete(ctx, vm.Name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting VirtualMachineInstance %s/%s: %w", vm.Namespace, vm.Name, err)
+	}
+	return nil
+}
+
+// advanceVMI walks a VMI through Pending, Scheduling, Scheduled and Running
+// (or Failed), one step per delay, stopping where the fault says.
+func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured, fault Fault, delay time.Duration) (time.Duration, error) {
+	vmi := &kubevirtv1.VirtualMachineInstance{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, vmi); err != nil {
+		return 0, fmt.Errorf("decoding VirtualMachineInstance %s/%s: %w", u.GetNamespace(), u.GetName(), err)
+	}
+	phase := vmi.Status.Phase
+	next := kubevirtv1.VmPhaseUnset
+	switch phase {
+	case kubevirtv1.VmPhaseUnset:
+		next = kubevirtv1.Pending
+	case kubevirtv1.Pending:
+		if fault != FaultErrImagePull {
+			next = kubevirtv1.Scheduling
+		}
+	case kubevirtv1.Scheduling:
+		if fault != FaultUnschedulable {
+			next = kubevirtv1.Scheduled
+		}
+	case kubevirtv1.Scheduled:
+		next = kubevirtv1.Running
+		if fault == FaultVMIFailed {
+			next = kubevirtv1.Failed
+		}
+	}
+	if next == kubevirtv1.VmPhaseUnset {
+		return 0, nil
+	}
+	if phase != kubevirtv1.VmPhaseUnset {
+		if left := delay - s.elapsed(vmi.UID, string(phase)); left > 0 {
+			return left, nil
+		}
+	}
+
+	now := metav1.Now()
+	status := vmi.Status.DeepCopy()
+	status.Phase = next
+	status.PhaseTransitionTimestamps = append(status.PhaseTransitionTimestamps,
+		kubevirtv1.VirtualMachineInstancePhaseTransitionTimestamp{Phase: next, PhaseTransitionTimestamp: now})
+	switch next {
+	case kubevirtv1.Scheduling:
+		if fault == FaultUnschedulable {
+			status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
+				Type:               kubevirtv1.VirtualMachineInstanceConditionType(corev1.PodScheduled),
+				Status:             corev1.ConditionFalse,
+				LastTransitionTime: now,
+				Reason:             corev1.PodReasonUnschedulable,
+				Message:            "0/1 nodes are available: 1 Insufficient memory. (virtwork simulator: fault unschedulable)",
+			}}
+		}
+	case kubevirtv1.Scheduled:
+		status.NodeName = s.opts.NodeName
+	case kubevirtv1.Running:
+		ip := fakeIP(vmi.UID)
+		status.NodeName = s.opts.NodeName
+		status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
+			Type:               kubevirtv1.VirtualMachineInstanceReady,
+			Status:             corev1.ConditionTrue,
+			LastTransitionTime: now,
+		}}
+		status.Interfaces = []kubevirtv1.VirtualMachineInstanceNetworkInterface{{Name: "default", IP: ip, IPs: []string{ip}}}
+	case kubevirtv1.Failed:
+		status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
+			Type:               kubevirtv1.VirtualMachineInstanceReady,
+			Status:             corev1.ConditionFalse,
+			LastTransitionTime: now,
+			Reason:             "GuestCrashed",
+			Message:            "virtwork simulator: fault vmi-failed",
+		}}
+	}
+	// The VMI CRD has no status subresource: the whole object is updated,
+	// as virt-controller does.
+	if err := s.writeStatus(ctx, VirtualMachineInstances, u, status, false); err != nil {
+		return 0, err
+	}
+	s.markEntered(vmi.UID, string(next))
+	s.logf("VirtualMachineInstance %s/%s: %s", vmi.Namespace, vmi.Name, next)
+	return delay, nil
+}
+
+// vmStatusFor derives the VM's printable status and readiness from its VMI,
+// as virt-controller does.
+func vmStatusFor(u *unstructured.Unstructured, fault Fault) (kubevirtv1.VirtualMachinePrintableStatus, bool, string) {
+	phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+	switch kubevirtv1.VirtualMachineInstancePhase(phase) {
+	case kubevirtv1.Running:
+		return kubevirtv1.VirtualMachineStatusRunning, true, ""
+	case kubevirtv1.Failed:
+		return kubevirtv1.VirtualMachineStatusCrashLoopBackOff, false, "VirtualMachineInstance failed"
+	case kubevirtv1.Pending:
+		if fault == FaultErrImagePull {
+			return kubevirtv1.VirtualMachineStatusErrImagePull, false, "failed to pull image (virtwork simulator: fault err-image-pull)"
+		}
+	case kubevirtv1.Scheduling:
+		if fault == FaultUnschedulable {
+			return kubevirtv1.VirtualMachineStatusUnschedulable, false, "0/1 nodes are available (virtwork simulator: fault unschedulable)"
+		}
+	}
+	return kubevirtv1.VirtualMachineStatusStarting, false, "VirtualMachineInstance is starting"
+}
+
+// setVMStatus writes the VM's status when it differs from what is there.
+func (s *simulator) setVMStatus(ctx context.Context, u *unstructured.Unstructured, printable kubevirtv1.VirtualMachinePrintableStatus, created, ready bool, reason string) error {
+	vm := &kubevirtv1.VirtualMachine{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, vm); err != nil {
+		return fmt.Errorf("decoding VirtualMachine %s/%s: %w", u.GetNamespace(), u.GetName(), err)
+	}
+	status := vm.Status.DeepCopy()
+	status.PrintableStatus = printable
+	status.Created = created
+	status.Ready = ready
+	cond := kubevirtv1.VirtualMachineCondition{Type: kubevirtv1.VirtualMachineReady, Status: corev1.ConditionFalse, Reason: "NotReady", Message: reason}
+	if ready {
+		cond = kubevirtv1.VirtualMachineCondition{Type: kubevirtv1.VirtualMachineReady, Status: corev1.ConditionTrue}
+	}
+	var conditions []kubevirtv1.VirtualMachineCondition
+	for _, c := range status.Conditions {
+		if c.Type != kubevirtv1.VirtualMachineReady {
+			conditions = append(conditions, c)
+			continue
+		}
+		if c.Status == cond.Status && c.Reason == cond.Reason && c.Message == cond.Message {
+			cond.LastTransitionTime = c.LastTransitionTime
+		}
+	}
+	if cond.LastTransitionTime.IsZero() {
+		cond.LastTransitionTime = metav1.Now()
+	}
+	status.Conditions = append(conditions, cond)
+	if equality.Semantic.DeepEqual(status, &vm.Status) {
+		return nil
+	}
+	if err := s.writeStatus(ctx, VirtualMachines, u, status, true); err != nil {
+		return err
+	}
+	s.logf("VirtualMachine %s/%s: %s", vm.Namespace, vm.Name, printable)
+	return nil
+}
+
+// writeStatus replaces the status of a copy of u, leaving every other field
+// exactly as read, and writes it through the status subresource or, for
+// resources without one, with a plain update.
+func (s *simulator) writeStatus(ctx context.Context, gvr schema.GroupVersionResource, u *unstructured.Unstructured, status any, subresource bool) error {
+	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(status)
+	if err != nil {
+		return fmt.Errorf("encoding status of %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	}
+	obj := u.DeepCopy()
+	obj.Object["status"] = raw
+	client := s.client.Resource(gvr).Namespace(obj.GetNamespace())
+	if subresource {
+		_, err = client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+	} else {
+		_, err = client.Update(ctx, obj, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("updating status of %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+	}
+	return nil
+}
+
+// fakeIP derives a stable pod-network-looking address from a UID.
+func fakeIP(uid types.UID) string {
+	h := fnv.New32a()
+	h.Write([]byte(uid))
+	sum := h.Sum32()
+	return fmt.Sprintf("10.244.%d.%d", (sum>>8)&0xff, sum&0xfe+1)
+}
