@@ -98,7 +98,7 @@ func noArgs(c *cobra.Command, args []string) error {
 // commands, bad arguments) so they exit like config errors.
 type usageError struct{ error }
 
-func (e usageError) Unwrap() error { return e.error }
+func (e usageError) Unwrap() error        { return e.error }
 func (e usageError) Is(target error) bool { return target == config.ErrInvalid }
 
 // Execute runs the command line args and returns the process exit code.

@@ -1,23 +1,22 @@
 package render
 
-import (
-	"unicode/utf16"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 func decodeRune(s string) (rune, int) {
-	r, size := utf8.DecodeRuneInString(s)
-	return r, size
+	return utf8.DecodeRuneInString(s)
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendUnicodeEscape writes r as \uXXXX (a surrogate pair above the BMP).
+// appendUnicodeEscape writes r as YAML's \uXXXX, or \UXXXXXXXX above the
+// Basic Multilingual Plane (YAML, unlike JSON, takes no surrogate pairs).
 func appendUnicodeEscape(b []byte, r rune) []byte {
 	if r > 0xFFFF {
-		r1, r2 := utf16.EncodeRune(r)
-		b = appendUnicodeEscape(b, r1)
-		return appendUnicodeEscape(b, r2)
+		b = append(b, '\\', 'U')
+		for shift := 28; shift >= 0; shift -= 4 {
+			b = append(b, hexDigits[r>>shift&0xF])
+		}
+		return b
 	}
 	return append(b, '\\', 'u', hexDigits[r>>12&0xF], hexDigits[r>>8&0xF], hexDigits[r>>4&0xF], hexDigits[r&0xF])
 }
