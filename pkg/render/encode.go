@@ -98,6 +98,30 @@ func objectFile(obj map[string]any) string {
 	return path.Join(dir, name+".yaml")
 }
 
+// preEncoded is a subtree that many objects share (every VM of a role has
+// the same domain), with its YAML encoding made once for the indent where
+// it always appears. It is immutable, so bundles can be encoded
+// concurrently.
+type preEncoded struct {
+	v      any
+	indent int
+	yaml   []byte
+}
+
+func newPreEncoded(v any, indent int) *preEncoded {
+	var e yamlEncoder
+	switch v := v.(type) {
+	case map[string]any:
+		e.mapping(v, indent+2, false)
+	case []any:
+		e.sequence(v, indent, false)
+	}
+	return &preEncoded{v: v, indent: indent, yaml: e.buf}
+}
+
+// MarshalJSON encodes the subtree itself.
+func (p *preEncoded) MarshalJSON() ([]byte, error) { return json.Marshal(p.v) }
+
 // yamlEncoder writes JSON-like values (what runtime.DefaultUnstructuredConverter
 // produces) as block YAML with sorted keys, the layout kubectl prints. It is
 // written for speed on large runs; strings that could read as anything but
@@ -136,6 +160,14 @@ func (e *yamlEncoder) mapping(m map[string]any, n int, inline bool) {
 // entry writes v after "key:" of a mapping at indent n. Lists sit at the
 // key's indent, as kubectl prints them.
 func (e *yamlEncoder) entry(v any, n int) {
+	if p, ok := v.(*preEncoded); ok {
+		if p.indent == n {
+			e.buf = append(e.buf, '\n')
+			e.buf = append(e.buf, p.yaml...)
+			return
+		}
+		v = p.v
+	}
 	switch v := v.(type) {
 	case map[string]any:
 		if len(v) > 0 {
@@ -222,6 +254,11 @@ func (e *yamlEncoder) str(s string) {
 		return
 	}
 	e.buf = append(e.buf, '"')
+	if plainASCII(s) {
+		e.buf = append(e.buf, s...)
+		e.buf = append(e.buf, '"')
+		return
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -242,6 +279,16 @@ func (e *yamlEncoder) str(s string) {
 		}
 	}
 	e.buf = append(e.buf, '"')
+}
+
+// plainASCII reports whether s needs no escape inside double quotes.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // plainSafe reports whether s can be written without quotes and read back
@@ -287,11 +334,16 @@ func isQuantity(s string) bool {
 	return false
 }
 
-// yamlKeyword reports words YAML 1.1 or 1.2 resolve to booleans or null.
+// yamlKeyword reports words YAML 1.1 or 1.2 resolve to booleans or null,
+// in any case.
 func yamlKeyword(s string) bool {
-	switch strings.ToLower(s) {
-	case "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~":
-		return true
+	if len(s) > 5 {
+		return false
+	}
+	for _, k := range [...]string{"y", "n", "yes", "no", "true", "false", "on", "off", "null"} {
+		if strings.EqualFold(s, k) {
+			return true
+		}
 	}
 	return false
 }

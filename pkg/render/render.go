@@ -35,9 +35,29 @@ type Bundle struct {
 	Namespace string
 
 	namespace map[string]any
-	services  []map[string]any
-	secrets   []map[string]any
+	services  []servicePlan
+	secrets   []secretPlan
 	vms       []vmPlan
+
+	ssh      config.SSH
+	userData *userDataEncoder
+}
+
+// servicePlan is one Service, built when read.
+type servicePlan struct {
+	name     string
+	instance int
+	spec     workloads.Spec
+}
+
+// secretPlan is one user-data Secret. Its data is rebuilt when the Secret
+// is read (cheaply: file entries are encoded once per bundle), so the
+// bundle never holds thousands of user-data documents at once.
+type secretPlan struct {
+	name     string
+	labels   map[string]any
+	workload workloads.Workload
+	instance workloads.Instance
 }
 
 // vmPlan is one VM, small enough to keep for thousands of VMs.
@@ -54,7 +74,7 @@ func Render(in Input) (*Bundle, error) {
 	if len(cfg.RunID) < 8 {
 		return nil, fmt.Errorf("run id %q is too short", cfg.RunID)
 	}
-	b := &Bundle{RunID: cfg.RunID, Namespace: cfg.Namespace}
+	b := &Bundle{RunID: cfg.RunID, Namespace: cfg.Namespace, ssh: cfg.SSH, userData: newUserDataEncoder()}
 	b.namespace = object("v1", "Namespace", "", cfg.Namespace, runLabels(cfg.RunID))
 
 	for _, wc := range cfg.Workloads {
@@ -66,9 +86,8 @@ func Render(in Input) (*Bundle, error) {
 			return nil, err
 		}
 	}
-	byName := func(a, b map[string]any) int { return cmp.Compare(nameOf(a), nameOf(b)) }
-	slices.SortFunc(b.services, byName)
-	slices.SortFunc(b.secrets, byName)
+	slices.SortFunc(b.services, func(a, b servicePlan) int { return cmp.Compare(a.name, b.name) })
+	slices.SortFunc(b.secrets, func(a, b secretPlan) int { return cmp.Compare(a.name, b.name) })
 	slices.SortFunc(b.vms, func(a, b vmPlan) int { return cmp.Compare(a.name, b.name) })
 	return b, nil
 }
@@ -96,11 +115,9 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 			// Equal Instances yield equal user-data: one Secret serves
 			// every VM of the role unless a VM's Instance is its own.
 			if secret == "" {
-				ud, err := w.CloudConfig(inst)
-				if err != nil {
-					return fmt.Errorf("workload %s: %w", spec.Name, err)
-				}
-				data, err := userData(ud, cfg.SSH)
+				// Build it once now, to report errors and oversize
+				// user-data before anything is written.
+				data, err := b.userDataOf(w, inst)
 				if err != nil {
 					return fmt.Errorf("workload %s: %w", spec.Name, err)
 				}
@@ -115,26 +132,46 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 					secret = roleSecretName(spec.Name, cfg.RunID, role.Name)
 					shared = secret
 				}
-				s := object("v1", "Secret", cfg.Namespace, secret, lbl)
-				s["type"] = "Opaque"
-				s["data"] = map[string]any{userDataKey: base64.StdEncoding.EncodeToString(data)}
-				b.secrets = append(b.secrets, s)
+				b.secrets = append(b.secrets, secretPlan{name: secret, labels: lbl, workload: w, instance: inst})
 			}
 			b.vms = append(b.vms, vmPlan{name: name, instance: i, secret: secret, role: rt})
 		}
 	}
 	if spec.Service != nil {
 		for i := range wc.VMCount {
-			b.services = append(b.services, service(cfg, spec, i))
+			b.services = append(b.services, servicePlan{name: serviceName(spec.Name, cfg.RunID, i), instance: i, spec: spec})
 		}
 	}
 	return nil
 }
 
-func service(cfg *config.Config, spec workloads.Spec, i int) map[string]any {
-	lbl := workloadLabels(cfg.RunID, spec.Name, spec.Service.Role)
-	lbl[labels.Instance] = itoa(i)
-	s := object("v1", "Service", cfg.Namespace, serviceName(spec.Name, cfg.RunID, i), lbl)
+func (b *Bundle) userDataOf(w workloads.Workload, inst workloads.Instance) ([]byte, error) {
+	cc, err := w.CloudConfig(inst)
+	if err != nil {
+		return nil, err
+	}
+	return b.userData.encode(cc, b.ssh)
+}
+
+// secret builds a Secret; Render already built its data once without error.
+func (b *Bundle) secret(p secretPlan) map[string]any {
+	data, err := b.userDataOf(p.workload, p.instance)
+	if err != nil {
+		panic(fmt.Sprintf("render: user-data of %s failed after succeeding in Render: %v", p.name, err))
+	}
+	s := object("v1", "Secret", b.Namespace, p.name, p.labels)
+	s["type"] = "Opaque"
+	s["data"] = map[string]any{userDataKey: base64.StdEncoding.EncodeToString(data)}
+	return s
+}
+
+// service builds a Service that selects its instance's VM of the
+// Service's role, and nothing else.
+func (b *Bundle) service(p servicePlan) map[string]any {
+	spec := p.spec
+	lbl := workloadLabels(b.RunID, spec.Name, spec.Service.Role)
+	lbl[labels.Instance] = itoa(p.instance)
+	s := object("v1", "Service", b.Namespace, p.name, lbl)
 	var ports []any
 	for _, p := range spec.Service.Ports {
 		ports = append(ports, map[string]any{
@@ -179,12 +216,12 @@ func (b *Bundle) shared() iter.Seq[map[string]any] {
 			return
 		}
 		for _, s := range b.services {
-			if !yield(s) {
+			if !yield(b.service(s)) {
 				return
 			}
 		}
 		for _, s := range b.secrets {
-			if !yield(s) {
+			if !yield(b.secret(s)) {
 				return
 			}
 		}
@@ -209,10 +246,10 @@ func runLabels(runID string) map[string]any {
 }
 
 func workloadLabels(runID, workload, role string) map[string]any {
-	l := runLabels(runID)
-	l[labels.Component] = workload
-	l[labels.Role] = role
-	return l
+	return map[string]any{
+		labels.ManagedBy: labels.ManagedByValue, labels.RunID: runID,
+		labels.Component: workload, labels.Role: role,
+	}
 }
 
 func nameOf(obj map[string]any) string {
@@ -237,6 +274,8 @@ func copyValue(v any) any {
 			s[i] = copyValue(x)
 		}
 		return s
+	case *preEncoded:
+		return copyValue(v.v)
 	}
 	return v
 }

@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -10,34 +12,96 @@ import (
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
-// userData renders a complete #cloud-config document: the workload's part
-// plus SSH access when it was asked for. Keys come in a fixed order and
-// file contents as literal blocks, so the result is stable and readable.
-func userData(cc workloads.CloudConfig, s config.SSH) ([]byte, error) {
-	doc := mapping()
+// userDataEncoder renders #cloud-config documents. Each write_files entry
+// is encoded once and reused: a large run has thousands of documents that
+// differ only in a small EnvironmentFile, and YAML encoding is most of the
+// cost of rendering them.
+type userDataEncoder struct {
+	mu       sync.Mutex // bundles may be encoded from several goroutines
+	files    map[workloads.File][]byte
+	sections map[string][]byte
+}
+
+func newUserDataEncoder() *userDataEncoder {
+	return &userDataEncoder{files: map[workloads.File][]byte{}, sections: map[string][]byte{}}
+}
+
+// list writes the section key: [items...], encoding each distinct one once.
+func (u *userDataEncoder) list(buf *bytes.Buffer, key string, items []string, flowItems bool) error {
+	cacheKey := key + "\x00" + strings.Join(items, "\x00")
+	if flowItems {
+		cacheKey = "flow\x00" + cacheKey
+	}
+	if b, ok := u.sections[cacheKey]; ok {
+		buf.Write(b)
+		return nil
+	}
+	var n *yaml.Node
+	if flowItems {
+		// Each item is a command line, its words separated by \x01.
+		n = &yaml.Node{Kind: yaml.SequenceNode}
+		for _, c := range items {
+			cmd := seq(strings.Split(c, "\x01"))
+			cmd.Style = yaml.FlowStyle
+			n.Content = append(n.Content, cmd)
+		}
+	} else {
+		n = seq(items)
+	}
+	var sb bytes.Buffer
+	if err := encodeSection(&sb, key, n); err != nil {
+		return err
+	}
+	u.sections[cacheKey] = sb.Bytes()
+	buf.Write(sb.Bytes())
+	return nil
+}
+
+// encode renders the workload's part plus SSH access when it was asked
+// for. Keys come in a fixed order and file contents as literal blocks, so
+// the result is stable and readable. The document is built from top-level
+// sections and write_files items encoded separately; each is a valid piece
+// of one top-level mapping, so their concatenation is the same document
+// that encoding it whole would give.
+func (u *userDataEncoder) encode(cc workloads.CloudConfig, s config.SSH) ([]byte, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var buf bytes.Buffer
+	buf.WriteString("#cloud-config\n")
 	if len(cc.Packages) > 0 {
-		add(doc, "packages", seq(cc.Packages))
+		if err := u.list(&buf, "packages", cc.Packages, false); err != nil {
+			return nil, err
+		}
 	}
 	if len(cc.WriteFiles) > 0 {
-		files := &yaml.Node{Kind: yaml.SequenceNode}
+		buf.WriteString("write_files:\n")
 		for _, f := range cc.WriteFiles {
-			m := mapping()
-			add(m, "path", str(f.Path))
-			add(m, "permissions", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: f.Permissions, Style: yaml.SingleQuotedStyle})
-			add(m, "owner", str("root:root"))
-			add(m, "content", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: f.Content, Style: yaml.LiteralStyle})
-			files.Content = append(files.Content, m)
+			if item, ok := simpleFileItem(f); ok {
+				// Small per-VM files (the EnvironmentFile) skip the
+				// YAML encoder and the cache.
+				buf.Write(item)
+				continue
+			}
+			item, ok := u.files[f]
+			if !ok {
+				var ib bytes.Buffer
+				if err := encodeSection(&ib, "write_files", &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{fileNode(f)}}); err != nil {
+					return nil, err
+				}
+				item = bytes.TrimPrefix(ib.Bytes(), []byte("write_files:\n"))
+				u.files[f] = item
+			}
+			buf.Write(item)
 		}
-		add(doc, "write_files", files)
 	}
 	if len(cc.RunCmd) > 0 {
-		cmds := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, c := range cc.RunCmd {
-			n := seq(c)
-			n.Style = yaml.FlowStyle
-			cmds.Content = append(cmds.Content, n)
+		cmds := make([]string, len(cc.RunCmd))
+		for i, c := range cc.RunCmd {
+			cmds[i] = strings.Join(c, "\x01")
 		}
-		add(doc, "runcmd", cmds)
+		if err := u.list(&buf, "runcmd", cmds, true); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case s.User != "":
@@ -53,26 +117,102 @@ func userData(cc workloads.CloudConfig, s config.SSH) ([]byte, error) {
 			add(u, "ssh_authorized_keys", seq(s.AuthorizedKeys))
 		}
 		// "default" keeps the image's own user alongside the new one.
-		add(doc, "users", &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{str("default"), u}})
+		if err := encodeSection(&buf, "users", &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{str("default"), u}}); err != nil {
+			return nil, err
+		}
 		if s.PasswordHash != "" {
-			add(doc, "ssh_pwauth", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+			if err := encodeSection(&buf, "ssh_pwauth", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}); err != nil {
+				return nil, err
+			}
 		}
 	case len(s.AuthorizedKeys) > 0:
 		// Without --ssh-user the keys go to the image's default user.
-		add(doc, "ssh_authorized_keys", seq(s.AuthorizedKeys))
-	}
-
-	var buf bytes.Buffer
-	buf.WriteString("#cloud-config\n")
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("encoding cloud-config: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("encoding cloud-config: %w", err)
+		if err := encodeSection(&buf, "ssh_authorized_keys", seq(s.AuthorizedKeys)); err != nil {
+			return nil, err
+		}
 	}
 	return buf.Bytes(), nil
+}
+
+// simpleFileItem writes a write_files item directly when its content is
+// plain text that YAML's literal style carries unchanged and its path needs
+// no quoting; the result is byte-for-byte what the YAML encoder writes
+// (TestSimpleFileItemMatchesEncoder).
+func simpleFileItem(f workloads.File) ([]byte, bool) {
+	if len(f.Content) == 0 || len(f.Content) > 4096 || !plainSafe(f.Path) || !octal(f.Permissions) {
+		return nil, false
+	}
+	body := f.Content[:len(f.Content)-1]
+	if f.Content[len(f.Content)-1] != '\n' || body == "" {
+		return nil, false
+	}
+	lineStart := true
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '\n':
+			if lineStart || body[i-1] == ' ' {
+				return nil, false // empty line or trailing space
+			}
+			lineStart = true
+			continue
+		case c < 0x20 || c >= 0x7f:
+			return nil, false
+		case c == ' ' && lineStart:
+			return nil, false // leading space
+		}
+		lineStart = false
+	}
+	if body[len(body)-1] == ' ' {
+		return nil, false
+	}
+	b := make([]byte, 0, len(f.Content)+len(f.Path)+80+6*strings.Count(f.Content, "\n"))
+	b = append(b, "  - path: "...)
+	b = append(b, f.Path...)
+	b = append(b, "\n    permissions: '"...)
+	b = append(b, f.Permissions...)
+	b = append(b, "'\n    owner: root:root\n    content: |\n"...)
+	for line := range strings.Lines(f.Content) {
+		b = append(b, "      "...)
+		b = append(b, line...)
+	}
+	return b, true
+}
+
+func octal(s string) bool {
+	if len(s) != 4 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '7' {
+			return false
+		}
+	}
+	return true
+}
+
+func fileNode(f workloads.File) *yaml.Node {
+	m := mapping()
+	add(m, "path", str(f.Path))
+	add(m, "permissions", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: f.Permissions, Style: yaml.SingleQuotedStyle})
+	add(m, "owner", str("root:root"))
+	add(m, "content", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: f.Content, Style: yaml.LiteralStyle})
+	return m
+}
+
+// encodeSection writes the one-key mapping {key: v}.
+func encodeSection(w *bytes.Buffer, key string, v *yaml.Node) error {
+	doc := mapping()
+	add(doc, key, v)
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("encoding cloud-config %s: %w", key, err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("encoding cloud-config %s: %w", key, err)
+	}
+	return nil
 }
 
 func mapping() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode} }

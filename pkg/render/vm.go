@@ -110,6 +110,16 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 	if r, ok := domain["resources"].(map[string]any); ok && len(r) == 0 {
 		delete(domain, "resources") // KubeVirt derives requests from cores and guest memory
 	}
+	// The parts every VM of the role shares are encoded once: the domain
+	// and networks (at indent 6, under spec.template.spec) and the data
+	// volume's spec (at indent 4, in spec.dataVolumeTemplates[0]).
+	vmiSpec := obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+	vmiSpec["domain"] = newPreEncoded(domain, 6)
+	vmiSpec["networks"] = newPreEncoded(vmiSpec["networks"], 6)
+	if dvts, ok := obj["spec"].(map[string]any)["dataVolumeTemplates"].([]any); ok {
+		dvt := dvts[0].(map[string]any)
+		dvt["spec"] = newPreEncoded(dvt["spec"], 4)
+	}
 	t.obj = obj
 	return t, nil
 }
