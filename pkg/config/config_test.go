@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -383,5 +384,28 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("error spans lines: %q", err)
 			}
 		})
+	}
+}
+
+// TestREADMEDocumentsEverySetting keeps the configuration reference true:
+// every variable, flag and config key the code reads is in the README.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings() {
+		want := []string{"`" + s.Env + "`"}
+		if s.Flag != "" {
+			want = append(want, "`--"+s.Flag+"`")
+		}
+		if s.File != "" {
+			want = append(want, "`"+s.File+"`")
+		}
+		for _, w := range want {
+			if !strings.Contains(string(readme), w) {
+				t.Errorf("README does not document %s", w)
+			}
+		}
 	}
 }

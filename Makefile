@@ -1,0 +1,61 @@
+# kubectl-virtwork. `make help` lists the targets.
+
+SHELL := /usr/bin/env bash
+GO    ?= go
+BIN   := bin/kubectl-virtwork
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE    ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/virtwork/kubectl-virtwork/pkg/version.Version=$(VERSION) \
+           -X github.com/virtwork/kubectl-virtwork/pkg/version.Commit=$(COMMIT) \
+           -X github.com/virtwork/kubectl-virtwork/pkg/version.Date=$(DATE)
+
+# The tests that run the real validators and the control plane fail, rather
+# than skip, when what they need is missing: `make test` provides both.
+TEST_ENV := VIRTWORK_REQUIRE_TOOLS=1 VIRTWORK_REQUIRE_CLUSTER=1
+
+.PHONY: help build run test test-deps check bench golden clean
+
+## help: list the targets
+help:
+	@grep -hE '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+## build: build the plugin into bin/kubectl-virtwork
+build: $(BIN)
+
+$(BIN): FORCE
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-virtwork
+
+## run: build and run the plugin, e.g. make run ARGS='render --workloads cpu,database'
+run: $(BIN)
+	@$(BIN) $(ARGS)
+
+## test: install what the tests need (only when missing), then run every check and test
+test: test-deps k8s-bins check
+	$(TEST_ENV) $(GO) test -count=1 -timeout 45m ./...
+
+## test-deps: install the validators' Debian packages when missing
+test-deps:
+	hack/install-test-deps.sh
+
+## check: gofmt and go vet
+check:
+	@out="$$(gofmt -l cmd pkg templates test hack 2>/dev/null)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: render benchmarks on one core (VMs/s, peak RSS)
+bench:
+	$(GO) test -run '^$$' -bench . -cpu 1 -benchtime 10x ./pkg/render ./cmd/kubectl-virtwork
+
+## golden: rewrite the golden files after a deliberate change (review the diff)
+golden:
+	$(GO) test ./pkg/render -run Golden -update
+
+## clean: remove build output
+clean:
+	rm -rf bin
+
+FORCE:
+
+include hack/cluster.mk
