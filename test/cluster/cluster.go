@@ -464,14 +464,22 @@ func readCRD(file string) (*apiextensionsv1.CustomResourceDefinition, error) {
 		return nil, fmt.Errorf("opening CRD %s: %w", file, err)
 	}
 	defer f.Close()
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := utilyaml.NewYAMLOrJSONDecoder(f, 4096).Decode(crd); err != nil {
-		return nil, fmt.Errorf("decoding CRD %s: %w", file, err)
+	// The generated files start with a comment-only document before "---".
+	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	for {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := dec.Decode(crd); err != nil {
+			return nil, fmt.Errorf("decoding CRD %s: %w", file, err)
+		}
+		switch crd.Kind {
+		case "":
+			continue
+		case "CustomResourceDefinition":
+			return crd, nil
+		default:
+			return nil, fmt.Errorf("decoding CRD %s: kind is %q", file, crd.Kind)
+		}
 	}
-	if crd.Kind != "CustomResourceDefinition" {
-		return nil, fmt.Errorf("decoding CRD %s: kind is %q", file, crd.Kind)
-	}
-	return crd, nil
 }
 
 func crdCondition(crd *apiextensionsv1.CustomResourceDefinition, t apiextensionsv1.CustomResourceDefinitionConditionType) bool {

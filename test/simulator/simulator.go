@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -235,6 +236,10 @@ func (s *simulator) processNext(ctx context.Context) bool {
 	defer s.queue.Done(key)
 	after, err := s.reconcile(ctx, key)
 	switch {
+	case err != nil && apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+		// The namespace controller is removing everything; so is the
+		// garbage collector. Nothing left to simulate.
+		s.queue.Forget(key)
 	case err != nil && ctx.Err() == nil:
 		if !apierrors.IsConflict(err) && !apierrors.IsAlreadyExists(err) {
 			utilruntime.HandleErrorWithContext(ctx, err, "simulating VirtualMachine", "key", key)
