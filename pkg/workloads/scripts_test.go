@@ -1,0 +1,214 @@
+package workloads
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/virtwork/kubectl-virtwork/templates"
+)
+
+// These tests run the guest scripts for real, on this machine, with the
+// tools the guest runs (iperf3 on loopback, a throw-away PostgreSQL): a
+// VMI that is Running says nothing about whether its load runs.
+
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("VIRTWORK_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("%s is required (VIRTWORK_REQUIRE_TOOLS=1) but not installed", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// writeScript writes a template to dir as an executable and returns its path.
+func writeScript(t *testing.T, dir, src string) string {
+	t.Helper()
+	data, err := templates.FS.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, strings.TrimSuffix(filepath.Base(src), ".sh"))
+	if err := os.WriteFile(p, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// start runs a script in its own process group; cleanup kills the group
+// by its id and waits for it.
+func start(t *testing.T, env []string, out *syncBuffer, name string, args ...string) {
+	t.Helper()
+	c := exec.Command(name, args...)
+	c.Env = append(os.Environ(), env...)
+	c.Stdout, c.Stderr = out, out
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = c.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		<-done
+	})
+}
+
+// waitFor polls out until it contains want, or fails at the deadline.
+func waitFor(t *testing.T, out *syncBuffer, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q within %s; output:\n%s", want, within, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestNetworkScriptsOnLoopback: the client waits while its server is not
+// up, then runs tests against it, over TCP and UDP.
+func TestNetworkScriptsOnLoopback(t *testing.T) {
+	requireTool(t, "iperf3")
+	for _, proto := range []string{"tcp", "udp"} {
+		t.Run(proto, func(t *testing.T) {
+			dir := t.TempDir()
+			server := writeScript(t, dir, "network/virtwork-iperf3-server.sh")
+			client := writeScript(t, dir, "network/virtwork-iperf3-client.sh")
+			port := strconv.Itoa(freePort(t))
+			var cout, sout syncBuffer
+			start(t, []string{
+				"VIRTWORK_IPERF3_SERVER=127.0.0.1", "VIRTWORK_IPERF3_PORT=" + port,
+				"VIRTWORK_NETWORK_DURATION=1", "VIRTWORK_NETWORK_PARALLEL=2",
+				"VIRTWORK_NETWORK_PROTOCOL=" + proto, "VIRTWORK_NETWORK_BITRATE_MBPS=100",
+			}, &cout, client)
+			waitFor(t, &cout, "not answering; retrying", 30*time.Second)
+			start(t, []string{"VIRTWORK_IPERF3_PORT=" + port}, &sout, server)
+			waitFor(t, &cout, "receiver", 60*time.Second)
+			if proto == "udp" && !strings.Contains(cout.String(), "Jitter") {
+				t.Errorf("udp run printed no UDP report:\n%s", cout.String())
+			}
+		})
+	}
+}
+
+// TestPgbenchScriptAgainstPostgres runs the database load script as the
+// postgres user against a throw-away cluster: it waits for the server,
+// creates and initialises the database once, and completes pgbench runs.
+func TestPgbenchScriptAgainstPostgres(t *testing.T) {
+	requireTool(t, "pgbench")
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run as the postgres user, as the unit does")
+	}
+	if _, err := user.Lookup("postgres"); err != nil {
+		t.Skip("no postgres user")
+	}
+	bindir := pgBinDir(t)
+	dir, err := os.MkdirTemp("", "virtwork-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chown", "postgres:postgres", dir).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v %s", err, out)
+	}
+	asPostgres := func(args ...string) *exec.Cmd {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--"}, args...)...)
+	}
+	data, sock := filepath.Join(dir, "data"), dir
+	if out, err := asPostgres(filepath.Join(bindir, "initdb"), "-D", data, "-A", "trust").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	port := strconv.Itoa(freePort(t))
+	load := writeScript(t, dir, "database/virtwork-pgbench.sh")
+	var out syncBuffer
+	start(t, []string{
+		"PGHOST=" + sock, "PGPORT=" + port,
+		"VIRTWORK_DB_SCALE=1", "VIRTWORK_DB_CLIENTS=2", "VIRTWORK_DB_JOBS=1", "VIRTWORK_DB_DURATION=2",
+	}, &out, "runuser", "-u", "postgres", "--preserve-environment", "--", load)
+	waitFor(t, &out, "waiting for PostgreSQL", 30*time.Second)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pgctl := filepath.Join(bindir, "pg_ctl")
+	startPG := exec.CommandContext(ctx, "runuser", "-u", "postgres", "--", pgctl, "-D", data, "-w", "-l", filepath.Join(dir, "log"),
+		"-o", fmt.Sprintf("-k %s -p %s -c listen_addresses=''", sock, port), "start")
+	if b, err := startPG.CombinedOutput(); err != nil {
+		t.Fatalf("pg_ctl start: %v\n%s", err, b)
+	}
+	t.Cleanup(func() {
+		_ = asPostgres(pgctl, "-D", data, "-m", "immediate", "stop").Run()
+	})
+	waitFor(t, &out, "initialising pgbench tables at scale 1", time.Minute)
+	waitFor(t, &out, "number of transactions actually processed", time.Minute)
+	// A second pass proves the loop goes on and the init is not repeated.
+	first := strings.Index(out.String(), "number of transactions actually processed")
+	deadline := time.Now().Add(time.Minute)
+	for strings.Count(out.String(), "number of transactions actually processed") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("pgbench did not run again:\n%s", out.String()[first:])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := strings.Count(out.String(), "initialising pgbench tables"); n != 1 {
+		t.Errorf("tables initialised %d times", n)
+	}
+}
+
+// pgBinDir finds the server binaries of the installed PostgreSQL.
+func pgBinDir(t *testing.T) string {
+	t.Helper()
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(matches) == 0 {
+		if os.Getenv("VIRTWORK_REQUIRE_TOOLS") == "1" {
+			t.Fatal("PostgreSQL server binaries are required (VIRTWORK_REQUIRE_TOOLS=1) but not installed")
+		}
+		t.Skip("no PostgreSQL server binaries")
+	}
+	return filepath.Dir(matches[len(matches)-1])
+}
