@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -208,4 +209,37 @@ func TestWorkloadCompletion(t *testing.T) {
 	if len(lines) < 3 || lines[0] != "cpu,database" || lines[1] != "cpu,disk" {
 		t.Errorf("completion:\n%s", r.stdout)
 	}
+}
+
+// TestPasswordNeverInOutput: a password given by variable or file reaches
+// no output in any format, not even base64-encoded inside a Secret; only
+// its hash does.
+func TestPasswordNeverInOutput(t *testing.T) {
+	const pw = "Correct-Horse-9f3b"
+	files := map[string]string{"pw.txt": pw + "\n"}
+	runs := []result{
+		execute(t, map[string]string{"VIRTWORK_SSH_PASSWORD": pw}, nil, "render", "--ssh-user", "ops", "--run-id", runID),
+		execute(t, nil, files, "render", "--ssh-user", "ops", "--ssh-password-file", "pw.txt", "-o", "json", "--run-id", runID),
+		execute(t, map[string]string{"VIRTWORK_SSH_PASSWORD": pw}, nil, "render", "--ssh-user", "ops", "--vm-count", "0"),
+	}
+	for i, r := range runs {
+		all := r.stdout + r.stderr + decodeAll(r.stdout)
+		if strings.Contains(all, pw) {
+			t.Errorf("run %d: the plaintext password appears in the output", i)
+		}
+		if i < 2 && !strings.Contains(decodeAll(r.stdout), "passwd: $6$") {
+			t.Errorf("run %d: no SHA-512 crypt hash in the user-data", i)
+		}
+	}
+}
+
+// decodeAll base64-decodes every userdata value in YAML or JSON output.
+func decodeAll(out string) string {
+	var b strings.Builder
+	for _, f := range strings.FieldsFunc(out, func(r rune) bool { return r == '"' || r == ' ' || r == '\n' }) {
+		if data, err := base64.StdEncoding.DecodeString(f); err == nil && len(data) > 20 {
+			b.Write(data)
+		}
+	}
+	return b.String()
 }
