@@ -22,6 +22,14 @@ const (
 	Instance = Prefix + "instance"
 )
 
+// CreatedByRun is the annotation apply puts on a namespace it created,
+// naming the run that created it. A namespace without it existed before
+// and is never claimed, changed or deleted by virtwork.
+const CreatedByRun = Prefix + "created-by-run"
+
+// FieldManager is the server-side apply field manager of every write.
+const FieldManager = "kubectl-virtwork"
+
 // Selector returns the label selector of every object of one run.
 func Selector(runID string) string {
 	return ManagedBy + "=" + ManagedByValue + "," + RunID + "=" + runID

@@ -1,0 +1,402 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+)
+
+// Outcome is what applying one object did.
+type Outcome string
+
+// Outcomes. With a server-side dry run they say what would happen.
+const (
+	Created    Outcome = "created"
+	Configured Outcome = "configured"
+	Unchanged  Outcome = "unchanged"
+	// Existing: a namespace that was there before the run; it is used as
+	// it is and never claimed.
+	Existing Outcome = "existing"
+	Failed   Outcome = "failed"
+)
+
+// Options tune an Applier.
+type Options struct {
+	// Force takes over fields another field manager owns (--force-conflicts).
+	Force bool
+	// DryRun sends every request as a server-side dry run.
+	DryRun bool
+	// Concurrency bounds the requests in flight within one kind.
+	Concurrency int
+	// Retry bounds retries of requests that may be repeated safely.
+	Retry Backoff
+	// OnResult, when set, is called after each object (from several
+	// goroutines; it must be safe for that).
+	OnResult func(Result)
+}
+
+// Backoff is an exponential backoff between retries of one request.
+type Backoff struct {
+	Attempts int           // total attempts, at least 1
+	Initial  time.Duration // first delay
+	Max      time.Duration // longest delay
+}
+
+// DefaultBackoff rides out a few seconds of API server trouble.
+func DefaultBackoff() Backoff {
+	return Backoff{Attempts: 8, Initial: 200 * time.Millisecond, Max: 5 * time.Second}
+}
+
+// Result is one object's outcome.
+type Result struct {
+	Kind, Namespace, Name string
+	Outcome               Outcome
+	Err                   error
+	// At is when the object's apply finished.
+	At time.Time
+}
+
+// Ref is "Kind namespace/name".
+func (r Result) Ref() string {
+	if r.Namespace == "" {
+		return r.Kind + " " + r.Name
+	}
+	return r.Kind + " " + r.Namespace + "/" + r.Name
+}
+
+// Report is everything an Apply attempted.
+type Report struct {
+	Results []Result
+	// NotAttempted counts objects left alone after a hard error or an
+	// interrupt.
+	NotAttempted int
+}
+
+// Counts returns, per kind, how many objects had each outcome.
+func (r *Report) Counts() map[string]map[Outcome]int {
+	out := map[string]map[Outcome]int{}
+	for _, res := range r.Results {
+		if out[res.Kind] == nil {
+			out[res.Kind] = map[Outcome]int{}
+		}
+		out[res.Kind][res.Outcome]++
+	}
+	return out
+}
+
+// Failures returns the failed results.
+func (r *Report) Failures() []Result {
+	var out []Result
+	for _, res := range r.Results {
+		if res.Outcome == Failed {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// AppliedAt returns when each object of kind was applied, by name.
+func (r *Report) AppliedAt(kind string) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, res := range r.Results {
+		if res.Kind == kind && res.Outcome != Failed {
+			out[res.Name] = res.At
+		}
+	}
+	return out
+}
+
+// Applier applies bundles through the dynamic client.
+type Applier struct {
+	client dynamic.Interface
+	mapper meta.RESTMapper
+	opts   Options
+}
+
+// New returns an Applier. The client's rest.Config should allow the
+// concurrency (QPS and Burst well above it); client-go's defaults of 5 and
+// 10 would throttle it.
+func New(client dynamic.Interface, mapper meta.RESTMapper, opts Options) *Applier {
+	if opts.Concurrency < 1 {
+		opts.Concurrency = 1
+	}
+	if opts.Retry.Attempts < 1 {
+		opts.Retry = DefaultBackoff()
+	}
+	return &Applier{client: client, mapper: mapper, opts: opts}
+}
+
+// Apply applies objs in their order: all objects of one kind (concurrently)
+// before the next kind. It stops starting new work at the first hard error
+// or when ctx ends, and returns the report with that error.
+func (a *Applier) Apply(ctx context.Context, objs iter.Seq[*unstructured.Unstructured]) (*Report, error) {
+	rep := &Report{}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		stopped  atomic.Bool
+	)
+	record := func(res Result) {
+		mu.Lock()
+		rep.Results = append(rep.Results, res)
+		if res.Err != nil && firstErr == nil {
+			firstErr = res.Err
+			stopped.Store(true)
+		}
+		mu.Unlock()
+		if a.opts.OnResult != nil {
+			a.opts.OnResult(res)
+		}
+	}
+
+	var batch *kindBatch
+	finish := func() {
+		if batch != nil {
+			close(batch.jobs)
+			batch.wg.Wait()
+			batch = nil
+		}
+	}
+	for obj := range objs {
+		if stopped.Load() || ctx.Err() != nil {
+			mu.Lock()
+			rep.NotAttempted++
+			mu.Unlock()
+			continue
+		}
+		if batch == nil || batch.kind != obj.GetKind() {
+			finish()
+			if stopped.Load() || ctx.Err() != nil {
+				rep.NotAttempted++
+				continue
+			}
+			b, err := a.startKind(ctx, obj, record, &stopped)
+			if err != nil {
+				record(Result{Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName(), Outcome: Failed, Err: err, At: time.Now()})
+				continue
+			}
+			batch = b
+		}
+		batch.jobs <- obj
+	}
+	finish()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return rep, firstErr
+}
+
+// kindBatch is the worker pool of one kind.
+type kindBatch struct {
+	kind     string
+	resource dynamic.NamespaceableResourceInterface
+	existing map[string]*unstructured.Unstructured // by namespace/name
+	jobs     chan *unstructured.Unstructured
+	wg       sync.WaitGroup
+}
+
+func (a *Applier) startKind(ctx context.Context, first *unstructured.Unstructured, record func(Result), stopped *atomic.Bool) (*kindBatch, error) {
+	gvk := first.GroupVersionKind()
+	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return nil, fmt.Errorf("finding the API of %s: %w (is %s installed in the cluster?)", gvk.Kind, err, gvk.Group)
+	}
+	b := &kindBatch{
+		kind:     gvk.Kind,
+		resource: a.client.Resource(mapping.Resource),
+		jobs:     make(chan *unstructured.Unstructured, a.opts.Concurrency),
+	}
+	if gvk.Kind != "Namespace" {
+		// One list per kind tells created from configured from unchanged
+		// without a read per object.
+		if b.existing, err = a.listExisting(ctx, b.resource, mapping.Resource, first); err != nil {
+			return nil, err
+		}
+	}
+	for range a.opts.Concurrency {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			for obj := range b.jobs {
+				if stopped.Load() || ctx.Err() != nil {
+					continue // drained, not applied; counted by the caller
+				}
+				var res Result
+				if b.kind == "Namespace" {
+					res = a.namespace(ctx, b.resource, obj)
+				} else {
+					res = a.applyOne(ctx, b, obj)
+				}
+				record(res)
+			}
+		}()
+	}
+	return b, nil
+}
+
+func (a *Applier) listExisting(ctx context.Context, res dynamic.NamespaceableResourceInterface, gvr schema.GroupVersionResource, first *unstructured.Unstructured) (map[string]*unstructured.Unstructured, error) {
+	runID := first.GetLabels()[labels.RunID]
+	if runID == "" {
+		return map[string]*unstructured.Unstructured{}, nil
+	}
+	var list *unstructured.UnstructuredList
+	err := a.retry(ctx, func() error {
+		var err error
+		list, err = res.Namespace(first.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.Selector(runID)})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing the run's %s in %s: %w", gvr.Resource, first.GetNamespace(), err)
+	}
+	out := make(map[string]*unstructured.Unstructured, len(list.Items))
+	for i := range list.Items {
+		o := &list.Items[i]
+		out[o.GetNamespace()+"/"+o.GetName()] = o
+	}
+	return out, nil
+}
+
+func (a *Applier) applyOne(ctx context.Context, b *kindBatch, obj *unstructured.Unstructured) Result {
+	res := Result{Kind: b.kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	opts := metav1.ApplyOptions{FieldManager: labels.FieldManager, Force: a.opts.Force}
+	if a.opts.DryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	var out *unstructured.Unstructured
+	err := a.retry(ctx, func() error {
+		var err error
+		out, err = b.resource.Namespace(obj.GetNamespace()).Apply(ctx, obj.GetName(), obj, opts)
+		return err
+	})
+	res.At = time.Now()
+	if err != nil {
+		res.Outcome, res.Err = Failed, describe(res, err)
+		return res
+	}
+	prev, existed := b.existing[obj.GetNamespace()+"/"+obj.GetName()]
+	switch {
+	case !existed:
+		res.Outcome = Created
+	case a.opts.DryRun && !sameContent(prev, out), !a.opts.DryRun && prev.GetResourceVersion() != out.GetResourceVersion():
+		res.Outcome = Configured
+	default:
+		res.Outcome = Unchanged
+	}
+	return res
+}
+
+// namespace creates the run's namespace unless it exists. An existing
+// namespace is used as it is: apply never claims a namespace it did not
+// create, and marks the ones it creates so cleanup can tell them apart.
+func (a *Applier) namespace(ctx context.Context, res dynamic.NamespaceableResourceInterface, obj *unstructured.Unstructured) Result {
+	r := Result{Kind: "Namespace", Name: obj.GetName()}
+	var existing *unstructured.Unstructured
+	err := a.retry(ctx, func() error {
+		var err error
+		existing, err = res.Get(ctx, obj.GetName(), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		r.Outcome, r.Err, r.At = Failed, describe(r, err), time.Now()
+		return r
+	}
+	if existing != nil {
+		r.Outcome, r.At = Existing, time.Now()
+		if existing.GetAnnotations()[labels.CreatedByRun] != "" {
+			r.Outcome = Unchanged // created by a virtwork run, as it is
+		}
+		return r
+	}
+	ns := obj.DeepCopy()
+	ann := ns.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[labels.CreatedByRun] = ns.GetLabels()[labels.RunID]
+	ns.SetAnnotations(ann)
+	opts := metav1.CreateOptions{FieldManager: labels.FieldManager}
+	if a.opts.DryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	err = a.retry(ctx, func() error {
+		_, err := res.Create(ctx, ns, opts)
+		return err
+	})
+	r.At = time.Now()
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		r.Outcome = Existing // created meanwhile by someone else: not ours
+	case err != nil:
+		r.Outcome, r.Err = Failed, describe(r, err)
+	default:
+		r.Outcome = Created
+	}
+	return r
+}
+
+// sameContent compares what a dry-run apply returned with the object as it
+// is, ignoring what every write changes.
+func sameContent(a, b *unstructured.Unstructured) bool {
+	strip := func(u *unstructured.Unstructured) map[string]any {
+		c := u.DeepCopy()
+		c.SetManagedFields(nil)
+		c.SetResourceVersion("")
+		c.SetGeneration(0)
+		return c.Object
+	}
+	return equality.Semantic.DeepEqual(strip(a), strip(b))
+}
+
+// describe turns an API error into the one line a user needs.
+func describe(r Result, err error) error {
+	verb := "applying"
+	if r.Kind == "Namespace" {
+		verb = "creating"
+	}
+	var status apierrors.APIStatus
+	if apierrors.IsConflict(err) && errors.As(err, &status) {
+		var fields []string
+		owners := map[string]bool{}
+		if d := status.Status().Details; d != nil {
+			for _, c := range d.Causes {
+				if c.Type == metav1.CauseTypeFieldManagerConflict {
+					fields = append(fields, c.Field)
+					owners[c.Message] = true
+				}
+			}
+		}
+		if len(fields) > 0 {
+			var who []string
+			for o := range owners {
+				who = append(who, o)
+			}
+			return fmt.Errorf("%s %s: %s owned by another field manager (%s); rerun with --force-conflicts to take them over: %w",
+				verb, r.Ref(), strings.Join(fields, ", "), strings.Join(who, "; "), errConflict)
+		}
+	}
+	return fmt.Errorf("%s %s: %w", verb, r.Ref(), err)
+}
+
+// errConflict marks field-ownership conflicts.
+var errConflict = errors.New("field manager conflict")
+
+// IsConflict reports whether err is a field-ownership conflict.
+func IsConflict(err error) bool { return errors.Is(err, errConflict) }
