@@ -328,4 +328,3 @@ func onlyKind(objs iter.Seq[*unstructured.Unstructured], kind string) iter.Seq[*
 		}
 	}
 }
-
