@@ -74,4 +74,4 @@ cdi_crds() {
 mkdir -p "$out"
 kubevirt_crds
 cdi_crds
-log "wrote $(ls "$out" | tr '\n' ' ')"
+log "wrote $(cd "$out" && ls -- *.yaml | tr "\n" " ")"
