@@ -48,7 +48,9 @@ up() {
 	(cd "$repo" && go build -o "$state/dev-cluster" ./hack/dev-cluster)
 
 	rm -f "$state/ready"
-	nohup "$state/dev-cluster" -state-dir "$state" -bin-dir "$bin_dir" \
+	# A session of its own, so a Ctrl-C in the terminal that ran "up" (or
+	# "make demo") does not reach it; only "down" stops it.
+	setsid "$state/dev-cluster" -state-dir "$state" -bin-dir "$bin_dir" \
 		>"$state/dev-cluster.log" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$supervisor_pid_file"
