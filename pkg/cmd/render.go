@@ -13,7 +13,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/render"
 )
 
@@ -24,15 +23,12 @@ type RenderOptions struct {
 	Output    string
 	OutputDir string
 
-	deps        Deps
-	configFlags *genericclioptions.ConfigFlags
-	runFlags    *config.Flags
-	cfg         *config.Config
+	run *runConfig
 }
 
 // NewRenderOptions returns RenderOptions with defaults.
 func NewRenderOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *RenderOptions {
-	return &RenderOptions{IOStreams: streams, Output: "yaml", deps: deps, configFlags: configFlags, runFlags: config.NewFlags()}
+	return &RenderOptions{IOStreams: streams, Output: "yaml", run: newRunConfig(deps, configFlags)}
 }
 
 // NewRenderCmd builds `kubectl virtwork render`.
@@ -64,29 +60,14 @@ applied with 'kubectl apply --server-side -f -'.`,
 
 // AddFlags registers render's flags.
 func (o *RenderOptions) AddFlags(c *cobra.Command) {
-	o.runFlags.AddFlags(c.Flags())
+	o.run.addFlags(c)
 	c.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: yaml (a --- stream) or json (a v1 List)")
 	c.Flags().StringVar(&o.OutputDir, "output-dir", "", "write a kustomize directory (one file per object) instead of printing; it must not exist or be empty")
-	registerWorkloadCompletion(c, o.deps)
 }
 
 // Complete resolves the run configuration from flags, environment and
 // config file.
-func (o *RenderOptions) Complete() error {
-	ns := ""
-	if o.configFlags.Namespace != nil {
-		ns = *o.configFlags.Namespace
-	}
-	cfg, err := config.Load(o.deps.Registry, config.Sources{
-		Flags: o.runFlags, Namespace: ns,
-		LookupEnv: o.deps.LookupEnv, ReadFile: o.deps.ReadFile, NewRunID: o.deps.NewRunID,
-	})
-	if err != nil {
-		return err
-	}
-	o.cfg = cfg
-	return nil
-}
+func (o *RenderOptions) Complete() error { return o.run.load() }
 
 // Validate checks the output options.
 func (o *RenderOptions) Validate() error {
@@ -101,9 +82,9 @@ func (o *RenderOptions) Validate() error {
 
 // Run renders and writes the bundle.
 func (o *RenderOptions) Run(ctx context.Context) error {
-	b, err := render.Render(render.Input{Config: o.cfg, Registry: o.deps.Registry})
+	b, err := o.run.render()
 	if err != nil {
-		return fmt.Errorf("rendering run %s: %w", o.cfg.RunID, err)
+		return err
 	}
 	if o.OutputDir != "" {
 		if err := writeDir(o.OutputDir, b); err != nil {

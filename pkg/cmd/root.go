@@ -23,6 +23,17 @@ const (
 	// ExitUsage: a flag, variable, config key or file was wrong; nothing was
 	// sent to a cluster.
 	ExitUsage = 2
+	// ExitNotReady: everything was applied, but not every VM became ready
+	// (some failed, or the timeout passed).
+	ExitNotReady = 3
+	// ExitInterrupted: Ctrl-C (SIGINT) or SIGTERM, as shells report it.
+	ExitInterrupted = 130
+)
+
+// Sentinel errors that map to their own exit codes.
+var (
+	ErrNotReady    = errors.New("not every VM became ready")
+	ErrInterrupted = errors.New("interrupted")
 )
 
 // Deps is what commands take from the outside world; tests replace it.
@@ -39,9 +50,11 @@ func DefaultDeps() Deps {
 }
 
 const exitCodeHelp = `Exit codes:
-  0  success
-  1  error (the cluster or the file system failed)
-  2  bad input: a flag, VIRTWORK_* variable, config key or file named in the message; nothing was sent to a cluster`
+  0    success (apply, wait: every VM is running)
+  1    error (the cluster or the file system failed)
+  2    bad input: a flag, VIRTWORK_* variable, config key or file named in the message; nothing was sent to a cluster
+  3    applied, but not every VM became ready: some failed, or --timeout passed
+  130  interrupted (Ctrl-C); apply prints what was applied and how to remove it`
 
 // NewRootCmd builds the kubectl-virtwork command tree.
 func NewRootCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
@@ -76,6 +89,8 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
 
 	root.AddCommand(
 		NewRenderCmd(streams, deps, configFlags),
+		NewApplyCmd(streams, deps, configFlags),
+		NewWaitCmd(streams, deps, configFlags),
 		NewWorkloadsCmd(streams, deps),
 		NewVersionCmd(streams),
 	)
@@ -124,6 +139,10 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.Is(err, config.ErrInvalid):
 		return ExitUsage
+	case errors.Is(err, ErrNotReady):
+		return ExitNotReady
+	case errors.Is(err, ErrInterrupted):
+		return ExitInterrupted
 	}
 	return ExitError
 }

@@ -42,6 +42,12 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.AddFlag(&alias)
 }
 
+// AddRunIDFlag registers --run-id alone, for commands that act on a run
+// applied earlier.
+func (f *Flags) AddRunIDFlag(fs *pflag.FlagSet) {
+	f.add(fs, kRunID, "uuid", "")
+}
+
 // AddTimeoutFlag registers --timeout, for commands that wait.
 func (f *Flags) AddTimeoutFlag(fs *pflag.FlagSet) {
 	f.add(fs, kTimeout, "duration", DefaultTimeout.String())

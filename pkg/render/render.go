@@ -188,6 +188,25 @@ func (b *Bundle) service(p servicePlan) map[string]any {
 	return s
 }
 
+// VMNames lists the bundle's VirtualMachines, sorted.
+func (b *Bundle) VMNames() []string {
+	names := make([]string, len(b.vms))
+	for i, vm := range b.vms {
+		names[i] = vm.name
+	}
+	return names
+}
+
+// HasDataVolumes reports whether any VM has a data disk (a DataVolume).
+func (b *Bundle) HasDataVolumes() bool {
+	for _, vm := range b.vms {
+		if vm.role.hasDataDisk {
+			return true
+		}
+	}
+	return false
+}
+
 // Len is the number of objects in the bundle.
 func (b *Bundle) Len() int { return 1 + len(b.services) + len(b.secrets) + len(b.vms) }
 

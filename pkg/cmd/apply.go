@@ -1,0 +1,257 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/apply"
+	"github.com/virtwork/kubectl-virtwork/pkg/render"
+	"github.com/virtwork/kubectl-virtwork/pkg/wait"
+)
+
+// Dry-run modes, spelled as kubectl spells them.
+const (
+	dryRunNone   = "none"
+	dryRunClient = "client"
+	dryRunServer = "server"
+)
+
+// ApplyOptions deploys a run and waits for its VMs.
+type ApplyOptions struct {
+	genericiooptions.IOStreams
+
+	DryRun         string
+	ForceConflicts bool
+	Concurrency    int
+	NoWait         bool
+	Output         string
+
+	run    *runConfig
+	client dynamic.Interface
+	mapper meta.RESTMapper
+	server string
+}
+
+// NewApplyOptions returns ApplyOptions with defaults.
+func NewApplyOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *ApplyOptions {
+	return &ApplyOptions{IOStreams: streams, DryRun: dryRunNone, Concurrency: 32, run: newRunConfig(deps, configFlags)}
+}
+
+// NewApplyCmd builds `kubectl virtwork apply` (alias run).
+func NewApplyCmd(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+	o := NewApplyOptions(streams, deps, configFlags)
+	c := &cobra.Command{
+		Use:     "apply",
+		Aliases: []string{"run"},
+		Short:   "Deploy a run with server-side apply and wait until its VMs are running",
+		Long: `Apply renders exactly what 'render' prints and sends it with server-side apply (field
+manager kubectl-virtwork): the Namespace, then Services, Secrets and VirtualMachines, each kind
+through --concurrency parallel requests. It then watches the run's VMs until every one is
+running, has failed for good (reported at once, with the reason), or --timeout passes, and prints
+a summary. Re-applying with the same --run-id converges: changed inputs update objects in place,
+unchanged ones are left alone.
+
+` + exitCodeHelp,
+		Example: `  kubectl virtwork apply --workloads cpu,database --vm-count 3
+  kubectl virtwork apply --run-id 3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93 --params cpu.load-percent=50
+  kubectl virtwork apply --workloads network --dry-run=server`,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	o.AddFlags(c)
+	return c
+}
+
+// AddFlags registers apply's flags.
+func (o *ApplyOptions) AddFlags(c *cobra.Command) {
+	o.run.addFlags(c)
+	o.run.flags.AddTimeoutFlag(c.Flags())
+	c.Flags().StringVar(&o.DryRun, "dry-run", o.DryRun, `"none", "client" (print the bundle, send nothing) or "server" (send every request as a dry run and report what would change)`)
+	c.Flags().Lookup("dry-run").NoOptDefVal = dryRunClient
+	c.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
+	c.Flags().IntVar(&o.Concurrency, "concurrency", o.Concurrency, "requests in flight while applying one kind (1-256)")
+	c.Flags().BoolVar(&o.NoWait, "no-wait", false, "return once everything is applied, without waiting for the VMs")
+	c.Flags().StringVarP(&o.Output, "output", "o", "", "summary format: json (default: a table); with --dry-run=client, yaml or json for the bundle")
+}
+
+// Complete resolves the run and, unless nothing is to be sent, the
+// cluster clients from the kubeconfig flags.
+func (o *ApplyOptions) Complete() error {
+	if err := o.run.load(); err != nil {
+		return err
+	}
+	if o.DryRun == dryRunClient {
+		return nil
+	}
+	cfg, err := o.run.configFlags.ToRESTConfig()
+	if err != nil {
+		return usageError{fmt.Errorf("loading kubeconfig: %w", err)}
+	}
+	o.client, o.mapper, err = clients(cfg, o.run.configFlags, o.Concurrency)
+	if err != nil {
+		return err
+	}
+	o.server = cfg.Host
+	return nil
+}
+
+// clients builds the dynamic client and REST mapper with a client-side
+// rate limit that does not throttle the worker pool (client-go's default
+// of 5 requests/s with bursts of 10 would).
+func clients(cfg *rest.Config, flags *genericclioptions.ConfigFlags, concurrency int) (dynamic.Interface, meta.RESTMapper, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS = float32(max(50, 40*concurrency))
+	cfg.Burst = max(100, 80*concurrency)
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the API client: %w", err)
+	}
+	mapper, err := flags.ToRESTMapper()
+	if err != nil {
+		return nil, nil, fmt.Errorf("discovering the cluster's APIs: %w", err)
+	}
+	return client, mapper, nil
+}
+
+// Validate checks apply's own flags.
+func (o *ApplyOptions) Validate() error {
+	switch o.DryRun {
+	case dryRunNone, dryRunClient, dryRunServer:
+	default:
+		return usageError{fmt.Errorf(`--dry-run must be "none", "client" or "server", got %q`, o.DryRun)}
+	}
+	if o.Concurrency < 1 || o.Concurrency > 256 {
+		return usageError{fmt.Errorf("--concurrency must be between 1 and 256, got %d", o.Concurrency)}
+	}
+	allowed := []string{"json"}
+	if o.DryRun == dryRunClient {
+		allowed = []string{"yaml", "json"}
+	}
+	if o.Output != "" && !contains(allowed, o.Output) {
+		return invalidOutput(o.Output, allowed...)
+	}
+	return nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Run renders, applies, waits and prints the summary.
+func (o *ApplyOptions) Run(ctx context.Context) error {
+	b, err := o.run.render()
+	if err != nil {
+		return err
+	}
+	if o.DryRun == dryRunClient {
+		if o.Output == "json" {
+			return b.WriteJSON(o.Out)
+		}
+		return b.WriteYAML(o.Out)
+	}
+
+	sum := newSummary(o.run.cfg, b, o.DryRun == dryRunServer)
+	prog := newProgress(o.ErrOut)
+	total := b.Len()
+	var done atomic.Int64
+	applier := apply.New(o.client, o.mapper, apply.Options{
+		Force:       o.ForceConflicts,
+		DryRun:      o.DryRun == dryRunServer,
+		Concurrency: o.Concurrency,
+		OnResult: func(apply.Result) {
+			prog.update(fmt.Sprintf("applying run %s: %d/%d objects", b.RunID, done.Add(1), total))
+		},
+	})
+	start := time.Now()
+	rep, applyErr := applier.Apply(ctx, b.Objects())
+	sum.addApply(rep, time.Since(start))
+	prog.finish(fmt.Sprintf("applied %d/%d objects of run %s in %s", len(rep.Results)-len(rep.Failures()), total, b.RunID, time.Since(start).Round(time.Millisecond)))
+
+	switch {
+	case ctx.Err() != nil:
+		sum.Interrupted = true
+		return o.finish(sum, ErrInterrupted)
+	case applyErr != nil:
+		return o.finish(sum, applyErr)
+	case o.DryRun == dryRunServer || o.NoWait:
+		return o.finish(sum, nil)
+	}
+
+	res, err := o.wait(ctx, b, rep)
+	if err != nil {
+		return o.finish(sum, err)
+	}
+	sum.addWait(res)
+	if ctx.Err() != nil {
+		sum.Interrupted = true
+		return o.finish(sum, ErrInterrupted)
+	}
+	if !res.Done || res.Counts().Failed > 0 {
+		return o.finish(sum, ErrNotReady)
+	}
+	return o.finish(sum, nil)
+}
+
+func (o *ApplyOptions) wait(ctx context.Context, b *render.Bundle, rep *apply.Report) (*wait.Result, error) {
+	wctx, cancel := context.WithTimeout(ctx, o.run.cfg.Timeout)
+	defer cancel()
+	return waitForRun(wctx, o.client, o.ErrOut, wait.Options{
+		Namespace:   b.Namespace,
+		RunID:       b.RunID,
+		Expected:    b.VMNames(),
+		Started:     rep.AppliedAt("VirtualMachine"),
+		DataVolumes: b.HasDataVolumes(),
+	})
+}
+
+// waitForRun follows a run with a progress line on w.
+func waitForRun(ctx context.Context, client dynamic.Interface, w interface{ Write([]byte) (int, error) }, opts wait.Options) (*wait.Result, error) {
+	prog := newProgress(w)
+	start := time.Now()
+	line := func(p wait.Progress) string {
+		return fmt.Sprintf("waiting for run %s: %d/%d ready, %d failed, %s", opts.RunID, p.Ready, p.Total, p.Failed, time.Since(start).Round(time.Second))
+	}
+	opts.Progress = func(p wait.Progress) { prog.update(line(p)) }
+	res, err := wait.ForRun(ctx, client, opts)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for run %s: %w", opts.RunID, err)
+	}
+	prog.finish(line(res.Counts()))
+	return res, nil
+}
+
+// finish prints the summary and returns err.
+func (o *ApplyOptions) finish(sum *summary, err error) error {
+	if err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, ErrNotReady) {
+		sum.Error = err.Error()
+	}
+	if perr := sum.print(o.Out, o.Output); perr != nil && err == nil {
+		return perr
+	}
+	if sum.Interrupted || err != nil {
+		fmt.Fprintf(o.ErrOut, "to remove what was applied: %s\n", sum.CleanupCommand)
+	}
+	return err
+}

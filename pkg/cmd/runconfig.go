@@ -1,0 +1,54 @@
+package cmd
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/render"
+)
+
+// runConfig resolves and renders a run the same way for every command that
+// makes one (render, apply), so apply sends exactly what render prints.
+type runConfig struct {
+	deps        Deps
+	configFlags *genericclioptions.ConfigFlags
+	flags       *config.Flags
+	cfg         *config.Config
+}
+
+func newRunConfig(deps Deps, configFlags *genericclioptions.ConfigFlags) *runConfig {
+	return &runConfig{deps: deps, configFlags: configFlags, flags: config.NewFlags()}
+}
+
+func (r *runConfig) addFlags(c *cobra.Command) {
+	r.flags.AddFlags(c.Flags())
+	registerWorkloadCompletion(c, r.deps)
+}
+
+// load resolves flags, VIRTWORK_* variables and the config file.
+func (r *runConfig) load() error {
+	ns := ""
+	if r.configFlags.Namespace != nil {
+		ns = *r.configFlags.Namespace
+	}
+	cfg, err := config.Load(r.deps.Registry, config.Sources{
+		Flags: r.flags, Namespace: ns,
+		LookupEnv: r.deps.LookupEnv, ReadFile: r.deps.ReadFile, NewRunID: r.deps.NewRunID,
+	})
+	if err != nil {
+		return err
+	}
+	r.cfg = cfg
+	return nil
+}
+
+func (r *runConfig) render() (*render.Bundle, error) {
+	b, err := render.Render(render.Input{Config: r.cfg, Registry: r.deps.Registry})
+	if err != nil {
+		return nil, fmt.Errorf("rendering run %s: %w", r.cfg.RunID, err)
+	}
+	return b, nil
+}

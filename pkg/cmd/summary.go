@@ -1,0 +1,196 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/apply"
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/render"
+	"github.com/virtwork/kubectl-virtwork/pkg/wait"
+)
+
+// summary is what apply and wait print on stdout: a table for people,
+// JSON (-o json) for scripts.
+type summary struct {
+	RunID     string `json:"runID"`
+	Namespace string `json:"namespace"`
+	Image     string `json:"image,omitempty"`
+	DryRun    bool   `json:"dryRun,omitempty"`
+	// Objects counts apply outcomes per kind.
+	Objects      map[string]map[apply.Outcome]int `json:"objects,omitempty"`
+	ApplySeconds float64                          `json:"applySeconds,omitempty"`
+	ApplyErrors  []string                         `json:"applyErrors,omitempty"`
+	NotAttempted int                              `json:"notAttempted,omitempty"`
+	VMs          *vmSummary                       `json:"vms,omitempty"`
+	Interrupted  bool                             `json:"interrupted,omitempty"`
+	Error        string                           `json:"error,omitempty"`
+	// CleanupCommand removes everything the run created.
+	CleanupCommand string `json:"cleanupCommand"`
+}
+
+type vmSummary struct {
+	Total   int         `json:"total"`
+	Ready   int         `json:"ready"`
+	Failed  []vmProblem `json:"failed"`
+	Waiting []vmProblem `json:"waiting"`
+	// Seconds from each VM's apply to its VMI running.
+	TimeToRunning *percentiles `json:"timeToRunningSeconds,omitempty"`
+}
+
+type vmProblem struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+type percentiles struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	Max float64 `json:"max"`
+}
+
+func newSummary(cfg *config.Config, b *render.Bundle, dryRun bool) *summary {
+	s := &summary{RunID: b.RunID, Namespace: b.Namespace, DryRun: dryRun}
+	if cfg != nil {
+		s.Image = cfg.Image
+	}
+	s.CleanupCommand = cleanupCommand(b.Namespace, b.RunID)
+	return s
+}
+
+// cleanupCommand deletes a run's objects by label; DataVolumes and VMIs
+// follow their VMs through owner references.
+func cleanupCommand(namespace, runID string) string {
+	return fmt.Sprintf("kubectl delete virtualmachines,services,secrets -n %s -l %s=%s", namespace, labels.RunID, runID)
+}
+
+func (s *summary) addApply(rep *apply.Report, took time.Duration) {
+	s.Objects = rep.Counts()
+	s.ApplySeconds = took.Seconds()
+	s.NotAttempted = rep.NotAttempted
+	for _, f := range rep.Failures() {
+		s.ApplyErrors = append(s.ApplyErrors, f.Err.Error())
+	}
+}
+
+func (s *summary) addWait(res *wait.Result) {
+	vs := &vmSummary{Total: len(res.VMs), Failed: []vmProblem{}, Waiting: []vmProblem{}}
+	for _, v := range res.VMs {
+		switch v.Phase {
+		case wait.Ready:
+			vs.Ready++
+		case wait.Failed:
+			vs.Failed = append(vs.Failed, vmProblem{v.Name, v.Reason})
+		default:
+			vs.Waiting = append(vs.Waiting, vmProblem{v.Name, v.Reason})
+		}
+	}
+	if vs.Ready > 0 {
+		p50, p95, worst := res.Percentiles()
+		vs.TimeToRunning = &percentiles{P50: p50.Seconds(), P95: p95.Seconds(), Max: worst.Seconds()}
+	}
+	s.VMs = vs
+}
+
+func (s *summary) print(w io.Writer, format string) error {
+	if format == "json" {
+		data, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", data)
+		return err
+	}
+	mode := ""
+	if s.DryRun {
+		mode = " (server dry run: nothing was changed)"
+	}
+	fmt.Fprintf(w, "Run %s in namespace %s%s\n", s.RunID, s.Namespace, mode)
+	if s.Image != "" {
+		fmt.Fprintf(w, "Image: %s\n", s.Image)
+	}
+	if len(s.Objects) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		verbs := []apply.Outcome{apply.Created, apply.Configured, apply.Unchanged, apply.Existing, apply.Failed}
+		var head []string
+		for _, v := range verbs {
+			head = append(head, strings.ToUpper(string(v)))
+		}
+		fmt.Fprintf(tw, "KIND\t%s\n", strings.Join(head, "\t"))
+		for _, kind := range kindsInOrder(s.Objects) {
+			var cells []string
+			for _, v := range verbs {
+				cells = append(cells, fmt.Sprint(s.Objects[kind][v]))
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", kind, strings.Join(cells, "\t"))
+		}
+		tw.Flush()
+	}
+	for _, e := range s.ApplyErrors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
+	if s.NotAttempted > 0 {
+		fmt.Fprintf(w, "%d objects were not applied\n", s.NotAttempted)
+	}
+	if v := s.VMs; v != nil {
+		fmt.Fprintf(w, "\nVMs: %d ready, %d failed, %d still waiting (of %d)\n", v.Ready, len(v.Failed), len(v.Waiting), v.Total)
+		if t := v.TimeToRunning; t != nil {
+			fmt.Fprintf(w, "Time from apply to Running: p50 %s, p95 %s, max %s\n", secs(t.P50), secs(t.P95), secs(t.Max))
+		}
+		problems(w, "FAILED", v.Failed)
+		problems(w, "WAITING", v.Waiting)
+	}
+	if s.Interrupted {
+		fmt.Fprintln(w, "\nInterrupted.")
+	}
+	return nil
+}
+
+func problems(w io.Writer, title string, ps []vmProblem) {
+	if len(ps) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s VM\tREASON\n", title)
+	const most = 50
+	for i, p := range ps {
+		if i == most {
+			fmt.Fprintf(tw, "... and %d more\t\n", len(ps)-most)
+			break
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", p.Name, p.Reason)
+	}
+	tw.Flush()
+}
+
+func secs(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(10 * time.Millisecond).String()
+}
+
+func kindsInOrder(m map[string]map[apply.Outcome]int) []string {
+	rank := map[string]int{"Namespace": 0, "Service": 1, "Secret": 2, "VirtualMachine": 3}
+	var kinds []string
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		ri, okI := rank[kinds[i]]
+		rj, okJ := rank[kinds[j]]
+		if okI && okJ {
+			return ri < rj
+		}
+		if okI != okJ {
+			return okI
+		}
+		return kinds[i] < kinds[j]
+	})
+	return kinds
+}

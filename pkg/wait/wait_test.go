@@ -1,0 +1,209 @@
+package wait_test
+
+import (
+	"context"
+	"iter"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/apply"
+	"github.com/virtwork/kubectl-virtwork/pkg/render"
+	"github.com/virtwork/kubectl-virtwork/pkg/wait"
+	"github.com/virtwork/kubectl-virtwork/test/cluster"
+	"github.com/virtwork/kubectl-virtwork/test/runs"
+	"github.com/virtwork/kubectl-virtwork/test/simulator"
+)
+
+func TestMain(m *testing.M) { os.Exit(cluster.Main(m)) }
+
+type env struct {
+	cfg    *rest.Config
+	client dynamic.Interface
+	ns     string
+}
+
+func newEnv(t *testing.T, sim simulator.Options) *env {
+	t.Helper()
+	c := cluster.Shared(t)
+	cfg := c.Config()
+	cfg.QPS, cfg.Burst = 1000, 2000
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{cfg: cfg, client: client, ns: c.Namespace(t)}
+	sim.Namespace = e.ns
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- simulator.Run(ctx, cfg, sim) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("simulator: %v", err)
+		}
+	})
+	return e
+}
+
+// deploy applies objs and returns when each VM was applied.
+func (e *env) deploy(t *testing.T, objs iter.Seq[*unstructured.Unstructured]) map[string]time.Time {
+	t.Helper()
+	dc, err := discovery.NewDiscoveryClientForConfig(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := apply.New(e.client, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), apply.Options{Concurrency: 32})
+	rep, err := a.Apply(t.Context(), objs)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	return rep.AppliedAt("VirtualMachine")
+}
+
+func (e *env) wait(t *testing.T, b *render.Bundle, started map[string]time.Time, timeout time.Duration) *wait.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	res, err := wait.ForRun(ctx, e.client, wait.Options{
+		Namespace: e.ns, RunID: b.RunID, Expected: b.VMNames(), Started: started,
+		DataVolumes: b.HasDataVolumes(), Tick: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	return res
+}
+
+// annotate sets a simulator fault on the named VMs.
+func annotate(objs iter.Seq[*unstructured.Unstructured], faults map[string]simulator.Fault) iter.Seq[*unstructured.Unstructured] {
+	return func(yield func(*unstructured.Unstructured) bool) {
+		for o := range objs {
+			if f, ok := faults[o.GetName()]; ok && o.GetKind() == "VirtualMachine" {
+				o.SetAnnotations(map[string]string{simulator.FaultAnnotation: string(f)})
+			}
+			if !yield(o) {
+				return
+			}
+		}
+	}
+}
+
+// Test200VMsReachRunning: a run of every workload (204 VMs) is followed to
+// Running through one watch per kind.
+func Test200VMsReachRunning(t *testing.T) {
+	e := newEnv(t, simulator.Options{StepDelay: 50 * time.Millisecond, Workers: 16})
+	b := runs.Bundle(t, e.ns, "--workloads", "all", "--vm-count", "34")
+	if n := len(b.VMNames()); n != 204 {
+		t.Fatalf("rendered %d VMs", n)
+	}
+	started := e.deploy(t, b.Objects())
+	res := e.wait(t, b, started, 3*time.Minute)
+	c := res.Counts()
+	if !res.Done || c.Ready != 204 || c.Failed != 0 {
+		t.Fatalf("done %v, counts %+v", res.Done, c)
+	}
+	p50, p95, worst := res.Percentiles()
+	if p50 <= 0 || p50 > p95 || p95 > worst {
+		t.Errorf("time to running p50 %s p95 %s max %s", p50, p95, worst)
+	}
+	for _, vm := range res.VMs {
+		if vm.Node == "" || vm.ReadyAt.Before(vm.Started) {
+			t.Errorf("%s: node %q, ready %s before applied %s", vm.Name, vm.Node, vm.ReadyAt, vm.Started)
+		}
+	}
+}
+
+// TestFaultsEndTheWaitEarly: a VM that fails for good is reported with
+// its reason as soon as it is seen, long before the timeout.
+func TestFaultsEndTheWaitEarly(t *testing.T) {
+	tests := []struct {
+		fault  simulator.Fault
+		reason string
+	}{
+		{simulator.FaultUnschedulable, "ErrorUnschedulable"},
+		{simulator.FaultVMIFailed, "VirtualMachineInstance failed"},
+		{simulator.FaultDVFailed, "DataVolumeError"},
+		{simulator.FaultErrImagePull, "ErrImagePull"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.fault), func(t *testing.T) {
+			e := newEnv(t, simulator.Options{StepDelay: 50 * time.Millisecond})
+			b := runs.Bundle(t, e.ns, "--workloads", "cpu,disk", "--vm-count", "2")
+			bad := ""
+			for _, n := range b.VMNames() {
+				if strings.Contains(n, "-disk-") {
+					bad = n // a VM with a DataVolume, so every fault applies
+				}
+			}
+			start := time.Now()
+			started := e.deploy(t, annotate(b.Objects(), map[string]simulator.Fault{bad: tt.fault}))
+			res := e.wait(t, b, started, 2*time.Minute)
+			if took := time.Since(start); took > 30*time.Second {
+				t.Errorf("the failure was reported after %s", took)
+			}
+			c := res.Counts()
+			if !res.Done || c.Failed != 1 || c.Ready != 3 {
+				t.Fatalf("done %v, counts %+v: %+v", res.Done, c, res.VMs)
+			}
+			for _, vm := range res.VMs {
+				if vm.Name == bad && (vm.Phase != wait.Failed || !strings.Contains(vm.Reason, tt.reason)) {
+					t.Errorf("%s: phase %s reason %q, want failed with %q", vm.Name, vm.Phase, vm.Reason, tt.reason)
+				}
+			}
+		})
+	}
+}
+
+// TestTimeout: a VM that is still starting when time runs out is reported
+// as waiting, with what it waits in.
+func TestTimeout(t *testing.T) {
+	e := newEnv(t, simulator.Options{StepDelay: 50 * time.Millisecond, SlowStartDelay: time.Hour})
+	b := runs.Bundle(t, e.ns, "--workloads", "cpu", "--vm-count", "2")
+	slow := b.VMNames()[0]
+	started := e.deploy(t, annotate(b.Objects(), map[string]simulator.Fault{slow: simulator.FaultSlowStart}))
+	start := time.Now()
+	res := e.wait(t, b, started, 3*time.Second)
+	if took := time.Since(start); took < 3*time.Second || took > 10*time.Second {
+		t.Errorf("wait returned after %s with a 3s timeout", took)
+	}
+	c := res.Counts()
+	if res.Done || c.Waiting != 1 || c.Ready != 1 {
+		t.Fatalf("done %v counts %+v", res.Done, c)
+	}
+	if res.VMs[0].Name != slow || res.VMs[0].Reason == "" {
+		t.Errorf("waiting VM %+v", res.VMs[0])
+	}
+}
+
+// TestReattach: without an expected list, wait follows the VMs the run has
+// in the cluster.
+func TestReattach(t *testing.T) {
+	e := newEnv(t, simulator.Options{StepDelay: 50 * time.Millisecond})
+	b := runs.Bundle(t, e.ns, "--workloads", "network", "--vm-count", "2")
+	e.deploy(t, b.Objects())
+	other := runs.Bundle(t, e.ns, "--workloads", "cpu")
+	e.deploy(t, other.Objects())
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	res, err := wait.ForRun(ctx, e.client, wait.Options{Namespace: e.ns, RunID: b.RunID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Done || len(res.VMs) != 4 || res.Counts().Ready != 4 {
+		t.Fatalf("done %v VMs %+v", res.Done, res.VMs)
+	}
+	for _, vm := range res.VMs {
+		if vm.Started.IsZero() || vm.TimeToReady() <= 0 {
+			t.Errorf("%s: no time to ready from its creation time", vm.Name)
+		}
+	}
+}
