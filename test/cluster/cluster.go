@@ -376,7 +376,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, binDir, etcdURL string, pk
 				"--service-account-issuer=" + host,
 				"--service-account-key-file=" + pki.saPublic,
 				"--service-account-signing-key-file=" + pki.saPrivate,
-				"--service-cluster-ip-range=10.96.0.0/24",
+				"--service-cluster-ip-range=10.96.0.0/16", // room for benchmark runs of thousands of Services
 				"--endpoint-reconciler-type=none",
 				"--cert-dir=" + filepath.Join(c.dir, "apiserver-certs"),
 				"--profiling=false",
