@@ -24,13 +24,12 @@ dev-cluster:
 dev-cluster-down:
 	hack/dev-cluster.sh down
 
-## demo: render five workloads onto the dev cluster and wait for them to run
+## demo: start the dev cluster, apply a small run of every workload with the plugin, wait, show it
 demo: $(BIN)
-	hack/dev-cluster.sh up
+	hack/dev-cluster.sh up >/dev/null
 	export KUBECONFIG="$$(hack/dev-cluster.sh kubeconfig)" && \
-	kubectl create namespace $(DEMO_NAMESPACE) --dry-run=client -o yaml | kubectl apply -f - && \
-	$(BIN) render --workloads $(DEMO_WORKLOADS) --vm-count 1 | kubectl apply --server-side -f - && \
-	kubectl wait --for=jsonpath='{.status.printableStatus}'=Running vm --all -n $(DEMO_NAMESPACE) --timeout=$(DEMO_TIMEOUT) && \
-	kubectl wait --for=jsonpath='{.status.phase}'=Running vmi --all -n $(DEMO_NAMESPACE) --timeout=$(DEMO_TIMEOUT) && \
-	kubectl get vm,vmi -n $(DEMO_NAMESPACE)
-	@echo "The dev cluster keeps running: export KUBECONFIG=$$(hack/dev-cluster.sh kubeconfig); stop it with make dev-cluster-down"
+	$(BIN) apply -n $(DEMO_NAMESPACE) --workloads $(DEMO_WORKLOADS) --vm-count 1 --timeout $(DEMO_TIMEOUT) && \
+	kubectl get vm,vmi -n $(DEMO_NAMESPACE) -o wide
+	@echo
+	@echo "The dev cluster keeps running: export KUBECONFIG=$$(hack/dev-cluster.sh kubeconfig)"
+	@echo "Try: kubectl get vm,vmi,dv -A; stop it with: make dev-cluster-down"
