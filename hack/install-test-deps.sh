@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs, only when missing, the Debian packages whose tools the tests run
 # on every rendered artefact: cloud-init (schema), fio (--parse-only),
-# stress-ng (--dry-run), iperf3 and shellcheck. systemd-analyze and kubectl
-# are expected on the machine already.
+# stress-ng (--dry-run), shellcheck, and iperf3 and PostgreSQL (the guest
+# scripts run for real). systemd-analyze and kubectl are expected on the
+# machine already.
 set -euo pipefail
 
 for tool in systemd-analyze kubectl; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "$tool is needed by the tests but not installed" >&2; exit 1; }
 done
 
-declare -A pkg_of=([cloud-init]=cloud-init [fio]=fio [stress-ng]=stress-ng [iperf3]=iperf3 [shellcheck]=shellcheck)
+declare -A pkg_of=([cloud-init]=cloud-init [fio]=fio [stress-ng]=stress-ng [iperf3]=iperf3 [shellcheck]=shellcheck [pgbench]=postgresql)
 missing=()
 for tool in "${!pkg_of[@]}"; do
 	command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg_of[$tool]}")

@@ -65,15 +65,7 @@ unchanged ones are left alone.
 		Example: `  kubectl virtwork apply --workloads cpu,database --vm-count 3
   kubectl virtwork apply --run-id 3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93 --params cpu.load-percent=50
   kubectl virtwork apply --workloads network --dry-run=server`,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: runE(o),
 	}
 	o.AddFlags(c)
 	return c

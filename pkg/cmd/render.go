@@ -44,15 +44,7 @@ applied with 'kubectl apply --server-side -f -'.`,
 		Example: `  kubectl virtwork render --workloads cpu,database --vm-count 3
   kubectl virtwork render --workloads network --params network.parallel=8 -o json
   kubectl virtwork render --run-id 3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93 --output-dir ./run`,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: runE(o),
 	}
 	o.AddFlags(c)
 	return c

@@ -102,6 +102,26 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
 	return root
 }
 
+// options is the shape of every command's Options.
+type options interface {
+	Complete() error
+	Validate() error
+	Run(ctx context.Context) error
+}
+
+// runE runs an Options' steps in order.
+func runE(o options) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, _ []string) error {
+		if err := o.Complete(); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		return o.Run(c.Context())
+	}
+}
+
 func noArgs(c *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("%s takes no arguments, got %q", c.CommandPath(), strings.Join(args, " "))}

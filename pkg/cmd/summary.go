@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -100,12 +99,7 @@ func (s *summary) addWait(res *wait.Result) {
 
 func (s *summary) print(w io.Writer, format string) error {
 	if format == "json" {
-		data, err := json.MarshalIndent(s, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", data)
-		return err
+		return printJSON(w, s)
 	}
 	mode := ""
 	if s.DryRun {

@@ -3,12 +3,23 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/version"
 )
+
+// printJSON writes v as indented JSON, the way every -o json here looks.
+func printJSON(w io.Writer, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", data)
+	return err
+}
 
 // NewVersionCmd prints the plugin's version.
 func NewVersionCmd(streams genericiooptions.IOStreams) *cobra.Command {
@@ -22,11 +33,7 @@ func NewVersionCmd(streams genericiooptions.IOStreams) *cobra.Command {
 			case "":
 				fmt.Fprintf(streams.Out, "kubectl-virtwork %s (commit %s, built %s, %s, %s)\n", v.Version, v.Commit, v.Date, v.GoVersion, v.Platform)
 			case "json":
-				data, err := json.MarshalIndent(v, "", "  ")
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(streams.Out, "%s\n", data)
+				return printJSON(streams.Out, v)
 			default:
 				return invalidOutput(output, "json")
 			}

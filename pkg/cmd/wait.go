@@ -40,12 +40,7 @@ for good, or --timeout passes, and prints the same summary as apply.
 
 ` + exitCodeHelp,
 		Example: `  kubectl virtwork wait --run-id 3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93 -n virtwork --timeout 5m`,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE:    runE(o),
 	}
 	o.flags.AddRunIDFlag(c.Flags())
 	o.flags.AddTimeoutFlag(c.Flags())
@@ -53,11 +48,16 @@ for good, or --timeout passes, and prints the same summary as apply.
 	return c
 }
 
-// Complete resolves --run-id, the namespace and timeout, and the clients.
-func (o *WaitOptions) Complete() error {
+// Validate checks the output format.
+func (o *WaitOptions) Validate() error {
 	if o.Output != "" && o.Output != "json" {
 		return invalidOutput(o.Output, "json")
 	}
+	return nil
+}
+
+// Complete resolves --run-id, the namespace and timeout, and the clients.
+func (o *WaitOptions) Complete() error {
 	ns := ""
 	if o.configFlags.Namespace != nil {
 		ns = *o.configFlags.Namespace

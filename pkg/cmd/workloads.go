@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -55,11 +54,7 @@ func NewWorkloadsCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Comma
 			case "":
 				printWorkloads(streams, infos)
 			case "json":
-				data, err := json.MarshalIndent(infos, "", "  ")
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(streams.Out, "%s\n", data)
+				return printJSON(streams.Out, infos)
 			default:
 				return invalidOutput(output, "json")
 			}

@@ -18,24 +18,12 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
 // These tests run every artefact a guest receives through the real tool
 // that would reject it. The tools come from Debian packages that `make
-// test` and CI install; with VIRTWORK_REQUIRE_TOOLS=1 (set by CI) a missing
-// tool fails the test instead of skipping it.
-
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("VIRTWORK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (VIRTWORK_REQUIRE_TOOLS=1) but not installed", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+// test` and CI install (see test/tools).
 
 func run(t *testing.T, env []string, name string, args ...string) (string, error) {
 	t.Helper()
@@ -85,7 +73,7 @@ func allUserData(t *testing.T) map[string]string {
 }
 
 func TestUserDataPassesCloudInitSchema(t *testing.T) {
-	ci := requireTool(t, "cloud-init")
+	ci := tools.Require(t, "cloud-init")
 	dir := t.TempDir()
 	for label, ud := range allUserData(t) {
 		p := filepath.Join(dir, label+".yaml")
@@ -161,7 +149,7 @@ func envOf(t *testing.T, cc cloudConfig) []string {
 }
 
 func TestUnitsPassSystemdVerify(t *testing.T) {
-	sa := requireTool(t, "systemd-analyze")
+	sa := tools.Require(t, "systemd-analyze")
 	for label, ud := range allUserData(t) {
 		root, cc := stubRoot(t, ud)
 		var units []string
@@ -202,7 +190,7 @@ func checkUnitPolicy(t *testing.T, label string, f guestFile) {
 }
 
 func TestScriptsPassShellcheck(t *testing.T) {
-	sc := requireTool(t, "shellcheck")
+	sc := tools.Require(t, "shellcheck")
 	seen := map[string]bool{}
 	for label, ud := range allUserData(t) {
 		_, cc := stubRoot(t, ud)
@@ -226,7 +214,7 @@ func TestScriptsPassShellcheck(t *testing.T) {
 }
 
 func TestFioJobsParse(t *testing.T) {
-	fio := requireTool(t, "fio")
+	fio := tools.Require(t, "fio")
 	b := mustRender(t, testConfig(t, 1, "disk"))
 	for label, ud := range secretUserData(t, b) {
 		root, cc := stubRoot(t, ud)
@@ -252,7 +240,7 @@ func TestFioJobsParse(t *testing.T) {
 // would, with a stress-ng on PATH that adds --dry-run, once per allowed
 // method, so every value the params accept is one stress-ng accepts.
 func TestStressNGCommandLines(t *testing.T) {
-	real := requireTool(t, "stress-ng")
+	real := tools.Require(t, "stress-ng")
 	shim := t.TempDir()
 	if err := os.WriteFile(filepath.Join(shim, "stress-ng"), []byte("#!/bin/sh\nexec "+real+" --dry-run \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
@@ -310,7 +298,7 @@ func TestKustomizeDirectory(t *testing.T) {
 		t.Errorf("krusty build differs from the YAML stream (-stream +kustomize):\n%s", diff)
 	}
 
-	kubectl := requireTool(t, "kubectl")
+	kubectl := tools.Require(t, "kubectl")
 	kout, err := run(t, nil, kubectl, "kustomize", dir)
 	if err != nil {
 		t.Fatalf("kubectl kustomize: %v\n%s", err, kout)

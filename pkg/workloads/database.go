@@ -34,9 +34,7 @@ func (Database) Spec() Spec {
 // CloudConfig implements Workload.
 func (w Database) CloudConfig(in Instance) (CloudConfig, error) {
 	s := w.Spec()
-	disk := s.Roles[0].DataDisk
-	env := append(paramEnv(s, in.Params),
-		EnvVar{"VIRTWORK_DATA_SERIAL", disk.Serial}, EnvVar{"VIRTWORK_DATA_MOUNT", disk.MountPoint})
+	env := append(paramEnv(s, in.Params), s.Roles[0].DataDisk.env()...)
 	return assemble(s.Name, s.Packages, env, "virtwork-database.service",
 		mountDataDisk,
 		script("database/virtwork-database-setup.sh"),

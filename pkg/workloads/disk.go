@@ -42,9 +42,7 @@ func (Disk) CheckDisk(v Values, diskBytes int64) error {
 // CloudConfig implements Workload.
 func (w Disk) CloudConfig(in Instance) (CloudConfig, error) {
 	s := w.Spec()
-	disk := s.Roles[0].DataDisk
-	env := append(paramEnv(s, in.Params),
-		EnvVar{"VIRTWORK_DATA_SERIAL", disk.Serial}, EnvVar{"VIRTWORK_DATA_MOUNT", disk.MountPoint})
+	env := append(paramEnv(s, in.Params), s.Roles[0].DataDisk.env()...)
 	return assemble(s.Name, s.Packages, env, "virtwork-disk.service",
 		mountDataDisk,
 		script("disk/virtwork-fio.sh"),

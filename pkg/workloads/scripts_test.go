@@ -17,23 +17,12 @@ import (
 	"time"
 
 	"github.com/virtwork/kubectl-virtwork/templates"
+	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
 // These tests run the guest scripts for real, on this machine, with the
 // tools the guest runs (iperf3 on loopback, a throw-away PostgreSQL): a
 // VMI that is Running says nothing about whether its load runs.
-
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("VIRTWORK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (VIRTWORK_REQUIRE_TOOLS=1) but not installed", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 // syncBuffer collects a process's output while the test reads it.
 type syncBuffer struct {
@@ -111,7 +100,7 @@ func freePort(t *testing.T) int {
 // TestNetworkScriptsOnLoopback: the client waits while its server is not
 // up, then runs tests against it, over TCP and UDP.
 func TestNetworkScriptsOnLoopback(t *testing.T) {
-	requireTool(t, "iperf3")
+	tools.Require(t, "iperf3")
 	for _, proto := range []string{"tcp", "udp"} {
 		t.Run(proto, func(t *testing.T) {
 			dir := t.TempDir()
@@ -138,7 +127,7 @@ func TestNetworkScriptsOnLoopback(t *testing.T) {
 // postgres user against a throw-away cluster: it waits for the server,
 // creates and initialises the database once, and completes pgbench runs.
 func TestPgbenchScriptAgainstPostgres(t *testing.T) {
-	requireTool(t, "pgbench")
+	tools.Require(t, "pgbench")
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run as the postgres user, as the unit does")
 	}
@@ -205,10 +194,7 @@ func pgBinDir(t *testing.T) string {
 	t.Helper()
 	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(matches) == 0 {
-		if os.Getenv("VIRTWORK_REQUIRE_TOOLS") == "1" {
-			t.Fatal("PostgreSQL server binaries are required (VIRTWORK_REQUIRE_TOOLS=1) but not installed")
-		}
-		t.Skip("no PostgreSQL server binaries")
+		tools.Missing(t, "the PostgreSQL server binaries are not installed")
 	}
 	return filepath.Dir(matches[len(matches)-1])
 }

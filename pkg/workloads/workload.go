@@ -49,6 +49,11 @@ type DataDisk struct {
 	MountPoint string
 }
 
+// env is how the guest's setup learns where the disk is and goes.
+func (d *DataDisk) env() []EnvVar {
+	return []EnvVar{{"VIRTWORK_DATA_SERIAL", d.Serial}, {"VIRTWORK_DATA_MOUNT", d.MountPoint}}
+}
+
 // Service describes a ClusterIP Service in front of one role's VM of each
 // instance; the roles in ClientRoles learn its address through
 // Instance.ServiceHost.

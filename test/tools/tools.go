@@ -1,0 +1,35 @@
+// Package tools finds the command-line tools that tests run on what
+// virtwork renders (cloud-init, systemd-analyze, shellcheck, fio,
+// stress-ng, iperf3, pgbench, kubectl). Without a tool a test is skipped,
+// unless VIRTWORK_REQUIRE_TOOLS=1 (set by make test and CI), which turns
+// the skip into a failure so CI can never pass by skipping.
+package tools
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// RequireEnv is the variable that makes missing tools a failure.
+const RequireEnv = "VIRTWORK_REQUIRE_TOOLS"
+
+// Require returns the path of the named tool, or skips (or fails) t.
+func Require(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, name+" is not installed")
+	}
+	return p
+}
+
+// Missing skips t, or fails it when tools are required, saying what is
+// missing.
+func Missing(t testing.TB, what string) {
+	t.Helper()
+	if os.Getenv(RequireEnv) == "1" {
+		t.Fatalf("%s (%s=1 requires it)", what, RequireEnv)
+	}
+	t.Skip(what)
+}
