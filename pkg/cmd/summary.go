@@ -26,12 +26,20 @@ type summary struct {
 	Objects      map[string]map[apply.Outcome]int `json:"objects,omitempty"`
 	ApplySeconds float64                          `json:"applySeconds,omitempty"`
 	ApplyErrors  []string                         `json:"applyErrors,omitempty"`
-	NotAttempted int                              `json:"notAttempted,omitempty"`
-	VMs          *vmSummary                       `json:"vms,omitempty"`
-	Interrupted  bool                             `json:"interrupted,omitempty"`
-	Error        string                           `json:"error,omitempty"`
+	// DryRunObjects says, with --dry-run=server, what each object would do.
+	DryRunObjects []objectOutcome `json:"dryRunObjects,omitempty"`
+	NotAttempted  int             `json:"notAttempted,omitempty"`
+	VMs           *vmSummary      `json:"vms,omitempty"`
+	Interrupted   bool            `json:"interrupted,omitempty"`
+	Error         string          `json:"error,omitempty"`
 	// CleanupCommand removes everything the run created.
 	CleanupCommand string `json:"cleanupCommand"`
+}
+
+type objectOutcome struct {
+	Kind    string        `json:"kind"`
+	Name    string        `json:"name"`
+	Outcome apply.Outcome `json:"outcome"`
 }
 
 type vmSummary struct {
@@ -75,6 +83,19 @@ func (s *summary) addApply(rep *apply.Report, took time.Duration) {
 	s.NotAttempted = rep.NotAttempted
 	for _, f := range rep.Failures() {
 		s.ApplyErrors = append(s.ApplyErrors, f.Err.Error())
+	}
+	if s.DryRun {
+		for _, r := range rep.Results {
+			s.DryRunObjects = append(s.DryRunObjects, objectOutcome{Kind: r.Kind, Name: r.Name, Outcome: r.Outcome})
+		}
+		rank := map[string]int{"Namespace": 0, "Service": 1, "Secret": 2, "VirtualMachine": 3}
+		sort.SliceStable(s.DryRunObjects, func(i, j int) bool {
+			a, b := s.DryRunObjects[i], s.DryRunObjects[j]
+			if a.Kind != b.Kind {
+				return rank[a.Kind] < rank[b.Kind]
+			}
+			return a.Name < b.Name
+		})
 	}
 }
 
@@ -124,6 +145,15 @@ func (s *summary) print(w io.Writer, format string) error {
 				cells = append(cells, fmt.Sprint(s.Objects[kind][v]))
 			}
 			fmt.Fprintf(tw, "%s\t%s\n", kind, strings.Join(cells, "\t"))
+		}
+		tw.Flush()
+	}
+	if len(s.DryRunObjects) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "OBJECT\tWOULD BE")
+		for _, o := range s.DryRunObjects {
+			fmt.Fprintf(tw, "%s/%s\t%s\n", strings.ToLower(o.Kind), o.Name, o.Outcome)
 		}
 		tw.Flush()
 	}

@@ -122,6 +122,11 @@ func TestDryRuns(t *testing.T) {
 	if server.code != 0 || !strings.Contains(server.stdout, "server dry run: nothing was changed") {
 		t.Fatalf("server dry run exit %d:\n%s%s", server.code, server.stdout, server.stderr)
 	}
+	for _, want := range []string{"OBJECT", "WOULD BE", "secret/virtwork-disk-", "virtualmachine/virtwork-disk-", "created"} {
+		if !strings.Contains(server.stdout, want) {
+			t.Errorf("server dry run does not report each object (%q missing):\n%s", want, server.stdout)
+		}
+	}
 	list, err := e.resource(vmGVR).List(t.Context(), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
