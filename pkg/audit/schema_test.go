@@ -1,0 +1,93 @@
+package audit
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestMigrateFromV1KeepsRows(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+
+	// A DB as the version 1 code left it, built from the v1 steps of the
+	// migration list and filled with that code's rows.
+	db := rawDB(t, path)
+	if err := migrate(ctx, db, 1); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db,
+		`INSERT INTO invocations (run_id, command, status, started_at, finished_at, namespace, workloads, options, counts)
+		 VALUES ('run-old', 'apply', 'succeeded', '2026-03-14T14:09:26.535897932Z', '2026-03-14T15:09:26.535897932Z',
+		         'virtwork', '["cpu"]', '{"vm-count":"1"}', '{"vms/ready":1}')`,
+		`INSERT INTO objects (invocation_id, kind, namespace, name, outcome, at)
+		 VALUES (1, 'VirtualMachine', 'virtwork', 'cpu-1', 'created', '2026-03-14T14:09:27.000000001Z')`,
+	)
+	if v, err := schemaVersion(ctx, db); err != nil || v != 1 {
+		t.Fatalf("schema version before Open = %d, %v; want 1", v, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := schemaVersion(ctx, s.db); err != nil || v != latestVersion() {
+		t.Fatalf("schema version after Open = %d, %v; want %d", v, err, latestVersion())
+	}
+	// What version 2 added works on the old invocation.
+	if err := s.RecordVMs(ctx, 1, []VM{{Name: "cpu-1", RunningAt: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Runs(ctx, "run-old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Detail{{
+		Invocation: Invocation{
+			ID: 1, RunID: "run-old", Command: CommandApply, Status: Succeeded,
+			StartedAt: t0, FinishedAt: t0.Add(time.Hour), Namespace: "virtwork",
+			Workloads: []string{"cpu"}, Options: map[string]string{"vm-count": "1"}, Counts: map[string]int{"vms/ready": 1},
+		},
+		Objects: []Object{{Kind: "VirtualMachine", Namespace: "virtwork", Name: "cpu-1", Outcome: "created",
+			At: time.Date(2026, 3, 14, 14, 9, 27, 1, time.UTC)}},
+		VMs: []VM{{Name: "cpu-1", RunningAt: t0}},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Runs after migration (-want +got):\n%s", diff)
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	for i := range 3 {
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i+1, err)
+		}
+		if _, err := s.Start(ctx, Invocation{RunID: "r", Command: CommandApply}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	invs, err := s.History(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(invs) != 3 {
+		t.Errorf("History has %d invocations after three Open/Start/Close, want 3", len(invs))
+	}
+}
