@@ -223,7 +223,7 @@ func (a *Applier) startKind(ctx context.Context, first *unstructured.Unstructure
 	}
 	if gvk.Kind != "Namespace" {
 		// One list per kind tells created from configured from unchanged
-		// without a read per object.
+		// without a read per object, and finds names another run holds.
 		if b.existing, err = a.listExisting(ctx, b.resource, mapping.Resource, first); err != nil {
 			return nil, err
 		}
@@ -250,14 +250,10 @@ func (a *Applier) startKind(ctx context.Context, first *unstructured.Unstructure
 }
 
 func (a *Applier) listExisting(ctx context.Context, res dynamic.NamespaceableResourceInterface, gvr schema.GroupVersionResource, first *unstructured.Unstructured) (map[string]*unstructured.Unstructured, error) {
-	runID := first.GetLabels()[labels.RunID]
-	if runID == "" {
-		return map[string]*unstructured.Unstructured{}, nil
-	}
 	var list *unstructured.UnstructuredList
 	err := a.retry(ctx, func() error {
 		var err error
-		list, err = res.Namespace(first.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.Selector(runID)})
+		list, err = res.Namespace(first.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.ManagedBy + "=" + labels.ManagedByValue})
 		return err
 	})
 	if err != nil {
@@ -273,6 +269,14 @@ func (a *Applier) listExisting(ctx context.Context, res dynamic.NamespaceableRes
 
 func (a *Applier) applyOne(ctx context.Context, b *kindBatch, obj *unstructured.Unstructured) Result {
 	res := Result{Kind: b.kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	prev, existed := b.existing[obj.GetNamespace()+"/"+obj.GetName()]
+	if existed && prev.GetLabels()[labels.RunID] != obj.GetLabels()[labels.RunID] {
+		theirs := prev.GetLabels()[labels.RunID]
+		// Applying would silently take the object over from the other run.
+		res.Outcome, res.At = Failed, time.Now()
+		res.Err = fmt.Errorf("applying %s: the name belongs to run %s; run ids must differ in their first 8 characters: %w", res.Ref(), theirs, ErrNameTaken)
+		return res
+	}
 	opts := metav1.ApplyOptions{FieldManager: labels.FieldManager, Force: a.opts.Force}
 	if a.opts.DryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
@@ -288,7 +292,6 @@ func (a *Applier) applyOne(ctx context.Context, b *kindBatch, obj *unstructured.
 		res.Outcome, res.Err = Failed, describe(res, err)
 		return res
 	}
-	prev, existed := b.existing[obj.GetNamespace()+"/"+obj.GetName()]
 	switch {
 	case !existed:
 		res.Outcome = Created
@@ -394,6 +397,9 @@ func describe(r Result, err error) error {
 	}
 	return fmt.Errorf("%s %s: %w", verb, r.Ref(), err)
 }
+
+// ErrNameTaken marks an object whose name another run already uses.
+var ErrNameTaken = errors.New("name taken by another run")
 
 // errConflict marks field-ownership conflicts.
 var errConflict = errors.New("field manager conflict")

@@ -319,6 +319,23 @@ func TestInvalidObjectIsAHardError(t *testing.T) {
 	}
 }
 
+// TestNameTakenByAnotherRun: run ids that share their first 8 characters
+// would give the same names; the second run fails instead of taking the
+// first run's objects over.
+func TestNameTakenByAnotherRun(t *testing.T) {
+	e := newEnv(t)
+	ns := e.c.Namespace(t)
+	a := e.applier(t, apply.Options{})
+	mustApply(t, a, runs.Bundle(t, ns, "--workloads", "cpu", "--run-id", "12345678-1111-4111-8111-111111111111").Objects())
+	_, err := a.Apply(t.Context(), runs.Bundle(t, ns, "--workloads", "cpu", "--run-id", "12345678-2222-4222-8222-222222222222").Objects())
+	if !errors.Is(err, apply.ErrNameTaken) || !strings.Contains(err.Error(), "belongs to run 12345678-1111-4111-8111-111111111111") {
+		t.Fatalf("want ErrNameTaken naming the other run, got %v", err)
+	}
+	if got := e.list(t, secretGVR, ns, "12345678-1111-4111-8111-111111111111"); len(got) != 1 {
+		t.Errorf("the first run's Secret was taken over (%d left)", len(got))
+	}
+}
+
 func onlyKind(objs iter.Seq[*unstructured.Unstructured], kind string) iter.Seq[*unstructured.Unstructured] {
 	return func(yield func(*unstructured.Unstructured) bool) {
 		for o := range objs {

@@ -45,60 +45,60 @@ func (s Status) final() bool {
 // to a file that outlives the run. Options says whether a sensitive
 // setting was used ("ssh-auth": "true"), never its value.
 type Invocation struct {
-	ID          int64  // assigned by Start
-	RunID       string // the run's UUID ("" for cleanup --all)
-	Command     string // CommandApply, CommandCleanup
-	Status      Status
-	StartedAt   time.Time // Start uses the current time when zero
-	FinishedAt  time.Time // set by Finish; zero while in progress
-	KubeContext string
-	Server      string
-	Namespace   string
-	Image       string
-	Workloads   []string
-	Options     map[string]string // flags and settings, without secrets
-	Counts      map[string]int    // e.g. "VirtualMachine/created": 3, "vms/ready": 3
-	Error       string
+	ID          int64             `json:"id"`              // assigned by Start
+	RunID       string            `json:"runID,omitempty"` // the run's UUID ("" for cleanup --all)
+	Command     string            `json:"command"`         // CommandApply, CommandCleanup
+	Status      Status            `json:"status"`
+	StartedAt   time.Time         `json:"startedAt"`  // Start uses the current time when zero
+	FinishedAt  time.Time         `json:"finishedAt"` // set by Finish; zero while in progress
+	KubeContext string            `json:"kubeContext,omitempty"`
+	Server      string            `json:"server,omitempty"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Image       string            `json:"image,omitempty"`
+	Workloads   []string          `json:"workloads,omitempty"`
+	Options     map[string]string `json:"options,omitempty"` // flags and settings, without secrets
+	Counts      map[string]int    `json:"counts,omitempty"`  // e.g. "VirtualMachine/created": 3, "vms/ready": 3
+	Error       string            `json:"error,omitempty"`
 }
 
 // Object is what happened to one applied or deleted Kubernetes object.
 type Object struct {
-	Kind      string
-	Namespace string
-	Name      string
-	Outcome   string // e.g. "created", "configured", "unchanged", "deleted"
-	Error     string
-	At        time.Time // RecordObjects uses the current time when zero
+	Kind      string    `json:"kind"`
+	Namespace string    `json:"namespace"`
+	Name      string    `json:"name"`
+	Outcome   string    `json:"outcome"` // e.g. "created", "configured", "unchanged", "deleted"
+	Error     string    `json:"error,omitempty"`
+	At        time.Time `json:"at"` // RecordObjects uses the current time when zero
 }
 
 // VM is how far one VirtualMachine of an invocation got. A zero time means
 // that step has not happened (yet).
 type VM struct {
-	Name      string
-	CreatedAt time.Time
-	RunningAt time.Time
-	FailedAt  time.Time
-	Reason    string // why it failed or is not ready
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+	RunningAt time.Time `json:"runningAt"`
+	FailedAt  time.Time `json:"failedAt"`
+	Reason    string    `json:"reason,omitempty"` // why it failed or is not ready
 }
 
 // EventRecord is one progress message of an invocation.
 type EventRecord struct {
-	At      time.Time
-	Message string
+	At      time.Time `json:"at"`
+	Message string    `json:"message"`
 }
 
 // Detail is an invocation with everything recorded about it.
 type Detail struct {
-	Invocation Invocation
-	Objects    []Object      // in the order recorded
-	VMs        []VM          // by name
-	Events     []EventRecord // oldest first
+	Invocation Invocation    `json:"invocation"`
+	Objects    []Object      `json:"objects"` // in the order recorded
+	VMs        []VM          `json:"vms"`     // by name
+	Events     []EventRecord `json:"events"`  // oldest first
 	// CleanedBy lists the cleanup invocations, started after this one,
 	// that removed its run, oldest first. A cleanup that ran before a
 	// re-apply did not remove what the re-apply created, so it is not here.
-	CleanedBy []int64
+	CleanedBy []int64 `json:"cleanedBy,omitempty"`
 	// Removed lists, for a cleanup, the run ids it removed, sorted.
-	Removed []string
+	Removed []string `json:"removed,omitempty"`
 }
 
 // timeLayout is how times are stored: UTC, fixed width with nanoseconds,

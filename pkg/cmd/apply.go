@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
+	"github.com/virtwork/kubectl-virtwork/pkg/audit"
 	"github.com/virtwork/kubectl-virtwork/pkg/render"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 )
@@ -36,15 +37,18 @@ type ApplyOptions struct {
 	NoWait         bool
 	Output         string
 
-	run    *runConfig
-	client dynamic.Interface
-	mapper meta.RESTMapper
-	server string
+	run     *runConfig
+	audit   *auditFlags
+	client  dynamic.Interface
+	mapper  meta.RESTMapper
+	server  string
+	context string
+	rec     *recorder
 }
 
 // NewApplyOptions returns ApplyOptions with defaults.
 func NewApplyOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *ApplyOptions {
-	return &ApplyOptions{IOStreams: streams, DryRun: dryRunNone, Concurrency: 32, run: newRunConfig(deps, configFlags)}
+	return &ApplyOptions{IOStreams: streams, DryRun: dryRunNone, Concurrency: 32, run: newRunConfig(deps, configFlags), audit: newAuditFlags(deps)}
 }
 
 // NewApplyCmd builds `kubectl virtwork apply` (alias run).
@@ -81,6 +85,7 @@ func (o *ApplyOptions) AddFlags(c *cobra.Command) {
 	c.Flags().IntVar(&o.Concurrency, "concurrency", o.Concurrency, "requests in flight while applying one kind (1-256)")
 	c.Flags().BoolVar(&o.NoWait, "no-wait", false, "return once everything is applied, without waiting for the VMs")
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "summary format: json (default: a table); with --dry-run=client, yaml or json for the bundle")
+	o.audit.addFlags(c, true)
 }
 
 // Complete resolves the run and, unless nothing is to be sent, the
@@ -90,7 +95,16 @@ func (o *ApplyOptions) Complete() error {
 		return err
 	}
 	if o.DryRun == dryRunClient {
-		return nil
+		return nil // nothing is sent, so nothing is recorded
+	}
+	if err := o.audit.complete(); err != nil {
+		return err
+	}
+	if raw, err := o.run.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
+		o.context = raw.CurrentContext
+	}
+	if c := o.run.configFlags.Context; c != nil && *c != "" {
+		o.context = *c
 	}
 	cfg, err := o.run.configFlags.ToRESTConfig()
 	if err != nil {
@@ -165,6 +179,23 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	}
 
 	sum := newSummary(o.run.cfg, b, o.DryRun == dryRunServer)
+	var workloadNames []string
+	for _, w := range o.run.cfg.Workloads {
+		workloadNames = append(workloadNames, w.Name)
+	}
+	opts := runOptions(o.run.cfg)
+	opts["concurrency"] = fmt.Sprint(o.Concurrency)
+	opts["dry-run"] = o.DryRun
+	opts["force-conflicts"] = fmt.Sprint(o.ForceConflicts)
+	rec, err := o.audit.startRecording(ctx, audit.Invocation{
+		RunID: b.RunID, Command: audit.CommandApply, KubeContext: o.context, Server: o.server,
+		Namespace: b.Namespace, Image: o.run.cfg.Image, Workloads: workloadNames, Options: opts,
+	}, o.ErrOut)
+	if err != nil {
+		return err
+	}
+	o.rec = rec
+	rec.event("apply started: %d objects", b.Len())
 	prog := newProgress(o.ErrOut)
 	total := b.Len()
 	var done atomic.Int64
@@ -172,13 +203,15 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		Force:       o.ForceConflicts,
 		DryRun:      o.DryRun == dryRunServer,
 		Concurrency: o.Concurrency,
-		OnResult: func(apply.Result) {
+		OnResult: func(r apply.Result) {
+			rec.object(r)
 			prog.update(fmt.Sprintf("applying run %s: %d/%d objects", b.RunID, done.Add(1), total))
 		},
 	})
 	start := time.Now()
 	rep, applyErr := applier.Apply(ctx, b.Objects())
 	sum.addApply(rep, time.Since(start))
+	rec.event("applied %d objects, %d failed, %d not attempted, in %s", len(rep.Results), len(rep.Failures()), rep.NotAttempted, time.Since(start).Round(time.Millisecond))
 	prog.finish(fmt.Sprintf("applied %d/%d objects of run %s in %s", len(rep.Results)-len(rep.Failures()), total, b.RunID, time.Since(start).Round(time.Millisecond)))
 
 	switch {
@@ -196,6 +229,9 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		return o.finish(sum, err)
 	}
 	sum.addWait(res)
+	rec.vms(res)
+	c := res.Counts()
+	rec.event("wait ended: %d ready, %d failed, %d waiting", c.Ready, c.Failed, c.Waiting)
 	if ctx.Err() != nil {
 		sum.Interrupted = true
 		return o.finish(sum, ErrInterrupted)
@@ -234,11 +270,22 @@ func waitForRun(ctx context.Context, client dynamic.Interface, w interface{ Writ
 	return res, nil
 }
 
-// finish prints the summary and returns err.
+// finish records the outcome, prints the summary and returns err.
 func (o *ApplyOptions) finish(sum *summary, err error) error {
 	if err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, ErrNotReady) {
 		sum.Error = err.Error()
 	}
+	status := audit.Succeeded
+	switch {
+	case errors.Is(err, ErrInterrupted):
+		status = audit.Interrupted
+		o.rec.event("interrupted")
+	case errors.Is(err, ErrNotReady):
+		status = audit.NotReady
+	case err != nil:
+		status = audit.Failed
+	}
+	o.rec.finish(status, summaryCounts(sum), err)
 	if perr := sum.print(o.Out, o.Output); perr != nil && err == nil {
 		return perr
 	}

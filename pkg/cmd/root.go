@@ -91,6 +91,9 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
 		NewRenderCmd(streams, deps, configFlags),
 		NewApplyCmd(streams, deps, configFlags),
 		NewWaitCmd(streams, deps, configFlags),
+		NewStatusCmd(streams, deps, configFlags),
+		NewCleanupCmd(streams, deps, configFlags),
+		NewHistoryCmd(streams, deps),
 		NewWorkloadsCmd(streams, deps),
 		NewVersionCmd(streams),
 	)

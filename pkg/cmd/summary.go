@@ -10,7 +10,6 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
-	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 	"github.com/virtwork/kubectl-virtwork/pkg/render"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 )
@@ -71,10 +70,9 @@ func newSummary(cfg *config.Config, b *render.Bundle, dryRun bool) *summary {
 	return s
 }
 
-// cleanupCommand deletes a run's objects by label; DataVolumes and VMIs
-// follow their VMs through owner references.
+// cleanupCommand removes a run, whatever state an interrupted apply left.
 func cleanupCommand(namespace, runID string) string {
-	return fmt.Sprintf("kubectl delete virtualmachines,services,secrets -n %s -l %s=%s", namespace, labels.RunID, runID)
+	return fmt.Sprintf("kubectl virtwork cleanup -n %s --run-id %s --yes", namespace, runID)
 }
 
 func (s *summary) addApply(rep *apply.Report, took time.Duration) {

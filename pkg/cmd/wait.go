@@ -58,14 +58,7 @@ func (o *WaitOptions) Validate() error {
 
 // Complete resolves --run-id, the namespace and timeout, and the clients.
 func (o *WaitOptions) Complete() error {
-	ns := ""
-	if o.configFlags.Namespace != nil {
-		ns = *o.configFlags.Namespace
-	}
-	cfg, err := config.Load(o.deps.Registry, config.Sources{
-		Flags: o.flags, Namespace: ns, LookupEnv: o.deps.LookupEnv, ReadFile: o.deps.ReadFile,
-		NewRunID: func() string { return "" },
-	})
+	cfg, err := loadRunRef(o.deps, o.configFlags, o.flags)
 	if err != nil {
 		return err
 	}

@@ -158,6 +158,27 @@ func ForRun(ctx context.Context, client dynamic.Interface, opts Options) (*Resul
 	}
 }
 
+// Snapshot lists the run's objects once and returns each VM's state now,
+// classified exactly as ForRun would; for status, which does not wait.
+func Snapshot(ctx context.Context, client dynamic.Interface, opts Options) (*Result, error) {
+	t := newTracker(opts)
+	resources := []schema.GroupVersionResource{VMResource, VMIResource}
+	if opts.DataVolumes {
+		resources = append(resources, DVResource)
+	}
+	for _, gvr := range resources {
+		list, err := client.Resource(gvr).Namespace(opts.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.Selector(opts.RunID)})
+		if err != nil {
+			return nil, fmt.Errorf("listing the run's %s: %w", gvr.Resource, err)
+		}
+		for i := range list.Items {
+			t.observe(gvr.Resource, &list.Items[i])
+		}
+	}
+	t.listed()
+	return t.result(), nil
+}
+
 // tracker folds watch events into per-VM state.
 type tracker struct {
 	opts    Options

@@ -50,7 +50,7 @@ func plugin(ctx context.Context, kubeconfig string, args ...string) (string, err
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
 	deps := cmd.Deps{Registry: workloads.Builtin(), LookupEnv: func(string) (string, bool) { return "", false },
 		ReadFile: os.ReadFile, NewRunID: uuid.NewString}
-	if code := cmd.Execute(ctx, streams, deps, append(args, "--kubeconfig", kubeconfig)); code != 0 {
+	if code := cmd.Execute(ctx, streams, deps, append(args, "--kubeconfig", kubeconfig, "--no-audit")); code != 0 {
 		return out.String(), fmt.Errorf("exit %d: %s", code, errOut.String())
 	}
 	return out.String(), nil

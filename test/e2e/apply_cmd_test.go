@@ -24,6 +24,7 @@ import (
 // plane, as a user would with --kubeconfig.
 type plugin struct {
 	kubeconfig string
+	auditDB    string
 }
 
 type outcome struct {
@@ -31,18 +32,24 @@ type outcome struct {
 	stdout, stderr string
 }
 
+// newPlugin keeps the test's audit history in its own temporary file.
 func newPlugin(t *testing.T) plugin {
-	return plugin{kubeconfig: cluster.Shared(t).KubeconfigPath()}
+	return plugin{kubeconfig: cluster.Shared(t).KubeconfigPath(), auditDB: filepath.Join(t.TempDir(), "audit.db")}
 }
 
 func (p plugin) run(ctx context.Context, args ...string) outcome {
 	var out, errOut bytes.Buffer
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
 	deps := cmd.Deps{
-		Registry:  workloads.Builtin(),
-		LookupEnv: func(string) (string, bool) { return "", false },
-		ReadFile:  os.ReadFile,
-		NewRunID:  uuid.NewString,
+		Registry: workloads.Builtin(),
+		LookupEnv: func(k string) (string, bool) {
+			if k == "VIRTWORK_AUDIT_DB" {
+				return p.auditDB, true
+			}
+			return "", false
+		},
+		ReadFile: os.ReadFile,
+		NewRunID: uuid.NewString,
 	}
 	code := cmd.Execute(ctx, streams, deps, append(args, "--kubeconfig", p.kubeconfig))
 	return outcome{code, out.String(), errOut.String()}
@@ -171,12 +178,12 @@ func TestInterruptPrintsWorkingCleanup(t *testing.T) {
 	}
 	line, _, _ = strings.Cut(line, "\n")
 	fields := strings.Fields(line)
-	if len(fields) < 2 || fields[0] != "kubectl" {
+	if len(fields) < 3 || fields[0] != "kubectl" || fields[1] != "virtwork" {
 		t.Fatalf("cleanup command %q", line)
 	}
-	c := exec.Command(kubectl, append(fields[1:], "--kubeconfig", p.kubeconfig, "--wait=false")...)
-	if out, err := c.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", line, err, out)
+	// Run it as printed (the plugin in-process stands for kubectl's dispatch).
+	if c := p.run(t.Context(), fields[2:]...); c.code != 0 {
+		t.Fatalf("%s: exit %d\n%s%s", line, c.code, c.stdout, c.stderr)
 	}
 	for _, gvr := range []string{"virtualmachines", "secrets", "services"} {
 		out, err := exec.Command(kubectl, "get", gvr, "-n", e.ns, "-l", "app.kubernetes.io/managed-by=virtwork", "-o", "name", "--kubeconfig", p.kubeconfig).Output()
