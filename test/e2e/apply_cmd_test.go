@@ -172,6 +172,9 @@ func TestInterruptPrintsWorkingCleanup(t *testing.T) {
 	if !strings.Contains(o.stdout, "Interrupted.") {
 		t.Errorf("summary does not say it was interrupted:\n%s", o.stdout)
 	}
+	if h := p.run(t.Context(), "history"); !strings.Contains(h.stdout, "interrupted") {
+		t.Errorf("the audit history does not record the interrupt:\n%s%s", h.stdout, h.stderr)
+	}
 	_, line, ok := strings.Cut(o.stderr, "to remove what was applied: ")
 	if !ok {
 		t.Fatalf("no cleanup command on stderr:\n%s", o.stderr)
