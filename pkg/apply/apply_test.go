@@ -11,14 +11,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
@@ -37,33 +34,23 @@ var (
 
 type env struct {
 	client dynamic.Interface
-	cfg    *rest.Config
+	mapper meta.RESTMapper
 	c      *cluster.Cluster
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	c := cluster.Shared(t)
-	cfg := c.Config()
-	cfg.QPS, cfg.Burst = 1000, 2000
-	client, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{client: client, cfg: cfg, c: c}
+	client, mapper := c.Clients(t)
+	return &env{client: client, mapper: mapper, c: c}
 }
 
 func (e *env) applier(t *testing.T, opts apply.Options) *apply.Applier {
 	t.Helper()
-	dc, err := discovery.NewDiscoveryClientForConfig(e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 	if opts.Concurrency == 0 {
 		opts.Concurrency = 16
 	}
-	return apply.New(e.client, mapper, opts)
+	return apply.New(e.client, e.mapper, opts)
 }
 
 // freshNamespace returns a namespace name nothing has created yet, deleted

@@ -8,12 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
 	"github.com/virtwork/kubectl-virtwork/pkg/render"
@@ -28,6 +26,7 @@ func TestMain(m *testing.M) { os.Exit(cluster.Main(m)) }
 type env struct {
 	cfg    *rest.Config
 	client dynamic.Interface
+	mapper meta.RESTMapper
 	ns     string
 }
 
@@ -36,11 +35,8 @@ func newEnv(t *testing.T, sim simulator.Options) *env {
 	c := cluster.Shared(t)
 	cfg := c.Config()
 	cfg.QPS, cfg.Burst = 1000, 2000
-	client, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{cfg: cfg, client: client, ns: c.Namespace(t)}
+	client, mapper := c.Clients(t)
+	e := &env{cfg: cfg, client: client, mapper: mapper, ns: c.Namespace(t)}
 	sim.Namespace = e.ns
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -57,11 +53,7 @@ func newEnv(t *testing.T, sim simulator.Options) *env {
 // deploy applies objs and returns when each VM was applied.
 func (e *env) deploy(t *testing.T, objs iter.Seq[*unstructured.Unstructured]) map[string]time.Time {
 	t.Helper()
-	dc, err := discovery.NewDiscoveryClientForConfig(e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := apply.New(e.client, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), apply.Options{Concurrency: 32})
+	a := apply.New(e.client, e.mapper, apply.Options{Concurrency: 32})
 	rep, err := a.Apply(t.Context(), objs)
 	if err != nil {
 		t.Fatalf("apply: %v", err)

@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
 	"os"
 	"sync"
 	"testing"
@@ -116,4 +121,22 @@ func (c *Cluster) Namespace(t testing.TB) string {
 		}
 	})
 	return ns.Name
+}
+
+// Clients returns a dynamic client with a rate limit that does not throttle
+// concurrent tests, and a REST mapper backed by the server's discovery, as
+// the plugin builds them.
+func (c *Cluster) Clients(t testing.TB) (dynamic.Interface, meta.RESTMapper) {
+	t.Helper()
+	cfg := c.Config()
+	cfg.QPS, cfg.Burst = 1000, 2000
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatalf("creating dynamic client: %v", err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		t.Fatalf("creating discovery client: %v", err)
+	}
+	return client, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 }
