@@ -48,7 +48,7 @@ type ApplyOptions struct {
 
 // NewApplyOptions returns ApplyOptions with defaults.
 func NewApplyOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *ApplyOptions {
-	return &ApplyOptions{IOStreams: streams, DryRun: dryRunNone, Concurrency: 32, run: newRunConfig(deps, configFlags), audit: newAuditFlags(deps)}
+	return &ApplyOptions{IOStreams: streams, DryRun: dryRunNone, Concurrency: 32, run: newRunConfig(deps, configFlags, streams.ErrOut), audit: newAuditFlags(deps)}
 }
 
 // NewApplyCmd builds `kubectl virtwork apply` (alias run).

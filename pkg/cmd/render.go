@@ -28,7 +28,7 @@ type RenderOptions struct {
 
 // NewRenderOptions returns RenderOptions with defaults.
 func NewRenderOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *RenderOptions {
-	return &RenderOptions{IOStreams: streams, Output: "yaml", run: newRunConfig(deps, configFlags)}
+	return &RenderOptions{IOStreams: streams, Output: "yaml", run: newRunConfig(deps, configFlags, streams.ErrOut)}
 }
 
 // NewRenderCmd builds `kubectl virtwork render`.

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -17,10 +18,12 @@ type runConfig struct {
 	configFlags *genericclioptions.ConfigFlags
 	flags       *config.Flags
 	cfg         *config.Config
+	// warn receives warnings, such as a chaos workload being selected.
+	warn io.Writer
 }
 
-func newRunConfig(deps Deps, configFlags *genericclioptions.ConfigFlags) *runConfig {
-	return &runConfig{deps: deps, configFlags: configFlags, flags: config.NewFlags()}
+func newRunConfig(deps Deps, configFlags *genericclioptions.ConfigFlags, warn io.Writer) *runConfig {
+	return &runConfig{deps: deps, configFlags: configFlags, flags: config.NewFlags(), warn: warn}
 }
 
 func (r *runConfig) addFlags(c *cobra.Command) {
@@ -42,6 +45,11 @@ func (r *runConfig) load() error {
 		return err
 	}
 	r.cfg = cfg
+	for _, w := range cfg.Workloads {
+		if wl, ok := r.deps.Registry.Get(w.Name); ok && wl.Spec().Chaos && r.warn != nil {
+			fmt.Fprintf(r.warn, "warning: workload %s injects failures (%s); its objects carry the label virtwork/chaos=true\n", w.Name, wl.Spec().Description)
+		}
+	}
 	return nil
 }
 

@@ -19,6 +19,7 @@ type workloadInfo struct {
 	Service     *svcInfo    `json:"service,omitempty"`
 	Packages    []string    `json:"packages"`
 	Params      []paramInfo `json:"params"`
+	Chaos       bool        `json:"chaos,omitempty"`
 }
 
 type roleInfo struct {
@@ -70,7 +71,7 @@ func describe(reg *workloads.Registry) []workloadInfo {
 	for _, name := range reg.Names() {
 		w, _ := reg.Get(name)
 		s := w.Spec()
-		wi := workloadInfo{Name: s.Name, Description: s.Description, Packages: s.Packages, Params: []paramInfo{}}
+		wi := workloadInfo{Name: s.Name, Description: s.Description, Packages: s.Packages, Params: []paramInfo{}, Chaos: s.Chaos}
 		for _, r := range s.Roles {
 			wi.Roles = append(wi.Roles, roleInfo{Name: r.Name, Unit: r.Unit, DataDisk: r.DataDisk})
 		}
@@ -95,7 +96,7 @@ func describe(reg *workloads.Registry) []workloadInfo {
 
 func printWorkloads(streams genericiooptions.IOStreams, infos []workloadInfo) {
 	tw := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLES\tDATA DISK\tSERVICE\tPACKAGES\tDESCRIPTION")
+	fmt.Fprintln(tw, "NAME\tCHAOS\tROLES\tDATA DISK\tSERVICE\tPACKAGES\tDESCRIPTION")
 	for _, w := range infos {
 		var roles, disks []string
 		for _, r := range w.Roles {
@@ -111,7 +112,11 @@ func printWorkloads(streams genericiooptions.IOStreams, infos []workloadInfo) {
 		if w.Service != nil {
 			svc = strings.Join(w.Service.Ports, ",")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", w.Name, strings.Join(roles, ","), disk, svc, strings.Join(w.Packages, ","), w.Description)
+		chaos := "-"
+		if w.Chaos {
+			chaos = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", w.Name, chaos, strings.Join(roles, ","), disk, svc, strings.Join(w.Packages, ","), w.Description)
 	}
 	tw.Flush()
 	fmt.Fprintln(streams.Out)

@@ -409,3 +409,53 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// chaosTest is a chaos workload for selection tests.
+type chaosTest struct{}
+
+func (chaosTest) Spec() workloads.Spec {
+	return workloads.Spec{Name: "chaos-test", Chaos: true, Roles: []workloads.Role{{Name: "worker", Unit: "x.service"}}}
+}
+
+func (chaosTest) CloudConfig(workloads.Instance) (workloads.CloudConfig, error) {
+	return workloads.CloudConfig{}, nil
+}
+
+// TestChaosIsNeverImplicit: chaos workloads run only when named.
+func TestChaosIsNeverImplicit(t *testing.T) {
+	reg, err := workloads.NewRegistry(workloads.CPU{}, chaosTest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(args ...string) []string {
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		f := NewFlags()
+		f.AddFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(reg, Sources{Flags: f, LookupEnv: func(string) (string, bool) { return "", false },
+			ReadFile: func(string) ([]byte, error) { return nil, os.ErrNotExist }, NewRunID: func() string { return testRunID }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, w := range c.Workloads {
+			names = append(names, w.Name)
+		}
+		return names
+	}
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"cpu"}},
+		{[]string{"--workloads", "all"}, []string{"cpu"}},
+		{[]string{"--workloads", "chaos-test"}, []string{"chaos-test"}},
+		{[]string{"--workloads", "all,chaos-test"}, []string{"chaos-test", "cpu"}},
+	} {
+		if diff := cmp.Diff(tt.want, load(tt.args...)); diff != "" {
+			t.Errorf("%v (-want +got):\n%s", tt.args, diff)
+		}
+	}
+}

@@ -238,7 +238,7 @@ func (r *resolver) selection() ([]string, error) {
 	vals, src, ok := r.firstList(kWorkloads, "")
 	if !ok {
 		var names []string
-		for _, name := range r.reg.Names() {
+		for _, name := range r.reg.Implicit() {
 			if fw, ok := r.file.workloads[name]; ok && fw.enabled != nil && !*fw.enabled {
 				continue
 			}
@@ -256,7 +256,7 @@ func (r *resolver) selection() ([]string, error) {
 		case v == "":
 			return nil, invalidf("%s has an empty entry; give workload names separated by commas (known: %s)", src, strings.Join(r.reg.Names(), ", "))
 		case v == "all":
-			for _, n := range r.reg.Names() {
+			for _, n := range r.reg.Implicit() {
 				chosen[n] = true
 			}
 			continue

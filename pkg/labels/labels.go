@@ -17,6 +17,10 @@ const (
 	RunID = Prefix + "run-id"
 	// Role is the VM's role within its workload (worker, server, client).
 	Role = Prefix + "role"
+	// Chaos is set to "true" on every object of a workload that injects
+	// failures, so dashboards and alerts can tell injected trouble apart.
+	Chaos = Prefix + "chaos"
+
 	// Instance is the index of the workload instance a VM belongs to; a
 	// server/client pair shares it, and its Service selects on it.
 	Instance = Prefix + "instance"

@@ -124,7 +124,7 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 				if n := len(data) + len(userDataKey); n > maxSecretSize {
 					return fmt.Errorf("workload %s: cloud-init user-data for role %s is %d bytes, over the %d-byte Secret limit; use fewer SSH keys or smaller files", spec.Name, role.Name, n, maxSecretSize)
 				}
-				lbl := workloadLabels(cfg.RunID, spec.Name, role.Name)
+				lbl := workloadLabels(cfg.RunID, spec, role.Name)
 				if clientOfService {
 					secret = vmSecretName(name)
 					lbl[labels.Instance] = itoa(i)
@@ -169,7 +169,7 @@ func (b *Bundle) secret(p secretPlan) map[string]any {
 // Service's role, and nothing else.
 func (b *Bundle) service(p servicePlan) map[string]any {
 	spec := p.spec
-	lbl := workloadLabels(b.RunID, spec.Name, spec.Service.Role)
+	lbl := workloadLabels(b.RunID, spec, spec.Service.Role)
 	lbl[labels.Instance] = itoa(p.instance)
 	s := object("v1", "Service", b.Namespace, p.name, lbl)
 	var ports []any
@@ -264,11 +264,15 @@ func runLabels(runID string) map[string]any {
 	return map[string]any{labels.ManagedBy: labels.ManagedByValue, labels.RunID: runID}
 }
 
-func workloadLabels(runID, workload, role string) map[string]any {
-	return map[string]any{
+func workloadLabels(runID string, spec workloads.Spec, role string) map[string]any {
+	l := map[string]any{
 		labels.ManagedBy: labels.ManagedByValue, labels.RunID: runID,
-		labels.Component: workload, labels.Role: role,
+		labels.Component: spec.Name, labels.Role: role,
 	}
+	if spec.Chaos {
+		l[labels.Chaos] = "true"
+	}
+	return l
 }
 
 func nameOf(obj map[string]any) string {

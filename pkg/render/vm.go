@@ -26,6 +26,7 @@ const (
 // checked by the compiler, then converted to a map; instantiate copies only
 // the few maps that differ per VM and shares the rest.
 type roleTemplate struct {
+	spec           workloads.Spec
 	workload, role string
 	runID          string
 	obj            map[string]any
@@ -74,7 +75,7 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 			},
 		},
 	}
-	t := &roleTemplate{workload: spec.Name, role: role.Name, runID: cfg.RunID}
+	t := &roleTemplate{spec: spec, workload: spec.Name, role: role.Name, runID: cfg.RunID}
 	if role.DataDisk != nil {
 		t.hasDataDisk = true
 		devs := &vm.Spec.Template.Spec.Domain.Devices
@@ -160,7 +161,7 @@ func virtioDisk(name, serial string) kubevirtv1.Disk {
 // instantiate returns the VM of p: the template with its own name, labels,
 // Secret and DataVolume.
 func (t *roleTemplate) instantiate(p vmPlan) map[string]any {
-	lbl := workloadLabels(t.runID, t.workload, t.role)
+	lbl := workloadLabels(t.runID, t.spec, t.role)
 	lbl[labels.Instance] = itoa(p.instance)
 
 	vm := shallow(t.obj)

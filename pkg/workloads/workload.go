@@ -29,6 +29,10 @@ type Spec struct {
 	Params  []ParamSpec
 	// Packages lists what the guest installs, for listings and docs.
 	Packages []string
+	// Chaos marks workloads that inject failures (disk full, packet loss,
+	// killed processes). They are never selected implicitly: not by
+	// default, not by "all".
+	Chaos bool
 }
 
 // Role is one VM of a workload instance.
@@ -158,6 +162,18 @@ func Builtin() *Registry {
 
 // Names lists the registered workloads, sorted.
 func (r *Registry) Names() []string { return slices.Clone(r.names) }
+
+// Implicit lists the workloads a run gets when the user names none, or
+// says "all": every registered one except chaos workloads.
+func (r *Registry) Implicit() []string {
+	var out []string
+	for _, n := range r.names {
+		if !r.byName[n].Spec().Chaos {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // Get returns the named workload.
 func (r *Registry) Get(name string) (Workload, bool) {
