@@ -126,6 +126,9 @@ type Applier struct {
 	client dynamic.Interface
 	mapper meta.RESTMapper
 	opts   Options
+	// newNamespaces holds the namespaces a server dry run would create:
+	// the server cannot check objects in a namespace that does not exist.
+	newNamespaces sync.Map
 }
 
 // New returns an Applier. The client's rest.Config should allow the
@@ -269,6 +272,12 @@ func (a *Applier) listExisting(ctx context.Context, res dynamic.NamespaceableRes
 
 func (a *Applier) applyOne(ctx context.Context, b *kindBatch, obj *unstructured.Unstructured) Result {
 	res := Result{Kind: b.kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	if _, missing := a.newNamespaces.Load(obj.GetNamespace()); missing {
+		// A dry run into a namespace that does not exist yet: everything
+		// in it would be created, and the server cannot say more.
+		res.Outcome, res.At = Created, time.Now()
+		return res
+	}
 	prev, existed := b.existing[obj.GetNamespace()+"/"+obj.GetName()]
 	if existed && prev.GetLabels()[labels.RunID] != obj.GetLabels()[labels.RunID] {
 		theirs := prev.GetLabels()[labels.RunID]
@@ -351,6 +360,9 @@ func (a *Applier) namespace(ctx context.Context, res dynamic.NamespaceableResour
 		r.Outcome, r.Err = Failed, describe(r, err)
 	default:
 		r.Outcome = Created
+		if a.opts.DryRun {
+			a.newNamespaces.Store(ns.GetName(), true)
+		}
 	}
 	return r
 }

@@ -141,6 +141,15 @@ func TestDryRuns(t *testing.T) {
 	if len(list.Items) != 0 {
 		t.Errorf("dry runs created %d VMs", len(list.Items))
 	}
+	// Into a namespace that does not exist yet, everything would be created.
+	fresh := p.run(t.Context(), "apply", "-n", e.ns+"-new", "--workloads", "disk", "--dry-run=server", "-o", "json")
+	var sum struct{ Objects map[string]map[string]int }
+	if fresh.code != 0 || json.Unmarshal([]byte(fresh.stdout), &sum) != nil || sum.Objects["VirtualMachine"]["created"] != 1 || sum.Objects["Namespace"]["created"] != 1 {
+		t.Errorf("server dry run into a new namespace: exit %d\n%s%s", fresh.code, fresh.stdout, fresh.stderr)
+	}
+	if _, err := e.client.Resource(nsGVR).Get(t.Context(), e.ns+"-new", metav1.GetOptions{}); err == nil {
+		t.Error("a server dry run created the namespace")
+	}
 }
 
 // TestInterruptPrintsWorkingCleanup: Ctrl-C during apply exits 130 and
