@@ -173,7 +173,11 @@ func TestWorkloadsCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(j.stdout), &infos); err != nil {
 		t.Fatal(err)
 	}
-	if len(infos) != 5 || infos[1].Name != "database" || infos[1].Roles[0].DataDisk == nil || len(infos[0].Params) != 2 {
+	byName := map[string]workloadInfo{}
+	for _, wi := range infos {
+		byName[wi.Name] = wi
+	}
+	if len(infos) != 6 || byName["database"].Roles[0].DataDisk == nil || len(byName["cpu"].Params) != 2 {
 		t.Errorf("json: %+v", infos)
 	}
 }

@@ -75,7 +75,7 @@ func TestDefaults(t *testing.T) {
 	for _, w := range c.Workloads {
 		names = append(names, w.Name)
 	}
-	if diff := cmp.Diff([]string{"cpu", "database", "disk", "memory", "network"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"cpu", "database", "disk", "memory", "network", "tps"}, names); diff != "" {
 		t.Errorf("default selection (-want +got):\n%s", diff)
 	}
 	if c.Namespace != "virtwork" || c.Image != "quay.io/containerdisks/fedora:44" || c.Timeout != 10*time.Minute || c.RunID != testRunID {
@@ -156,9 +156,9 @@ workloads:
 		want want
 	}{
 		{"defaults only", in{},
-			want{"virtwork", DefaultImage, testRunID, 10 * time.Minute, []string{"cpu", "database", "disk", "memory", "network"}, 1, 2, "2Gi", "10Gi", "", "100", "300"}},
+			want{"virtwork", DefaultImage, testRunID, 10 * time.Minute, []string{"cpu", "database", "disk", "memory", "network", "tps"}, 1, 2, "2Gi", "10Gi", "", "100", "300"}},
 		{"file: per-workload beats top level", in{env: map[string]string{"VIRTWORK_CONFIG": "c.yaml"}, files: files},
-			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "database", "disk", "memory", "network"}, 5, 5, "5Gi", "50Gi", "cpu-class", "55", "555"}},
+			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "database", "disk", "memory", "network", "tps"}, 5, 5, "5Gi", "50Gi", "cpu-class", "55", "555"}},
 		{"env beats file, even per-workload file values", in{env: env, files: files},
 			want{"from-env", "registry.example/env:1", "66666666-6666-4666-8666-666666666666", 6 * time.Minute, []string{"cpu", "disk"}, 6, 6, "6Gi", "60Gi", "env-class", "66", "666"}},
 		{"flags beat env and file", in{args: flags, ns: "from-flag", env: env, files: files},
@@ -166,7 +166,7 @@ workloads:
 		{"a flag beats a per-workload file value", in{args: []string{"--config", "c.yaml", "--vm-count", "2", "--workloads", "cpu,disk"}, files: files},
 			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "disk"}, 2, 5, "5Gi", "50Gi", "cpu-class", "55", "555"}},
 		{"env params merge per key with file params", in{env: map[string]string{"VIRTWORK_CONFIG": "c.yaml", "VIRTWORK_PARAMS": "disk.runtime=120"}, files: files},
-			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "database", "disk", "memory", "network"}, 5, 5, "5Gi", "50Gi", "cpu-class", "55", "120"}},
+			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "database", "disk", "memory", "network", "tps"}, 5, 5, "5Gi", "50Gi", "cpu-class", "55", "120"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,8 +250,8 @@ func TestSelection(t *testing.T) {
 	}{
 		{"flag keeps registry order", in{args: []string{"--workloads", "network,cpu"}}, []string{"cpu", "network"}},
 		{"repeated flag", in{args: []string{"--workloads", "disk", "--workloads", "memory"}}, []string{"disk", "memory"}},
-		{"all", in{args: []string{"--workloads", "all"}}, []string{"cpu", "database", "disk", "memory", "network"}},
-		{"file disables one", in{args: []string{"--config", "c"}, files: map[string]string{"c": "workloads:\n  database:\n    enabled: false\n"}}, []string{"cpu", "disk", "memory", "network"}},
+		{"all", in{args: []string{"--workloads", "all"}}, []string{"cpu", "database", "disk", "memory", "network", "tps"}},
+		{"file disables one", in{args: []string{"--config", "c"}, files: map[string]string{"c": "workloads:\n  database:\n    enabled: false\n"}}, []string{"cpu", "disk", "memory", "network", "tps"}},
 		{"flag overrides file's enabled", in{args: []string{"--config", "c", "--workloads", "database"}, files: map[string]string{"c": "workloads:\n  database:\n    enabled: false\n"}}, []string{"database"}},
 	}
 	for _, tt := range tests {
@@ -316,7 +316,7 @@ func TestBadInput(t *testing.T) {
 		in   in
 		want string
 	}{
-		{"unknown workload", in{args: []string{"--workloads", "cpux"}}, `--workloads: unknown workload "cpux" (did you mean "cpu"?) (known: cpu, database, disk, memory, network)`},
+		{"unknown workload", in{args: []string{"--workloads", "cpux"}}, `--workloads: unknown workload "cpux" (did you mean "cpu"?) (known: cpu, database, disk, memory, network, tps)`},
 		{"duplicated workload", in{args: []string{"--workloads", "cpu,cpu"}}, `--workloads lists "cpu" twice`},
 		{"empty workload entry", in{args: []string{"--workloads", "cpu,"}}, `--workloads has an empty entry`},
 		{"vm count zero", in{args: []string{"--vm-count", "0"}}, `--vm-count must be between 1 and 2000, got 0`},
@@ -359,7 +359,7 @@ func TestBadInput(t *testing.T) {
 		{"enabled not bool", in{args: withCfg, files: cfgFile("workloads:\n  cpu:\n    enabled: maybe\n")}, `c.yaml:3: workloads.cpu.enabled must be true or false`},
 		{"top level not a mapping", in{args: withCfg, files: cfgFile("- a\n")}, `c.yaml:1: the top level must be a mapping`},
 		{"two documents", in{args: withCfg, files: cfgFile("a: 1\n---\nb: 2\n")}, `c.yaml: must hold one YAML document`},
-		{"all disabled", in{args: withCfg, files: cfgFile("workloads:\n" + strings.Repeat("", 0) + "  cpu: {enabled: false}\n  memory: {enabled: false}\n  database: {enabled: false}\n  network: {enabled: false}\n  disk: {enabled: false}\n")}, `the config file disables every workload`},
+		{"all disabled", in{args: withCfg, files: cfgFile("workloads:\n" + strings.Repeat("", 0) + "  cpu: {enabled: false}\n  memory: {enabled: false}\n  database: {enabled: false}\n  network: {enabled: false}\n  disk: {enabled: false}\n  tps: {enabled: false}\n")}, `the config file disables every workload`},
 		{"ssh key file missing", in{args: []string{"--ssh-key-file", "none.pub"}}, `--ssh-key-file: cannot read SSH key file: file does not exist`},
 		{"ssh private key", in{args: []string{"--ssh-key-file", "id"}, files: map[string]string{"id": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"}}, `--ssh-key-file id is a private key; give the public key (the .pub file)`},
 		{"ssh garbage key", in{args: []string{"--ssh-key", "not a key"}}, `--ssh-key is not an SSH public key`},

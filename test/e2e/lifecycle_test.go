@@ -178,7 +178,7 @@ func TestKillDuringApply(t *testing.T) {
 	for _, then := range []string{"cleanup", "reapply"} {
 		t.Run(then, func(t *testing.T) {
 			runID := map[string]string{"cleanup": "ab111111-1111-4111-8111-111111111111", "reapply": "ab222222-2222-4222-8222-222222222222"}[then]
-			args := []string{"apply", "-n", e.ns, "--workloads", "all", "--vm-count", "34", "--run-id", runID, "--no-wait", "--concurrency", "2", "--kubeconfig", p.kubeconfig}
+			args := []string{"apply", "-n", e.ns, "--workloads", "cpu,memory,database,network,disk", "--vm-count", "34", "--run-id", runID, "--no-wait", "--concurrency", "2", "--kubeconfig", p.kubeconfig}
 			c := exec.Command(bin, args...)
 			auditDB := filepath.Join(t.TempDir(), "audit.db")
 			c.Env = append(os.Environ(), "VIRTWORK_AUDIT_DB="+auditDB)
