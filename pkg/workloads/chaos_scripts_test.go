@@ -144,3 +144,88 @@ func TestChaosNetworkInNetns(t *testing.T) {
 		t.Errorf("stop did not remove netem:\n%s", out)
 	}
 }
+
+// TestChaosDiskOnTmpfs runs the filler against an 8 MiB tmpfs mounted in a
+// private mount namespace: it fills to fill-percent, holds, releases and
+// goes round again, writing only its one file there.
+func TestChaosDiskOnTmpfs(t *testing.T) {
+	requireRoot(t)
+	tools.Require(t, "unshare")
+	nsenter := tools.Require(t, "nsenter")
+	tools.Require(t, "fallocate")
+	dir := t.TempDir()
+	script := writeScript(t, dir, "chaos-disk/virtwork-chaos-disk.sh")
+	mnt := filepath.Join(dir, "data")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	// The driver prints its pid, then execs the script under it, so the
+	// test can look into the namespace with nsenter.
+	start(t, []string{"VIRTWORK_DATA_MOUNT=" + mnt, "VIRTWORK_CHAOS_FILL_PERCENT=50", "VIRTWORK_CHAOS_HOLD=3", "VIRTWORK_CHAOS_PAUSE=1"},
+		&out, "unshare", "--mount", "--propagation", "private", "bash", "-c",
+		`mount -t tmpfs -o size=8m virtwork-test "$1" && echo "ns pid $$" && exec "$2"`, "driver", mnt, script)
+	waitFor(t, &out, "holding 3s", 30*time.Second)
+	var pid string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if p, ok := strings.CutPrefix(l, "ns pid "); ok {
+			pid = p
+		}
+	}
+	if pid == "" {
+		t.Fatalf("no pid from the driver:\n%s", out.String())
+	}
+	if want := "virtwork: filled " + mnt + " to 50% (4194304 of 8388608 bytes used)"; !strings.Contains(out.String(), want) {
+		t.Errorf("no %q:\n%s", want, out.String())
+	}
+	// Seen from inside the namespace, during the hold: half full, by the
+	// script's one file.
+	look, err := runIsolated(t, nil, 30*time.Second, nsenter, "--target", pid, "--mount", "--", "sh", "-c",
+		`df -B1 --output=used "$1" | tail -n1; ls -A "$1"`, "look", mnt)
+	if err != nil {
+		t.Fatalf("nsenter: %v\n%s", err, look)
+	}
+	if look != "4194304\nvirtwork-chaos-fill\n" {
+		t.Errorf("during the hold, used bytes and files of the tmpfs:\n%s", look)
+	}
+	waitFor(t, &out, "virtwork: released "+mnt+": 0% used", 30*time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(out.String(), "holding 3s") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second fill:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestChaosDiskRefusesNonMounts: the filler writes nothing unless the path
+// is a mount point of a file system other than /.
+func TestChaosDiskRefusesNonMounts(t *testing.T) {
+	dir := t.TempDir()
+	script := writeScript(t, dir, "chaos-disk/virtwork-chaos-disk.sh")
+	plain := filepath.Join(dir, "plain")
+	if err := os.Mkdir(plain, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"VIRTWORK_CHAOS_FILL_PERCENT=50", "VIRTWORK_CHAOS_HOLD=1", "VIRTWORK_CHAOS_PAUSE=1"}
+	out, err := runIsolated(t, append(env, "VIRTWORK_DATA_MOUNT="+plain), 30*time.Second, script)
+	if err == nil || !strings.Contains(out, "is not a mount point; refusing") {
+		t.Errorf("on a plain directory: %v\n%s", err, out)
+	}
+	if entries, _ := os.ReadDir(plain); len(entries) != 0 {
+		t.Errorf("wrote %v into a plain directory", entries)
+	}
+
+	// A bind mount of a directory of / is a mount point, but still the root
+	// disk. Only meaningful where the temp dir is on the root file system.
+	var st, root syscall.Stat_t
+	if syscall.Stat(dir, &st) != nil || syscall.Stat("/", &root) != nil || st.Dev != root.Dev || os.Geteuid() != 0 {
+		t.Log("temp dir not on / (or not root): bind-mount case not checked")
+		return
+	}
+	out, err = runIsolated(t, append(env, "VIRTWORK_DATA_MOUNT="+plain), 30*time.Second, "unshare", "--mount", "--propagation", "private",
+		"bash", "-c", `mount --bind "$1" "$1" && exec "$2"`, "driver", plain, script)
+	if err == nil || !strings.Contains(out, "is on the root file system; refusing") {
+		t.Errorf("on a bind mount of the root file system: %v\n%s", err, out)
+	}
+}
