@@ -9,5 +9,5 @@ import "embed"
 
 // FS is the embedded template tree.
 //
-//go:embed lib cpu memory database network disk tps chaos-network chaos-disk
+//go:embed lib cpu memory database network disk tps chaos-network chaos-disk chaos-process
 var FS embed.FS

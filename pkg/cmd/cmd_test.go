@@ -177,7 +177,7 @@ func TestWorkloadsCommand(t *testing.T) {
 	for _, wi := range infos {
 		byName[wi.Name] = wi
 	}
-	if len(infos) != 8 || byName["database"].Roles[0].DataDisk == nil || len(byName["cpu"].Params) != 2 {
+	if len(infos) != 9 || byName["database"].Roles[0].DataDisk == nil || len(byName["cpu"].Params) != 2 {
 		t.Errorf("json: %+v", infos)
 	}
 }

@@ -316,7 +316,7 @@ func TestBadInput(t *testing.T) {
 		in   in
 		want string
 	}{
-		{"unknown workload", in{args: []string{"--workloads", "cpux"}}, `--workloads: unknown workload "cpux" (did you mean "cpu"?) (known: chaos-disk, chaos-network, cpu, database, disk, memory, network, tps)`},
+		{"unknown workload", in{args: []string{"--workloads", "cpux"}}, `--workloads: unknown workload "cpux" (did you mean "cpu"?) (known: chaos-disk, chaos-network, chaos-process, cpu, database, disk, memory, network, tps)`},
 		{"duplicated workload", in{args: []string{"--workloads", "cpu,cpu"}}, `--workloads lists "cpu" twice`},
 		{"empty workload entry", in{args: []string{"--workloads", "cpu,"}}, `--workloads has an empty entry`},
 		{"vm count zero", in{args: []string{"--vm-count", "0"}}, `--vm-count must be between 1 and 2000, got 0`},

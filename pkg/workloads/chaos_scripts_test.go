@@ -229,3 +229,84 @@ func TestChaosDiskRefusesNonMounts(t *testing.T) {
 		t.Errorf("on a bind mount of the root file system: %v\n%s", err, out)
 	}
 }
+
+// TestChaosSignalsAreRealSignals: every signal the param allows is one that
+// kill knows.
+func TestChaosSignalsAreRealSignals(t *testing.T) {
+	bash := tools.Require(t, "bash")
+	out, err := exec.Command(bash, "-c", "kill -l").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kill -l: %v\n%s", err, out)
+	}
+	known := map[string]bool{}
+	for _, f := range strings.Fields(string(out)) {
+		known[strings.TrimPrefix(f, "SIG")] = true
+	}
+	p, _ := ChaosProcess{}.Spec().Param("signal")
+	for _, s := range p.Allowed {
+		if !known[s] {
+			t.Errorf("signal %q is not in kill -l", s)
+		}
+	}
+}
+
+// processDriver runs as PID 1 of a private PID namespace: three dummy
+// sleeps, four sleeps under protected names, and the chaos script. It waits
+// for every dummy to die, then reports which protected ones still live.
+const processDriver = `set -u
+dir=$1
+script=$2
+for name in sshd qemu-ga qemu-guest-agent cloud-init systemd-journald; do
+	cp "$(command -v sleep)" "$dir/$name"
+	"$dir/$name" 1000 &
+	echo "protected $name pid $!"
+	prot+=("$!:$name")
+done
+for _ in 1 2 3; do
+	sleep 1000 &
+	dummies+=("$!")
+done
+"$script" &
+chaos=$!
+for d in "${dummies[@]}"; do
+	rc=0
+	wait "$d" || rc=$?
+	echo "dummy $d exit $rc"
+done
+for p in "${prot[@]}"; do
+	if kill -0 "${p%%:*}"; then echo "alive ${p#*:}"; fi
+done
+kill "$chaos"
+`
+
+// TestChaosProcessInPidNamespace: inside a private PID namespace (never
+// against the host's processes) the script signals the dummies one by one
+// and never a protected process, PID 1 or itself.
+func TestChaosProcessInPidNamespace(t *testing.T) {
+	requireRoot(t)
+	tools.Require(t, "unshare")
+	tools.Require(t, "ps")
+	dir := t.TempDir()
+	script := writeScript(t, dir, "chaos-process/virtwork-chaos-process.sh")
+	out, err := runIsolated(t, []string{"VIRTWORK_CHAOS_INTERVAL=1", "VIRTWORK_CHAOS_SIGNAL=TERM"}, time.Minute,
+		"unshare", "--pid", "--fork", "--mount-proc", "bash", "-c", processDriver, "driver", dir, script)
+	if err != nil {
+		t.Fatalf("driver: %v\n%s", err, out)
+	}
+	if n := strings.Count(out, " exit 143"); n != 3 {
+		t.Errorf("%d of 3 dummies died of SIGTERM:\n%s", n, out)
+	}
+	if n := strings.Count(out, "(sleep)"); n < 3 {
+		t.Errorf("%d signals to the dummies logged:\n%s", n, out)
+	}
+	for _, name := range []string{"sshd", "qemu-ga", "qemu-guest-agent", "cloud-init", "systemd-journald"} {
+		if !strings.Contains(out, "alive "+name+"\n") {
+			t.Errorf("protected %s did not survive:\n%s", name, out)
+		}
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "virtwork: sent") && !strings.HasSuffix(l, "(sleep)") {
+			t.Errorf("signalled something other than a dummy: %s\n%s", l, out)
+		}
+	}
+}

@@ -153,7 +153,7 @@ func NewRegistry(ws ...Workload) (*Registry, error) {
 
 // Builtin returns the registry of the workloads that ship with virtwork.
 func Builtin() *Registry {
-	r, err := NewRegistry(CPU{}, Memory{}, Database{}, Network{}, Disk{}, TPS{}, ChaosNetwork{}, ChaosDisk{})
+	r, err := NewRegistry(CPU{}, Memory{}, Database{}, Network{}, Disk{}, TPS{}, ChaosNetwork{}, ChaosDisk{}, ChaosProcess{})
 	if err != nil {
 		panic(err) // the built-in set is fixed; a failure here is a programming error
 	}
