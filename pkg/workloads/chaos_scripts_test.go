@@ -162,10 +162,10 @@ func TestChaosDiskOnTmpfs(t *testing.T) {
 	var out syncBuffer
 	// The driver prints its pid, then execs the script under it, so the
 	// test can look into the namespace with nsenter.
-	start(t, []string{"VIRTWORK_DATA_MOUNT=" + mnt, "VIRTWORK_CHAOS_FILL_PERCENT=50", "VIRTWORK_CHAOS_HOLD=3", "VIRTWORK_CHAOS_PAUSE=1"},
+	start(t, []string{"VIRTWORK_DATA_MOUNT=" + mnt, "VIRTWORK_CHAOS_FILL_PERCENT=50", "VIRTWORK_CHAOS_HOLD=5", "VIRTWORK_CHAOS_PAUSE=1"},
 		&out, "unshare", "--mount", "--propagation", "private", "bash", "-c",
 		`mount -t tmpfs -o size=8m virtwork-test "$1" && echo "ns pid $$" && exec "$2"`, "driver", mnt, script)
-	waitFor(t, &out, "holding 3s", 30*time.Second)
+	waitFor(t, &out, "holding 5s", 30*time.Second)
 	var pid string
 	for _, l := range strings.Split(out.String(), "\n") {
 		if p, ok := strings.CutPrefix(l, "ns pid "); ok {
@@ -190,7 +190,7 @@ func TestChaosDiskOnTmpfs(t *testing.T) {
 	}
 	waitFor(t, &out, "virtwork: released "+mnt+": 0% used", 30*time.Second)
 	deadline := time.Now().Add(30 * time.Second)
-	for strings.Count(out.String(), "holding 3s") < 2 {
+	for strings.Count(out.String(), "holding 5s") < 2 {
 		if time.Now().After(deadline) {
 			t.Fatalf("no second fill:\n%s", out.String())
 		}
@@ -296,7 +296,7 @@ func TestChaosProcessInPidNamespace(t *testing.T) {
 	if n := strings.Count(out, " exit 143"); n != 3 {
 		t.Errorf("%d of 3 dummies died of SIGTERM:\n%s", n, out)
 	}
-	if n := strings.Count(out, "(sleep)"); n < 3 {
+	if n := strings.Count(out, "virtwork: sending SIGTERM to pid "); n < 3 {
 		t.Errorf("%d signals to the dummies logged:\n%s", n, out)
 	}
 	for _, name := range []string{"sshd", "qemu-ga", "qemu-guest-agent", "cloud-init", "systemd-journald"} {
@@ -305,7 +305,7 @@ func TestChaosProcessInPidNamespace(t *testing.T) {
 		}
 	}
 	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "virtwork: sent") && !strings.HasSuffix(l, "(sleep)") {
+		if strings.HasPrefix(l, "virtwork: sending") && !strings.HasSuffix(l, "(sleep)") {
 			t.Errorf("signalled something other than a dummy: %s\n%s", l, out)
 		}
 	}

@@ -76,9 +76,10 @@ while true; do
 		continue
 	fi
 	i=$((RANDOM % ${#candidates[@]}))
-	if kill -s "$VIRTWORK_CHAOS_SIGNAL" "${candidates[$i]}" 2>/dev/null; then
-		echo "virtwork: sent SIG${VIRTWORK_CHAOS_SIGNAL} to pid ${candidates[$i]} (${names[$i]})"
-	else
-		echo "virtwork: pid ${candidates[$i]} (${names[$i]}) exited before SIG${VIRTWORK_CHAOS_SIGNAL}"
+	# Logged before the signal: a signal that stops this script's
+	# observers (or the journal's reader) must not lose the line.
+	echo "virtwork: sending SIG${VIRTWORK_CHAOS_SIGNAL} to pid ${candidates[$i]} (${names[$i]})"
+	if ! kill -s "$VIRTWORK_CHAOS_SIGNAL" "${candidates[$i]}" 2>/dev/null; then
+		echo "virtwork: pid ${candidates[$i]} (${names[$i]}) exited before it could be signalled"
 	fi
 done
