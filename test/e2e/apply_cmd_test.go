@@ -219,7 +219,7 @@ func TestRenderedBundleAppliesWithKubectl(t *testing.T) {
 	e := newEnv(t)
 	p := newPlugin(t)
 	ns := e.ns + "-k"
-	r := p.run(t.Context(), "render", "-n", ns, "--workloads", "all", "--vm-count", "2", "--ssh-user", "ops",
+	r := p.run(t.Context(), "render", "-n", ns, "--workloads", "cpu,memory,database,network,disk", "--vm-count", "2", "--ssh-user", "ops",
 		"--ssh-key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b")
 	if r.code != 0 {
 		t.Fatalf("render: %s", r.stderr)
