@@ -89,3 +89,24 @@ func TestApplyRetriesUntilItSucceeds(t *testing.T) {
 		t.Errorf("err %v, failures %d, calls %d; want a failure after 5 attempts", err, len(rep.Failures()), calls)
 	}
 }
+
+// TestRetryHonoursRetryAfter: a 429 that asks for a pause gets it, even
+// when the backoff's own delay is shorter.
+func TestRetryHonoursRetryAfter(t *testing.T) {
+	a := New(nil, nil, Options{Retry: Backoff{Attempts: 2, Initial: time.Millisecond, Max: time.Millisecond}})
+	calls := 0
+	start := time.Now()
+	err := a.retry(context.Background(), func() error {
+		calls++
+		if calls == 1 {
+			return apierrors.NewTooManyRequests("slow down", 1)
+		}
+		return nil
+	})
+	if err != nil || calls != 2 {
+		t.Fatalf("err %v after %d calls", err, calls)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("retried after %s; the server asked for 1s", took)
+	}
+}

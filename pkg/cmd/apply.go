@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -150,19 +151,10 @@ func (o *ApplyOptions) Validate() error {
 	if o.DryRun == dryRunClient {
 		allowed = []string{"yaml", "json"}
 	}
-	if o.Output != "" && !contains(allowed, o.Output) {
+	if o.Output != "" && !slices.Contains(allowed, o.Output) {
 		return invalidOutput(o.Output, allowed...)
 	}
 	return nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Run renders, applies, waits and prints the summary.

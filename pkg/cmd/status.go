@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -123,7 +124,7 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 			rs = &runStatus{RunID: k.run, Namespace: k.ns, Created: vm.GetCreationTimestamp().Time}
 			found[k] = rs
 		}
-		if w := vm.GetLabels()[labels.Component]; w != "" && !contains(rs.Workloads, w) {
+		if w := vm.GetLabels()[labels.Component]; w != "" && !slices.Contains(rs.Workloads, w) {
 			rs.Workloads = append(rs.Workloads, w)
 		}
 		if t := vm.GetCreationTimestamp().Time; t.Before(rs.Created) {

@@ -45,8 +45,7 @@ func script(src string) guestFile {
 	return guestFile{src: src, dest: path.Join(guestBinDir, strings.TrimSuffix(path.Base(src), ".sh")), mode: "0755"}
 }
 
-// unit installs templates/<src> as a systemd unit (or, with a .conf suffix
-// under <unit>.d, a drop-in).
+// unit installs templates/<src> as a systemd unit.
 func unit(src string) guestFile {
 	return guestFile{src: src, dest: path.Join(guestUnitDir, path.Base(src)), mode: "0644"}
 }
