@@ -1,0 +1,4 @@
+package faultproxy
+
+// Parse exposes parse to the external tests.
+var Parse = parse
