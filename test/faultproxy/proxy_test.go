@@ -73,7 +73,9 @@ func TestProxyAgainstTheAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = kubernetes.NewForConfigOrDie(c.Config()).CoreV1().Namespaces().Delete(t.Context(), ns.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = kubernetes.NewForConfigOrDie(c.Config()).CoreV1().Namespaces().Delete(t.Context(), ns.Name, metav1.DeleteOptions{})
+	})
 	if _, err := client.CoreV1().Secrets(ns.Name).List(ctx, metav1.ListOptions{}); err != nil {
 		t.Fatal(err)
 	}
