@@ -46,7 +46,7 @@ func (r *runConfig) load() error {
 	}
 	r.cfg = cfg
 	for _, w := range cfg.Workloads {
-		if wl, ok := r.deps.Registry.Get(w.Name); ok && wl.Spec().Chaos && r.warn != nil {
+		if wl, ok := cfg.Registry.Get(w.Name); ok && wl.Spec().Chaos && r.warn != nil {
 			fmt.Fprintf(r.warn, "warning: workload %s injects failures (%s); its objects carry the label virtwork/chaos=true\n", w.Name, wl.Spec().Description)
 		}
 	}
@@ -54,7 +54,7 @@ func (r *runConfig) load() error {
 }
 
 func (r *runConfig) render() (*render.Bundle, error) {
-	b, err := render.Render(render.Input{Config: r.cfg, Registry: r.deps.Registry})
+	b, err := render.Render(render.Input{Config: r.cfg, Registry: r.cfg.Registry})
 	if err != nil {
 		return nil, fmt.Errorf("rendering run %s: %w", r.cfg.RunID, err)
 	}

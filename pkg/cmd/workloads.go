@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
@@ -20,11 +21,14 @@ type workloadInfo struct {
 	Packages    []string    `json:"packages"`
 	Params      []paramInfo `json:"params"`
 	Chaos       bool        `json:"chaos,omitempty"`
+	// Source is "built-in" or the directory of a custom workload.
+	Source string `json:"source"`
 }
 
 type roleInfo struct {
 	Name     string              `json:"name"`
 	Unit     string              `json:"unit"`
+	VMs      int                 `json:"vmsPerInstance"`
 	DataDisk *workloads.DataDisk `json:"dataDisk,omitempty"`
 }
 
@@ -43,25 +47,31 @@ type paramInfo struct {
 	Description string   `json:"description"`
 }
 
-// NewWorkloadsCmd lists the workloads and their params.
+// NewWorkloadsCmd lists the workloads, built-in and custom, and their params.
 func NewWorkloadsCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
 	var output string
+	flags := config.NewFlags()
 	c := &cobra.Command{
 		Use:   "workloads",
-		Short: "List the workloads, their VM roles, disks, Services and params",
+		Short: "List the workloads (built-in and from --workload-dir), their VM roles, disks, Services and params",
+		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			infos := describe(deps.Registry)
-			switch output {
-			case "":
-				printWorkloads(streams, infos)
-			case "json":
-				return printJSON(streams.Out, infos)
-			default:
+			if output != "" && output != "json" {
 				return invalidOutput(output, "json")
 			}
+			reg, err := config.LoadRegistry(deps.Registry, config.Sources{Flags: flags, LookupEnv: deps.LookupEnv, ReadFile: deps.ReadFile})
+			if err != nil {
+				return err
+			}
+			infos := describe(reg)
+			if output == "json" {
+				return printJSON(streams.Out, infos)
+			}
+			printWorkloads(streams, infos)
 			return nil
 		},
 	}
+	flags.AddRegistryFlags(c.Flags())
 	c.Flags().StringVarP(&output, "output", "o", "", "output format: json")
 	return c
 }
@@ -71,9 +81,12 @@ func describe(reg *workloads.Registry) []workloadInfo {
 	for _, name := range reg.Names() {
 		w, _ := reg.Get(name)
 		s := w.Spec()
-		wi := workloadInfo{Name: s.Name, Description: s.Description, Packages: s.Packages, Params: []paramInfo{}, Chaos: s.Chaos}
+		wi := workloadInfo{Name: s.Name, Description: s.Description, Packages: s.Packages, Params: []paramInfo{}, Chaos: s.Chaos, Source: "built-in"}
+		if c, ok := w.(*workloads.Custom); ok {
+			wi.Source = c.Dir
+		}
 		for _, r := range s.Roles {
-			wi.Roles = append(wi.Roles, roleInfo{Name: r.Name, Unit: r.Unit, DataDisk: r.DataDisk})
+			wi.Roles = append(wi.Roles, roleInfo{Name: r.Name, Unit: r.Unit, VMs: r.VMs(), DataDisk: r.DataDisk})
 		}
 		if s.Service != nil {
 			si := &svcInfo{Role: s.Service.Role}
@@ -96,11 +109,15 @@ func describe(reg *workloads.Registry) []workloadInfo {
 
 func printWorkloads(streams genericiooptions.IOStreams, infos []workloadInfo) {
 	tw := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tCHAOS\tROLES\tDATA DISK\tSERVICE\tPACKAGES\tDESCRIPTION")
+	fmt.Fprintln(tw, "NAME\tSOURCE\tCHAOS\tROLES\tDATA DISK\tSERVICE\tPACKAGES\tDESCRIPTION")
 	for _, w := range infos {
 		var roles, disks []string
 		for _, r := range w.Roles {
-			roles = append(roles, r.Name)
+			if r.VMs > 1 {
+				roles = append(roles, fmt.Sprintf("%s×%d", r.Name, r.VMs))
+			} else {
+				roles = append(roles, r.Name)
+			}
 			if r.DataDisk != nil {
 				disks = append(disks, r.Name)
 			}
@@ -116,7 +133,7 @@ func printWorkloads(streams genericiooptions.IOStreams, infos []workloadInfo) {
 		if w.Chaos {
 			chaos = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", w.Name, chaos, strings.Join(roles, ","), disk, svc, strings.Join(w.Packages, ","), w.Description)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", w.Name, w.Source, chaos, strings.Join(roles, ","), disk, svc, strings.Join(w.Packages, ","), w.Description)
 	}
 	tw.Flush()
 	fmt.Fprintln(streams.Out)

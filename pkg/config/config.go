@@ -20,6 +20,9 @@ type Config struct {
 	Timeout   time.Duration
 	SSH       SSH
 	Workloads []Workload
+	// Registry holds every workload the run can name: the built-in ones
+	// Load was given plus those of the custom workload directories.
+	Registry *workloads.Registry
 }
 
 // Workload is one selected workload with its resolved settings.

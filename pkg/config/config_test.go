@@ -3,9 +3,12 @@ package config
 import (
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -48,7 +51,33 @@ func load(t *testing.T, i in) (*Config, error) {
 			return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
 		},
 		NewRunID: func() string { return testRunID },
+		OpenDir:  func(dir string) fs.FS { return dirFS(i.files, dir) },
 	})
+}
+
+// dirFS is the directory dir of files, whose keys are slash-separated paths.
+func dirFS(files map[string]string, dir string) fs.FS {
+	out := fstest.MapFS{}
+	for p, content := range files {
+		if rest, ok := strings.CutPrefix(p, dir+"/"); ok {
+			out[rest] = &fstest.MapFile{Data: []byte(content), Mode: 0o644}
+		}
+	}
+	return out
+}
+
+// A minimal custom workload, in the directory "wl".
+var customFiles = map[string]string{
+	"wl/echo/workload.yaml": "name: echo\nroles:\n- name: worker\n  unit: virtwork-echo.service\n" +
+		"  data_disk: {mount_point: /srv/echo, size: 3Gi}\n" +
+		"params:\n- {name: word, type: string, default: hello}\n",
+	"wl/echo/virtwork-echo.service": "[Service]\nExecStart=/usr/bin/echo {{ word }}\n",
+}
+
+// cmpConfig compares Configs: quantities by value, registries by names.
+var cmpConfig = cmp.Options{
+	cmp.Comparer(func(a, b resource.Quantity) bool { return a.Cmp(b) == 0 }),
+	cmp.Comparer(func(a, b *workloads.Registry) bool { return slices.Equal(a.Names(), b.Names()) }),
 }
 
 func mustLoad(t *testing.T, i in) *Config {
@@ -192,12 +221,13 @@ func TestEverySettingIsRead(t *testing.T) {
 		"k.pub": testKey + "\n", "pw": "hunter2\n",
 		"c.yaml": "namespace: via-config\n",
 	}
+	maps.Copy(files, customFiles)
 	values := map[key]string{
 		kWorkloads: "cpu", kVMCount: "3", kCPUCores: "4", kMemory: "4Gi", kDiskSize: "20Gi",
 		kStorageClass: "fast", kImage: "quay.io/containerdisks/centos-stream:9", kNamespace: "other",
 		kParams: "cpu.load-percent=50", kSSHUser: "ops", kSSHKey: testKey, kSSHKeyFile: "k.pub",
 		kSSHPassword: "hunter2", kSSHPasswordFile: "pw", kRunID: "77777777-7777-4777-8777-777777777777",
-		kTimeout: "30m", kConfig: "c.yaml",
+		kTimeout: "30m", kConfig: "c.yaml", kWorkloadDir: "wl",
 	}
 	for _, s := range Settings() {
 		v, ok := values[s.key]
@@ -224,7 +254,7 @@ func TestEverySettingIsRead(t *testing.T) {
 				t.Errorf("%s / %v: %v", s.Env, src.args, err)
 				continue
 			}
-			if cmp.Equal(base, c, cmp.Comparer(func(a, b resource.Quantity) bool { return a.Cmp(b) == 0 })) {
+			if cmp.Equal(base, c, cmpConfig) {
 				t.Errorf("setting %s (args %v) changed nothing", s.Env, src.args)
 			}
 		}

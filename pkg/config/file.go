@@ -28,20 +28,31 @@ type rawParam struct {
 
 // fileLayer is what the config file says.
 type fileLayer struct {
+	// dir is the config file's directory; relative workload_dirs are
+	// relative to it.
+	dir       string
 	top       map[key]rawVal
 	workloads map[string]*fileWorkload
+	// order lists the workloads sections as the file gives them, so that
+	// unknown names are reported in file order.
+	order []string
 }
 
 type fileWorkload struct {
+	// src names the section ("f.yaml:7: workloads.cpu"); whether the name
+	// is a workload is checked once custom workloads are loaded.
+	src        string
 	enabled    *bool
 	enabledSrc string
 	vals       map[key]rawVal
 	params     []rawParam
 }
 
-// parseFile reads the config file strictly: unknown keys, unknown workloads
-// and wrong shapes are errors that name the file, line and key path.
-func parseFile(name string, data []byte, reg *workloads.Registry) (*fileLayer, error) {
+// parseFile reads the config file strictly: unknown keys and wrong shapes
+// are errors that name the file, line and key path. Workload names are
+// checked by checkWorkloads, as the file may name custom workloads from
+// the directories it lists.
+func parseFile(name string, data []byte) (*fileLayer, error) {
 	fl := &fileLayer{top: map[key]rawVal{}, workloads: map[string]*fileWorkload{}}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -58,7 +69,7 @@ func parseFile(name string, data []byte, reg *workloads.Registry) (*fileLayer, e
 	if len(doc.Content) == 0 {
 		return fl, nil
 	}
-	p := fileParser{name: name, reg: reg}
+	p := fileParser{name: name}
 	root := deref(doc.Content[0])
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 		return fl, nil
@@ -94,7 +105,6 @@ func parseFile(name string, data []byte, reg *workloads.Registry) (*fileLayer, e
 
 type fileParser struct {
 	name string
-	reg  *workloads.Registry
 }
 
 func (p fileParser) src(n *yaml.Node, path string) string {
@@ -182,11 +192,12 @@ func (p fileParser) workloads(fl *fileLayer, n *yaml.Node, path string) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		name := kn.Value
-		if _, err := p.reg.Lookup(name); err != nil {
-			return invalidf("%s: %v", p.src(kn, path+"."+name), err)
+		if _, dup := fl.workloads[name]; dup {
+			return invalidf("%s: given twice", p.src(kn, path+"."+name))
 		}
-		fw := &fileWorkload{vals: map[key]rawVal{}}
+		fw := &fileWorkload{src: p.src(kn, path+"."+name), vals: map[key]rawVal{}}
 		fl.workloads[name] = fw
+		fl.order = append(fl.order, name)
 		err := p.mapping(vn, path+"."+name, []string{"enabled", "vm_count", "cpu_cores", "memory", "disk_size", "storage_class", "params"}, func(k string, v *yaml.Node, sub string) error {
 			switch k {
 			case "enabled":
@@ -225,6 +236,17 @@ func (p fileParser) params(fw *fileWorkload, workload string, pn *yaml.Node, pat
 			return invalidf("%s must be a single value", p.src(vn, path+"."+kn.Value))
 		}
 		fw.params = append(fw.params, rawParam{workload: workload, name: kn.Value, value: vn.Value, src: p.src(kn, path+"."+kn.Value)})
+	}
+	return nil
+}
+
+// checkWorkloads reports the first workloads section that names no
+// workload of reg.
+func (fl *fileLayer) checkWorkloads(reg *workloads.Registry) error {
+	for _, name := range fl.order {
+		if _, err := reg.Lookup(name); err != nil {
+			return invalidf("%s: %v", fl.workloads[name].src, err)
+		}
 	}
 	return nil
 }

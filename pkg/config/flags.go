@@ -28,6 +28,7 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	f.add(fs, kStorageClass, "string", "")
 	f.add(fs, kImage, "string", DefaultImage)
 	f.add(fs, kParams, "strings", "")
+	f.add(fs, kWorkloadDir, "stringArray", "")
 	f.add(fs, kSSHUser, "string", "")
 	f.add(fs, kSSHKey, "stringArray", "")
 	f.add(fs, kSSHKeyFile, "strings", "")
@@ -46,6 +47,13 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 // applied earlier.
 func (f *Flags) AddRunIDFlag(fs *pflag.FlagSet) {
 	f.add(fs, kRunID, "uuid", "")
+}
+
+// AddRegistryFlags registers --workload-dir and --config alone, for
+// commands that list workloads (see LoadRegistry).
+func (f *Flags) AddRegistryFlags(fs *pflag.FlagSet) {
+	f.add(fs, kWorkloadDir, "stringArray", "")
+	f.add(fs, kConfig, "file", "")
 }
 
 // AddTimeoutFlag registers --timeout, for commands that wait.

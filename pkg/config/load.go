@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,6 +34,8 @@ type Sources struct {
 	ReadFile func(string) ([]byte, error)
 	// NewRunID makes a run id when none is given (uuid.NewString).
 	NewRunID func() string
+	// OpenDir opens a custom workload directory (os.DirFS when nil).
+	OpenDir func(string) fs.FS
 }
 
 // Load resolves and validates the configuration of one run.
@@ -43,7 +47,87 @@ func Load(reg *workloads.Registry, src Sources) (*Config, error) {
 	if err := r.readFile(); err != nil {
 		return nil, err
 	}
-	return r.resolve()
+	reg, err := LoadWorkloadDirs(reg, r.workloadDirs(), src.OpenDir)
+	if err != nil {
+		return nil, err
+	}
+	r.reg = reg
+	if err := r.file.checkWorkloads(reg); err != nil {
+		return nil, err
+	}
+	cfg, err := r.resolve()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Registry = reg
+	return cfg, nil
+}
+
+// LoadRegistry returns base extended by the custom workloads that the
+// sources name (--workload-dir, VIRTWORK_WORKLOAD_DIR, the config file's
+// workload_dirs), for commands that list workloads without making a run.
+func LoadRegistry(base *workloads.Registry, src Sources) (*workloads.Registry, error) {
+	r := &resolver{reg: base, src: src}
+	if err := r.readEnv(); err != nil {
+		return nil, err
+	}
+	if err := r.readFile(); err != nil {
+		return nil, err
+	}
+	return LoadWorkloadDirs(base, r.workloadDirs(), src.OpenDir)
+}
+
+// WorkloadDir is a custom workload directory and where it was given.
+type WorkloadDir struct {
+	Path string
+	// Src names the flag, variable or config key that gave it.
+	Src string
+}
+
+// workloadDirs lists the custom workload directories of the highest source
+// that gives any; the config file's are relative to the file.
+func (r *resolver) workloadDirs() []WorkloadDir {
+	vals, src, ok := r.firstList(kWorkloadDir, "")
+	if !ok {
+		return nil
+	}
+	fromFile := r.file.dir != "" && r.file.top[kWorkloadDir].src == src
+	out := make([]WorkloadDir, 0, len(vals))
+	for _, v := range vals {
+		if fromFile && !filepath.IsAbs(v) {
+			v = filepath.Join(r.file.dir, v)
+		}
+		out = append(out, WorkloadDir{Path: v, Src: src})
+	}
+	return out
+}
+
+// LoadWorkloadDirs returns base extended by the custom workloads of dirs.
+// Any invalid workload, or a name already taken, is an ErrInvalid naming
+// the file, line and field.
+func LoadWorkloadDirs(base *workloads.Registry, dirs []WorkloadDir, open func(string) fs.FS) (*workloads.Registry, error) {
+	if len(dirs) == 0 {
+		return base, nil
+	}
+	if open == nil {
+		open = os.DirFS
+	}
+	var entries []workloads.Entry
+	for _, d := range dirs {
+		if d.Path == "" {
+			return nil, invalidf("%s: empty directory name; give the path of a directory of custom workloads", d.Src)
+		}
+		es, err := workloads.LoadDir(open(d.Path), d.Path)
+		if err != nil {
+			return nil, invalidf("%s: %v", d.Src, err)
+		}
+		entries = append(entries, es...)
+	}
+	reg, err := base.AddCustom(entries)
+	if err != nil {
+		return nil, invalidf("%v", err)
+	}
+	return reg, nil
 }
 
 type resolver struct {
@@ -97,10 +181,11 @@ func (r *resolver) readFile() error {
 	if err != nil {
 		return invalidf("%s: cannot read config file: %v", src, unwrapPathError(err))
 	}
-	fl, err := parseFile(path, data, r.reg)
+	fl, err := parseFile(path, data)
 	if err != nil {
 		return err
 	}
+	fl.dir = filepath.Dir(path)
 	r.file = fl
 	return nil
 }
@@ -360,6 +445,9 @@ func (r *resolver) workload(name string, given workloads.Values) (Workload, erro
 	if v, src, ok := r.first(kDiskSize, name); ok {
 		out.DiskSize, _ = parseQuantity(v, src, MinDiskSize, MaxDiskSize)
 		diskSrc = src
+	} else if size := declaredDiskSize(spec); size != "" {
+		// A custom workload's data_disk.size, checked when it was loaded.
+		out.DiskSize = resource.MustParse(size)
 	}
 	if v, _, ok := r.first(kStorageClass, name); ok {
 		out.StorageClass = v
@@ -597,4 +685,14 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// declaredDiskSize is the data disk size a workload declares, "" for none.
+func declaredDiskSize(spec workloads.Spec) string {
+	for _, r := range spec.Roles {
+		if r.DataDisk != nil && r.DataDisk.Size != "" {
+			return r.DataDisk.Size
+		}
+	}
+	return ""
 }

@@ -21,6 +21,7 @@ const (
 	kRunID
 	kTimeout
 	kConfig
+	kWorkloadDir
 )
 
 // Setting documents one setting and where each source spells it.
@@ -64,6 +65,8 @@ func Settings() []Setting {
 			Doc: "namespace of the run (-n; the kubeconfig context's namespace is not used)"},
 		{key: kParams, Flag: "params", Env: "VIRTWORK_PARAMS", List: true,
 			Doc: "workload params as WORKLOAD.PARAM=VALUE, comma-separated; in the file, workloads.<name>.params"},
+		{key: kWorkloadDir, Flag: "workload-dir", Env: "VIRTWORK_WORKLOAD_DIR", File: "workload_dirs", List: true,
+			Doc: "directory of custom workloads, each in a subdirectory with a workload.yaml (repeatable; comma-separated in the variable; relative to the config file in it)"},
 		{key: kSSHUser, Flag: "ssh-user", Env: "VIRTWORK_SSH_USER", File: "ssh.user",
 			Doc: "create this user in every VM, with the keys and password below"},
 		{key: kSSHKey, Flag: "ssh-key", Env: "VIRTWORK_SSH_KEY", File: "ssh.authorized_keys", List: true,

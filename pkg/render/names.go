@@ -11,12 +11,15 @@ import (
 //
 //	VirtualMachine  virtwork-<workload>-<run8>-<i>           (single-role workloads)
 //	                virtwork-<workload>-<run8>-<role>-<i>    (server/client workloads)
+//	                ...-<i>-<j>                              (a role with several VMs per instance)
 //	DataVolume      <vm>-data
 //	Secret          virtwork-<workload>-<run8>-<role>-userdata  (shared by a role's VMs)
 //	                <vm>-userdata                              (when a VM's user-data is its own)
 //	Service         virtwork-<workload>-<run8>-<i>
 //
-// <i> counts instances from 0; a server and its client share it.
+// <i> counts instances from 0; a server and its client share it. <j> counts
+// a role's VMs within an instance, for custom workloads whose role has a
+// count above 1.
 
 const namePrefix = "virtwork"
 
@@ -26,11 +29,15 @@ const maxVMName = 63
 
 func shortRun(runID string) string { return runID[:8] }
 
-func vmName(workload, runID, role string, multiRole bool, i int) string {
+func vmName(workload, runID, role string, multiRole bool, i, j int, perInstance int) string {
+	name := fmt.Sprintf("%s-%s-%s-%d", namePrefix, workload, shortRun(runID), i)
 	if multiRole {
-		return fmt.Sprintf("%s-%s-%s-%s-%d", namePrefix, workload, shortRun(runID), role, i)
+		name = fmt.Sprintf("%s-%s-%s-%s-%d", namePrefix, workload, shortRun(runID), role, i)
 	}
-	return fmt.Sprintf("%s-%s-%s-%d", namePrefix, workload, shortRun(runID), i)
+	if perInstance > 1 {
+		name += "-" + itoa(j)
+	}
+	return name
 }
 
 func serviceName(workload, runID string, i int) string {

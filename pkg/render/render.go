@@ -102,8 +102,9 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 		}
 		clientOfService := spec.Service != nil && slices.Contains(spec.Service.ClientRoles, role.Name)
 		shared := ""
-		for i := range wc.VMCount {
-			name := vmName(spec.Name, cfg.RunID, role.Name, multiRole, i)
+		for i := range wc.VMCount * role.VMs() {
+			i, j := i/role.VMs(), i%role.VMs()
+			name := vmName(spec.Name, cfg.RunID, role.Name, multiRole, i, j, role.VMs())
 			if len(name) > maxVMName {
 				return fmt.Errorf("workload %s: VM name %s is longer than %d characters", spec.Name, name, maxVMName)
 			}

@@ -309,7 +309,7 @@ func TestNetworkClientsTargetTheirOwnServer(t *testing.T) {
 	b := mustRender(t, testConfig(t, 3, "network"))
 	uds := secretUserData(t, b)
 	for i := range 3 {
-		ud := uds[vmSecretName(vmName("network", testRunID, "client", true, i))]
+		ud := uds[vmSecretName(vmName("network", testRunID, "client", true, i, 0, 1))]
 		want := "VIRTWORK_IPERF3_SERVER=" + serviceName("network", testRunID, i) + ".virtwork.svc\n"
 		if !strings.Contains(ud, want) {
 			t.Errorf("client %d user-data lacks %q", i, want)

@@ -66,11 +66,33 @@ var mountDataDisk = script("lib/virtwork-mount-data-disk.sh")
 // EnvVar is one line of a workload's EnvironmentFile.
 type EnvVar struct{ Name, Value string }
 
-// assemble builds a CloudConfig that installs files, writes the workload's
-// EnvironmentFile and enables and starts the given unit. Values in env are
-// validated (canonical params or names render derived); assemble checks them
-// once more so that no newline or quote can ever reach the file.
+// assemble builds a CloudConfig that installs the given templates, writes
+// the workload's EnvironmentFile and enables and starts the given unit.
 func assemble(workload string, packages []string, env []EnvVar, startUnit string, files ...guestFile) (CloudConfig, error) {
+	out := make([]File, 0, len(files))
+	for _, f := range files {
+		content, err := templateFile(f.src)
+		if err != nil {
+			return CloudConfig{}, fmt.Errorf("workload %s: %w", workload, err)
+		}
+		out = append(out, File{Path: f.dest, Permissions: f.mode, Content: content})
+	}
+	return assembleFiles(workload, packages, env, startUnit, out)
+}
+
+// templateFile reads one file of the embedded template tree.
+func templateFile(src string) (string, error) {
+	content, err := templates.FS.ReadFile(src)
+	if err != nil {
+		return "", fmt.Errorf("reading template %s: %w", src, err)
+	}
+	return string(content), nil
+}
+
+// assembleFiles is assemble for files already read. Values in env are
+// validated (canonical params or names render derived); it checks them
+// once more so that no newline or quote can ever reach the file.
+func assembleFiles(workload string, packages []string, env []EnvVar, startUnit string, files []File) (CloudConfig, error) {
 	cc := CloudConfig{Packages: packages}
 	var b strings.Builder
 	b.WriteString("# Written by kubectl-virtwork; read by the virtwork-* units.\n")
@@ -81,13 +103,7 @@ func assemble(workload string, packages []string, env []EnvVar, startUnit string
 		fmt.Fprintf(&b, "%s=%s\n", e.Name, e.Value)
 	}
 	cc.WriteFiles = append(cc.WriteFiles, File{Path: EnvFilePath(workload), Permissions: "0644", Content: b.String()})
-	for _, f := range files {
-		content, err := templates.FS.ReadFile(f.src)
-		if err != nil {
-			return CloudConfig{}, fmt.Errorf("workload %s: reading template %s: %w", workload, f.src, err)
-		}
-		cc.WriteFiles = append(cc.WriteFiles, File{Path: f.dest, Permissions: f.mode, Content: string(content)})
-	}
+	cc.WriteFiles = append(cc.WriteFiles, files...)
 	cc.RunCmd = [][]string{
 		{"systemctl", "daemon-reload"},
 		// --no-block: runcmd runs inside cloud-final; waiting for the unit

@@ -42,15 +42,23 @@ type Role struct {
 	Unit string
 	// DataDisk, when set, gives the role's VMs a blank data disk.
 	DataDisk *DataDisk
+	// Count is the number of VMs of the role in each instance; 0 means 1.
+	Count int
 }
+
+// VMs is the number of VMs of the role in each instance.
+func (r Role) VMs() int { return max(r.Count, 1) }
 
 // DataDisk describes a VM's dedicated data disk as the guest sees it.
 type DataDisk struct {
 	// Serial is the disk serial; the guest finds the disk as
 	// /dev/disk/by-id/virtio-<Serial> (at most 20 characters).
-	Serial string
+	Serial string `json:"serial"`
 	// MountPoint is where the workload's setup mounts it.
-	MountPoint string
+	MountPoint string `json:"mountPoint"`
+	// Size, when set, is the disk's default size (a Kubernetes quantity);
+	// the disk-size setting overrides it. Empty means the global default.
+	Size string `json:"size,omitempty"`
 }
 
 // env is how the guest's setup learns where the disk is and goes.

@@ -45,5 +45,5 @@ func Render(namespace string, args ...string) (*render.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return render.Render(render.Input{Config: cfg, Registry: reg})
+	return render.Render(render.Input{Config: cfg, Registry: cfg.Registry})
 }
