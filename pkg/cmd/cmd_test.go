@@ -215,6 +215,20 @@ func TestWorkloadCompletion(t *testing.T) {
 	}
 }
 
+// TestNoCompletionCommand: cobra's completion script would be one for a
+// program named "kubectl" that replaces kubectl's own; completion goes
+// through kubectl and kubectl_complete-virtwork instead.
+func TestNoCompletionCommand(t *testing.T) {
+	r := execute(t, nil, nil, "completion", "bash")
+	if r.code != ExitUsage || strings.Contains(r.stdout, "__start_kubectl") {
+		t.Errorf("completion bash: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	c := execute(t, nil, nil, "__complete", "")
+	if strings.Contains(c.stdout, "completion") || !strings.Contains(c.stdout, "render") {
+		t.Errorf("top-level completions:\n%s", c.stdout)
+	}
+}
+
 // TestPasswordNeverInOutput: a password given by variable or file reaches
 // no output in any format, not even base64-encoded inside a Secret; only
 // its hash does.

@@ -74,6 +74,11 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
   kubectl virtwork render --workloads cpu,database --output-dir ./virtwork-run`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Cobra's `completion` command would print a script for a program
+		// named "kubectl" (the first word of Use) and so stand in for
+		// kubectl's own. kubectl completes plugins itself (1.26+) through
+		// the kubectl_complete-virtwork script, which calls __complete.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		Annotations: map[string]string{
 			// Cobra reads this to print "kubectl virtwork" in usage lines.
 			cobra.CommandDisplayNameAnnotation: "kubectl virtwork",
