@@ -215,9 +215,19 @@ type kindBatch struct {
 
 func (a *Applier) startKind(ctx context.Context, first *unstructured.Unstructured, record func(Result), stopped *atomic.Bool) (*kindBatch, error) {
 	gvk := first.GroupVersionKind()
-	mapping, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
+	var mapping *meta.RESTMapping
+	// The mapper reads the server's discovery on first use, which a busy
+	// server can fail like any other request.
+	err := a.retry(ctx, func() error {
+		var err error
+		mapping, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		return err
+	})
+	if meta.IsNoMatchError(err) {
 		return nil, fmt.Errorf("finding the API of %s: %w (is %s installed in the cluster?)", gvk.Kind, err, gvk.Group)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finding the API of %s: %w", gvk.Kind, err)
 	}
 	b := &kindBatch{
 		kind:     gvk.Kind,
@@ -353,9 +363,25 @@ func (a *Applier) namespace(ctx context.Context, res dynamic.NamespaceableResour
 		return err
 	})
 	r.At = time.Now()
-	switch {
-	case apierrors.IsAlreadyExists(err):
+	if apierrors.IsAlreadyExists(err) {
 		r.Outcome = Existing // created meanwhile by someone else: not ours
+		// ... unless it was this very create, retried after its answer
+		// was lost: then it carries this run's annotation.
+		var got *unstructured.Unstructured
+		err = a.retry(ctx, func() error {
+			var err error
+			got, err = res.Get(ctx, ns.GetName(), metav1.GetOptions{})
+			return err
+		})
+		if err == nil && got.GetAnnotations()[labels.CreatedByRun] == ann[labels.CreatedByRun] {
+			r.Outcome = Created
+		}
+		if err != nil {
+			r.Outcome, r.Err = Failed, describe(r, err)
+		}
+		return r
+	}
+	switch {
 	case err != nil:
 		r.Outcome, r.Err = Failed, describe(r, err)
 	default:

@@ -1,6 +1,7 @@
 package faultproxy_test
 
 import (
+	"context"
 	"errors"
 	"net/http/httptest"
 	"os"
@@ -74,7 +75,7 @@ func TestProxyAgainstTheAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = kubernetes.NewForConfigOrDie(c.Config()).CoreV1().Namespaces().Delete(t.Context(), ns.Name, metav1.DeleteOptions{})
+		_ = kubernetes.NewForConfigOrDie(c.Config()).CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
 	})
 	if _, err := client.CoreV1().Secrets(ns.Name).List(ctx, metav1.ListOptions{}); err != nil {
 		t.Fatal(err)
