@@ -15,7 +15,7 @@ LDFLAGS := -X github.com/virtwork/kubectl-virtwork/pkg/version.Version=$(VERSION
 # than skip, when what they need is missing: `make test` provides both.
 TEST_ENV := VIRTWORK_REQUIRE_TOOLS=1 VIRTWORK_REQUIRE_CLUSTER=1
 
-.PHONY: help build run test test-deps check bench golden clean
+.PHONY: help build run test test-deps check bench golden docs clean
 
 ## help: list the targets
 help:
@@ -55,6 +55,10 @@ bench: k8s-bins
 ## golden: rewrite the golden files after a deliberate change (review the diff)
 golden:
 	$(GO) test ./pkg/render -run Golden -update
+
+## docs: regenerate the command reference in docs/cli after a command or flag changed (a test fails while it is stale)
+docs:
+	$(GO) run ./hack/gen-cli-docs -dir docs/cli
 
 ## clean: remove build output
 clean:
