@@ -201,22 +201,31 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		},
 	})
 	start := time.Now()
-	rep, applyErr := applier.Apply(ctx, b.Objects())
+	// --timeout bounds the whole command, applying and waiting, so a
+	// server that stops answering cannot hold it in retries for longer.
+	dctx, cancel := context.WithDeadline(ctx, start.Add(o.run.cfg.Timeout))
+	defer cancel()
+	rep, applyErr := applier.Apply(dctx, b.Objects())
 	sum.addApply(rep, time.Since(start))
 	rec.event("applied %d objects, %d failed, %d not attempted, in %s", len(rep.Results), len(rep.Failures()), rep.NotAttempted, time.Since(start).Round(time.Millisecond))
 	prog.finish(fmt.Sprintf("applied %d/%d objects of run %s in %s", len(rep.Results)-len(rep.Failures()), total, b.RunID, time.Since(start).Round(time.Millisecond)))
 
+	if ctx.Err() != nil || dctx.Err() != nil || applyErr != nil {
+		sum.incomplete()
+	}
 	switch {
 	case ctx.Err() != nil:
 		sum.Interrupted = true
 		return o.finish(sum, ErrInterrupted)
+	case dctx.Err() != nil:
+		return o.finish(sum, fmt.Errorf("applying run %s: --timeout %s passed with %d of %d objects applied", b.RunID, o.run.cfg.Timeout, len(rep.Results)-len(rep.Failures()), total))
 	case applyErr != nil:
 		return o.finish(sum, applyErr)
 	case o.DryRun == dryRunServer || o.NoWait:
 		return o.finish(sum, nil)
 	}
 
-	res, err := o.wait(ctx, b, rep)
+	res, err := o.wait(dctx, b, rep)
 	if err != nil {
 		return o.finish(sum, err)
 	}
@@ -234,10 +243,10 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	return o.finish(sum, nil)
 }
 
+// wait follows the run until ctx, which carries the --timeout deadline,
+// ends.
 func (o *ApplyOptions) wait(ctx context.Context, b *render.Bundle, rep *apply.Report) (*wait.Result, error) {
-	wctx, cancel := context.WithTimeout(ctx, o.run.cfg.Timeout)
-	defer cancel()
-	return waitForRun(wctx, o.client, o.ErrOut, wait.Options{
+	return waitForRun(ctx, o.client, o.ErrOut, wait.Options{
 		Namespace:   b.Namespace,
 		RunID:       b.RunID,
 		Expected:    b.VMNames(),

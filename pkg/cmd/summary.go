@@ -28,11 +28,17 @@ type summary struct {
 	// DryRunObjects says, with --dry-run=server, what each object would do.
 	DryRunObjects []objectOutcome `json:"dryRunObjects,omitempty"`
 	NotAttempted  int             `json:"notAttempted,omitempty"`
+	// Present names, by kind, the objects known to be in the cluster when
+	// the apply did not finish (an error, --timeout, Ctrl-C). Objects whose
+	// request failed are not in it: they may or may not exist.
+	Present map[string][]string `json:"present,omitempty"`
 	VMs           *vmSummary      `json:"vms,omitempty"`
 	Interrupted   bool            `json:"interrupted,omitempty"`
 	Error         string          `json:"error,omitempty"`
 	// CleanupCommand removes everything the run created.
 	CleanupCommand string `json:"cleanupCommand"`
+
+	applied map[string][]string
 }
 
 type objectOutcome struct {
@@ -79,6 +85,15 @@ func (s *summary) addApply(rep *apply.Report, took time.Duration) {
 	s.Objects = rep.Counts()
 	s.ApplySeconds = took.Seconds()
 	s.NotAttempted = rep.NotAttempted
+	s.applied = map[string][]string{}
+	for _, r := range rep.Results {
+		if r.Outcome != apply.Failed {
+			s.applied[r.Kind] = append(s.applied[r.Kind], r.Name)
+		}
+	}
+	for _, names := range s.applied {
+		sort.Strings(names)
+	}
 	for _, f := range rep.Failures() {
 		s.ApplyErrors = append(s.ApplyErrors, f.Err.Error())
 	}
@@ -94,6 +109,15 @@ func (s *summary) addApply(rep *apply.Report, took time.Duration) {
 			}
 			return a.Name < b.Name
 		})
+	}
+}
+
+// incomplete marks an apply that did not finish, so the summary says
+// which objects are known to be in the cluster.
+func (s *summary) incomplete() {
+	s.Present = s.applied
+	if s.Present == nil {
+		s.Present = map[string][]string{}
 	}
 }
 
@@ -155,8 +179,29 @@ func (s *summary) print(w io.Writer, format string) error {
 		}
 		tw.Flush()
 	}
-	for _, e := range s.ApplyErrors {
+	const mostErrors = 10
+	for i, e := range s.ApplyErrors {
+		if i == mostErrors {
+			fmt.Fprintf(w, "... and %d more errors\n", len(s.ApplyErrors)-mostErrors)
+			break
+		}
 		fmt.Fprintf(w, "error: %s\n", e)
+	}
+	if s.Present != nil {
+		var parts []string
+		for _, kind := range kindsInOrder(s.Objects) {
+			if n := len(s.Present[kind]); n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", kind, n))
+			}
+		}
+		if len(parts) == 0 {
+			parts = []string{"nothing"}
+		}
+		fmt.Fprintf(w, "In the cluster: %s", strings.Join(parts, ", "))
+		if n := len(s.ApplyErrors); n > 0 {
+			fmt.Fprintf(w, "; %d failed and may or may not exist", n)
+		}
+		fmt.Fprintln(w)
 	}
 	if s.NotAttempted > 0 {
 		fmt.Fprintf(w, "%d objects were not applied\n", s.NotAttempted)

@@ -105,3 +105,60 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestServerGoneForGood: the API server goes away in the middle of the
+// VirtualMachines and never comes back. Apply gives up within --timeout,
+// exits 1, and its summary names the objects it knows are in the cluster:
+// each of them is there, and anything else there is one whose request
+// failed (and is reported as such).
+func TestServerGoneForGood(t *testing.T) {
+	e := newEnv(t)
+	ns := e.freshNamespace(t, "vw-gone")
+	runID := "90e11111-1111-4111-8111-111111111111"
+	var vmPatches atomic.Int64
+	e.proxy.SetFault(func(r faultproxy.Request) faultproxy.Action {
+		if r.Verb == "patch" && r.Resource == "virtualmachines" && vmPatches.Add(1) == 60 {
+			go e.proxy.Stop()
+			return faultproxy.Action{ResetBefore: true}
+		}
+		return faultproxy.Action{}
+	})
+	const timeout = 10 * time.Second
+	o := e.run(t, append([]string{"apply", "-n", ns, "--run-id", runID, "--timeout", timeout.String(), "-o", "json"}, run200...)...)
+	t.Logf("exit %d after %s", o.code, o.took.Round(time.Millisecond))
+	if o.code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", o.code, o.stdout, lastLines(o.stderr, 20))
+	}
+	// The deadline runs from the first apply request; start-up, the
+	// checks before it and the summary get a little on top.
+	if o.took > timeout+5*time.Second {
+		t.Errorf("apply took %s with --timeout %s", o.took, timeout)
+	}
+	if !strings.Contains(o.stderr, "--timeout 10s passed") {
+		t.Errorf("stderr does not say the timeout passed:\n%s", lastLines(o.stderr, 5))
+	}
+	sum := parseSummary(t, o)
+	if sum.Present == nil {
+		t.Fatalf("the summary does not say what is in the cluster:\n%s", o.stdout)
+	}
+	failed := strings.Join(sum.ApplyErrors, "\n")
+	for kind, gvr := range gvrOf {
+		inCluster := e.labelled(t, gvr, ns, runID)
+		known := map[string]bool{}
+		for _, n := range sum.Present[kind] {
+			known[n] = true
+		}
+		for _, n := range inCluster {
+			if !known[n] && !strings.Contains(failed, kind+" "+ns+"/"+n+":") && !strings.Contains(failed, kind+" "+n+":") {
+				t.Errorf("%s %s is in the cluster, but the summary neither lists it present nor failed", kind, n)
+			}
+			delete(known, n)
+		}
+		for n := range known {
+			t.Errorf("the summary lists %s %s present, but it is not in the cluster", kind, n)
+		}
+	}
+	if n := len(sum.Present["VirtualMachine"]); n == 0 || n >= 60 {
+		t.Errorf("%d VMs present; the server went at the 60th patch, with up to 32 in flight", n)
+	}
+}

@@ -183,6 +183,7 @@ type summary struct {
 		Total, Ready    int
 		Failed, Waiting []struct{ Name, Reason string }
 	}
+	Present        map[string][]string
 	Interrupted    bool
 	CleanupCommand string
 }
