@@ -72,6 +72,13 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"output dir and json", nil, nil, []string{"render", "-o", "json", "--output-dir", t.TempDir()}, "--output-dir writes YAML files"},
 		{"output dir not empty", nil, nil, []string{"render", "--output-dir", nonEmpty}, "is not empty"},
 		{"workloads output", nil, nil, []string{"workloads", "-o", "table"}, `--output must be json, got "table"`},
+		{"workload dir missing", nil, nil, []string{"render", "--workload-dir", "/nonexistent-wl"}, "--workload-dir: /nonexistent-wl: cannot read the workload directory: no such file or directory"},
+		{"workload dir env", map[string]string{"VIRTWORK_WORKLOAD_DIR": "/nonexistent-wl"}, nil, []string{"workloads"}, "VIRTWORK_WORKLOAD_DIR: /nonexistent-wl: cannot read"},
+		{"custom workload invalid", nil, nil, []string{"render", "--workload-dir", badCustomDir(t)}, "workload.yaml:1: name: \"cpu\" is a built-in workload; choose another name"},
+		{"custom workload from config", nil, map[string]string{"c.yaml": "workload_dirs: [/nonexistent-wl]\n"}, []string{"render", "--config", "c.yaml"}, "c.yaml:1: workload_dirs: /nonexistent-wl: cannot read"},
+		{"custom param", nil, nil, []string{"render", "--workload-dir", "../../examples/workloads", "--workloads", "valkey", "--params", "valkey.test=flushall"}, "--params valkey.test=flushall: test must be one of set, get"},
+		{"custom param injection", nil, nil, []string{"render", "--workload-dir", "../../examples/workloads", "--workloads", "sysbench-cpu", "--params", "sysbench-cpu.threads=1;reboot"}, "threads must be an integer"},
+		{"validate no dir", nil, nil, []string{"validate"}, "kubectl virtwork validate needs at least one directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +97,21 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// badCustomDir is a custom workload directory whose workload takes a
+// built-in name.
+func badCustomDir(t *testing.T) string {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"workload.yaml":      "name: cpu\nroles: [{name: w, unit: virtwork-x.service}]\n",
+		"virtwork-x.service": "[Service]\nExecStart=/bin/true\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 func TestRenderIsDeterministicWithRunID(t *testing.T) {

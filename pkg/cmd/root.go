@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -42,11 +43,20 @@ type Deps struct {
 	LookupEnv func(string) (string, bool)
 	ReadFile  func(string) ([]byte, error)
 	NewRunID  func() string
+	// OpenDir opens a custom workload directory.
+	OpenDir func(string) fs.FS
+}
+
+func (d Deps) openDir(dir string) fs.FS {
+	if d.OpenDir == nil {
+		return os.DirFS(dir)
+	}
+	return d.OpenDir(dir)
 }
 
 // DefaultDeps reads the real environment and files.
 func DefaultDeps() Deps {
-	return Deps{Registry: workloads.Builtin(), LookupEnv: os.LookupEnv, ReadFile: os.ReadFile, NewRunID: uuid.NewString}
+	return Deps{Registry: workloads.Builtin(), LookupEnv: os.LookupEnv, ReadFile: os.ReadFile, NewRunID: uuid.NewString, OpenDir: os.DirFS}
 }
 
 const exitCodeHelp = `Exit codes:
@@ -100,6 +110,7 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
 		NewCleanupCmd(streams, deps, configFlags),
 		NewHistoryCmd(streams, deps),
 		NewWorkloadsCmd(streams, deps),
+		NewValidateCmd(streams, deps),
 		NewVersionCmd(streams),
 	)
 	for _, c := range root.Commands() {

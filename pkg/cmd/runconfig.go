@@ -39,7 +39,7 @@ func (r *runConfig) load() error {
 	}
 	cfg, err := config.Load(r.deps.Registry, config.Sources{
 		Flags: r.flags, Namespace: ns,
-		LookupEnv: r.deps.LookupEnv, ReadFile: r.deps.ReadFile, NewRunID: r.deps.NewRunID,
+		LookupEnv: r.deps.LookupEnv, ReadFile: r.deps.ReadFile, NewRunID: r.deps.NewRunID, OpenDir: r.deps.OpenDir,
 	})
 	if err != nil {
 		return err

@@ -59,7 +59,7 @@ func NewWorkloadsCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Comma
 			if output != "" && output != "json" {
 				return invalidOutput(output, "json")
 			}
-			reg, err := config.LoadRegistry(deps.Registry, config.Sources{Flags: flags, LookupEnv: deps.LookupEnv, ReadFile: deps.ReadFile})
+			reg, err := config.LoadRegistry(deps.Registry, config.Sources{Flags: flags, LookupEnv: deps.LookupEnv, ReadFile: deps.ReadFile, OpenDir: deps.OpenDir})
 			if err != nil {
 				return err
 			}

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/base64"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -353,5 +357,138 @@ func TestCounts(t *testing.T) {
 	}
 	if n != b.Len() {
 		t.Errorf("Objects yielded %d, Len says %d", n, b.Len())
+	}
+}
+
+// exampleConfig loads the shipped custom workload examples the way a run
+// does (--workload-dir), with vmCount instances of each named one.
+func exampleConfig(t testing.TB, vmCount int, names ...string) *config.Config {
+	t.Helper()
+	fs := pflag.NewFlagSet("example", pflag.ContinueOnError)
+	flags := config.NewFlags()
+	flags.AddFlags(fs)
+	args := []string{"--workload-dir", "../../examples/workloads", "--workloads", strings.Join(names, ","),
+		"--vm-count", strconv.Itoa(vmCount), "--run-id", testRunID}
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(workloads.Builtin(), config.Sources{
+		Flags: flags, LookupEnv: func(string) (string, bool) { return "", false },
+		ReadFile: os.ReadFile, NewRunID: func() string { return testRunID },
+	})
+	if err != nil {
+		t.Fatalf("loading the examples: %v", err)
+	}
+	return cfg
+}
+
+// exampleNames lists the custom workloads under examples/workloads.
+func exampleNames(t testing.TB) []string {
+	t.Helper()
+	entries, err := workloads.LoadDir(os.DirFS("../../examples/workloads"), "examples/workloads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Err != nil {
+			t.Fatal(e.Err)
+		}
+		names = append(names, e.Workload.Spec().Name)
+	}
+	if len(names) < 2 {
+		t.Fatalf("examples/workloads holds %d workloads, want at least 2", len(names))
+	}
+	return names
+}
+
+// TestGoldenExamples: the custom workload examples render like built-in
+// ones, placeholders filled with the params' defaults.
+func TestGoldenExamples(t *testing.T) {
+	for _, name := range exampleNames(t) {
+		t.Run(name, func(t *testing.T) {
+			cfg := exampleConfig(t, 2, name)
+			b, err := Render(Input{Config: cfg, Registry: cfg.Registry})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := yamlOf(t, b)
+			golden(t, filepath.Join("examples", name+".yaml"), out)
+			for secret, ud := range secretUserData(t, b) {
+				golden(t, filepath.Join("examples", "userdata", secret+".yaml"), []byte(ud))
+				if strings.Contains(ud, "{{") {
+					t.Errorf("%s: a placeholder was left in the user-data", secret)
+				}
+			}
+		})
+	}
+}
+
+// TestValkeyExampleDisk: only the server gets the data disk, at the size
+// its workload.yaml declares unless disk-size says otherwise.
+func TestValkeyExampleDisk(t *testing.T) {
+	cfg := exampleConfig(t, 1, "valkey")
+	b, err := Render(Input{Config: cfg, Registry: cfg.Registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for obj := range b.Objects() {
+		if obj.GetKind() != "VirtualMachine" {
+			continue
+		}
+		dvts, _, _ := unstructured.NestedSlice(obj.Object, "spec", "dataVolumeTemplates")
+		server := strings.Contains(obj.GetName(), "-server-")
+		if server != (len(dvts) == 1) {
+			t.Errorf("%s has %d data volumes", obj.GetName(), len(dvts))
+		}
+		if server {
+			size, _, _ := unstructured.NestedString(dvts[0].(map[string]any), "spec", "storage", "resources", "requests", "storage")
+			if size != "4Gi" {
+				t.Errorf("server data disk is %q, want the declared 4Gi", size)
+			}
+		}
+	}
+}
+
+// TestRoleCount: a custom role with count N gets N VMs per instance, named
+// by instance then by index, all behind the instance's Service.
+func TestRoleCount(t *testing.T) {
+	dir := fstest.MapFS{
+		"workload.yaml": {Data: []byte("name: fan\nroles:\n- {name: server, unit: virtwork-fan-server.service}\n" +
+			"- {name: client, unit: virtwork-fan-client.service, count: 3}\n" +
+			"service: {role: server, clients: [client], ports: [{name: p, port: 80}]}\n")},
+		"virtwork-fan-server.service": {Data: []byte("[Service]\nExecStart=/bin/true\n")},
+		"virtwork-fan-client.service": {Data: []byte("[Service]\nExecStart=/bin/true\n")},
+	}
+	set := pflag.NewFlagSet("count", pflag.ContinueOnError)
+	flags := config.NewFlags()
+	flags.AddFlags(set)
+	if err := set.Parse([]string{"--workload-dir", "fan", "--workloads", "fan", "--vm-count", "2", "--run-id", testRunID}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(workloads.Builtin(), config.Sources{Flags: flags, NewRunID: func() string { return testRunID },
+		OpenDir: func(string) fs.FS { return dir }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Render(Input{Config: cfg, Registry: cfg.Registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{}
+	for i := range 2 {
+		for j := range 3 {
+			want = append(want, vmName("fan", testRunID, "client", true, i, j, 3))
+		}
+	}
+	want = append(want, vmName("fan", testRunID, "server", true, 0, 0, 1), vmName("fan", testRunID, "server", true, 1, 0, 1))
+	if diff := cmp.Diff(want, b.VMNames()); diff != "" {
+		t.Errorf("VM names (-want +got):\n%s", diff)
+	}
+	if !strings.HasSuffix(want[5], "-client-1-2") {
+		t.Errorf("name scheme: %s", want[5])
+	}
+	if n := b.Counts()["Service"]; n != 2 {
+		t.Errorf("%d Services, want one per instance", n)
 	}
 }

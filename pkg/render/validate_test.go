@@ -49,14 +49,24 @@ type cloudConfig struct {
 	RunCmd     [][]string  `json:"runcmd"`
 }
 
-// allUserData renders every built-in workload, with and without SSH
-// settings, and returns each distinct user-data document by a label.
+// allUserData renders every built-in workload and every shipped custom
+// workload example, with and without SSH settings, and returns each distinct user-data document by a label.
 func allUserData(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, name := range workloads.Builtin().Names() {
 		for secret, ud := range secretUserData(t, mustRender(t, testConfig(t, 1, name))) {
 			out[secret] = ud
+		}
+	}
+	for _, name := range exampleNames(t) {
+		cfg := exampleConfig(t, 1, name)
+		b, err := Render(Input{Config: cfg, Registry: cfg.Registry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for secret, ud := range secretUserData(t, b) {
+			out["example-"+secret] = ud
 		}
 	}
 	cfg := testConfig(t, 1, "cpu")

@@ -42,7 +42,7 @@ var (
 	// A mount point is an absolute path of plain segments.
 	mountPath = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
 	// placeholder is {{ param-name }}; any other "{{" is an error.
-	placeholder = regexp.MustCompile(`^\{\{\s*([A-Za-z0-9_-]*)\s*\}\}`)
+	placeholder = regexp.MustCompile(`^\{\{[ \t]*([A-Za-z0-9_-]*)[ \t]*\}\}`)
 )
 
 // Directories a data disk must never be mounted over.
@@ -317,6 +317,10 @@ func loadCustom(fsys fs.FS, dir string) (*Custom, error) {
 		if err := p.service(s, serviceNode, "service"); err != nil {
 			return nil, err
 		}
+	}
+	if s.NeedsDataDisk() && !slices.Contains(s.Packages, "e2fsprogs") {
+		// mkfs.ext4, for virtwork-mount-data-disk.
+		s.Packages = append(s.Packages, "e2fsprogs")
 	}
 	for i := range s.Params {
 		s.Params[i].Env = "VIRTWORK_PARAM_" + strings.ToUpper(strings.ReplaceAll(s.Params[i].Name, "-", "_"))

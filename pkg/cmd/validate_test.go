@@ -1,0 +1,167 @@
+package cmd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/virtwork/kubectl-virtwork/test/tools"
+)
+
+// copyExamples copies examples/workloads into a temporary directory that a
+// test may break.
+func copyExamples(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir("../../examples/workloads", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel("../../examples/workloads", p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func requireValidators(t *testing.T) {
+	for _, tool := range []string{"cloud-init", "systemd-analyze", "shellcheck"} {
+		tools.Require(t, tool)
+	}
+}
+
+func TestValidateExamples(t *testing.T) {
+	requireValidators(t)
+	r := execute(t, nil, nil, "validate", "../../examples/workloads")
+	if r.code != ExitOK || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+	for _, want := range []string{
+		"ok    ../../examples/workloads/sysbench-cpu (sysbench-cpu)\n      worker: cloud-init schema ok, systemd-analyze verify ok, shellcheck ok\n",
+		"ok    ../../examples/workloads/valkey (valkey)\n      server: cloud-init schema ok, systemd-analyze verify ok, shellcheck ok\n      client: cloud-init schema ok, systemd-analyze verify ok, shellcheck ok\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// TestValidateReportsEachEntry: broken entries fail one by one, with the
+// validator's own words, and the command exits 2.
+func TestValidateReportsEachEntry(t *testing.T) {
+	requireValidators(t)
+	dir := copyExamples(t)
+	edit := func(rel, old, new string) {
+		p := filepath.Join(dir, rel)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), old) {
+			t.Fatalf("%s lacks %q", rel, old)
+		}
+		if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// systemd: a misspelt key. shellcheck: an unquoted variable.
+	edit("sysbench-cpu/virtwork-sysbench-cpu.service", "Restart=always", "Restrat=always")
+	edit("valkey/virtwork-valkey-client.sh", `-h "$VIRTWORK_SERVICE_HOST" -p 6379 ping`, `-h $VIRTWORK_SERVICE_HOST -p 6379 ping`)
+	// The same checks as --workload-dir: a clash with a built-in name.
+	if err := os.MkdirAll(filepath.Join(dir, "clash"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "clash", "workload.yaml"), []byte("name: memory\nroles: [{name: w, unit: virtwork-m.service}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "clash", "virtwork-m.service"), []byte("[Service]\nExecStart=/bin/true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(t.TempDir(), "good")
+	if err := os.Rename(filepath.Join(copyExamples(t), "valkey"), good); err != nil {
+		t.Fatal(err)
+	}
+
+	r := execute(t, nil, nil, "validate", dir, good)
+	if r.code != ExitUsage {
+		t.Errorf("exit %d, want %d", r.code, ExitUsage)
+	}
+	if r.stderr != "error: 4 of 4 workload directories are invalid\n" {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	for _, want := range []string{
+		"FAIL  " + dir + "/sysbench-cpu (sysbench-cpu)\n",
+		"virtwork-sysbench-cpu.service:11: Unknown key 'Restrat' in section [Service]",
+		"FAIL  " + dir + "/valkey (valkey)\n",
+		"SC2086",
+		"FAIL  " + dir + "/clash\n      " + dir + "/clash/workload.yaml:1: name: \"memory\" is a built-in workload; choose another name\n",
+		"FAIL  " + good + "\n      workload \"valkey\" is also defined in " + dir + "/valkey; names must be unique\n",
+		"      client: cloud-init schema ok, systemd-analyze verify ok, shellcheck failed (as for server)\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// TestWorkloadsListsCustom: built-in and custom workloads in one list, with
+// where each comes from; the directory can come from the config file,
+// relative to it.
+func TestWorkloadsListsCustom(t *testing.T) {
+	abs, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(abs, "virtwork-test-config.yaml")
+	files := map[string]string{cfg: "workload_dirs: [workloads]\n"}
+	r := execute(t, nil, files, "workloads", "--config", cfg, "-o", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var infos []workloadInfo
+	if err := json.Unmarshal([]byte(r.stdout), &infos); err != nil {
+		t.Fatal(err)
+	}
+	src := map[string]string{}
+	for _, w := range infos {
+		src[w.Name] = w.Source
+	}
+	if src["cpu"] != "built-in" || src["valkey"] != filepath.Join(abs, "workloads", "valkey") || src["sysbench-cpu"] == "" {
+		t.Errorf("sources: %v", src)
+	}
+	table := execute(t, nil, nil, "workloads", "--workload-dir", "../../examples/workloads")
+	for _, want := range []string{"SOURCE", "valkey ", "../../examples/workloads/valkey", "chaos-disk "} {
+		if !strings.Contains(table.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, table.stdout)
+		}
+	}
+}
+
+// TestCustomWorkloadConfigSection: a config file can configure a custom
+// workload in its workloads section, like a built-in one.
+func TestCustomWorkloadConfigSection(t *testing.T) {
+	files := map[string]string{"c.yaml": "workload_dirs: [../../examples/workloads]\nworkloads:\n  valkey:\n    vm_count: 2\n    params:\n      test: get\n"}
+	r := execute(t, nil, files, "render", "--config", "c.yaml", "--workloads", "valkey", "--run-id", runID)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "kind: VirtualMachine\n"); n != 4 {
+		t.Errorf("%d VMs, want 2 pairs", n)
+	}
+	bad := map[string]string{"c.yaml": "workloads:\n  valkey:\n    vm_count: 2\n"}
+	r = execute(t, nil, bad, "render", "--config", "c.yaml")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, `c.yaml:2: workloads.valkey: unknown workload "valkey"`) {
+		t.Errorf("a section for a workload no directory defines: exit %d, %q", r.code, r.stderr)
+	}
+}
