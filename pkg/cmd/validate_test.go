@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -163,5 +164,34 @@ func TestCustomWorkloadConfigSection(t *testing.T) {
 	r = execute(t, nil, bad, "render", "--config", "c.yaml")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, `c.yaml:2: workloads.valkey: unknown workload "valkey"`) {
 		t.Errorf("a section for a workload no directory defines: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestAllStaysBuiltin: a workload directory does not change what the
+// default selection or "all" runs; custom workloads run when named, and a
+// custom chaos workload is warned about and labelled like a built-in one.
+func TestAllStaysBuiltin(t *testing.T) {
+	plain := execute(t, nil, nil, "render", "--run-id", runID)
+	withDir := execute(t, nil, nil, "render", "--run-id", runID, "--workload-dir", "../../examples/workloads")
+	all := execute(t, nil, nil, "render", "--run-id", runID, "--workload-dir", "../../examples/workloads", "--workloads", "all")
+	if plain.code != 0 || plain.stdout != withDir.stdout || plain.stdout != all.stdout {
+		t.Errorf("a workload directory changed the default run (exit %d %d %d)", plain.code, withDir.code, all.code)
+	}
+	dir := copyExamples(t)
+	spec := filepath.Join(dir, "sysbench-cpu", "workload.yaml")
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(spec, []byte(strings.Replace(string(data), "packages:", "chaos: true\npackages:", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := execute(t, nil, nil, "render", "--run-id", runID, "--workload-dir", dir, "--workloads", "sysbench-cpu")
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: workload sysbench-cpu injects failures") || !strings.Contains(r.stdout, "virtwork/chaos: \"true\"") {
+		t.Errorf("custom chaos workload: exit %d, stderr %q", r.code, r.stderr)
+	}
+	list := execute(t, nil, nil, "workloads", "--workload-dir", dir)
+	if !regexp.MustCompile(`(?m)^sysbench-cpu +\S+ +yes `).MatchString(list.stdout) {
+		t.Errorf("workloads does not mark the custom chaos workload:\n%s", list.stdout)
 	}
 }

@@ -172,11 +172,13 @@ func Builtin() *Registry {
 func (r *Registry) Names() []string { return slices.Clone(r.names) }
 
 // Implicit lists the workloads a run gets when the user names none, or
-// says "all": every registered one except chaos workloads.
+// says "all": every registered one except chaos workloads and custom ones
+// (adding a workload directory does not change what "all" runs).
 func (r *Registry) Implicit() []string {
 	var out []string
 	for _, n := range r.names {
-		if !r.byName[n].Spec().Chaos {
+		_, custom := r.byName[n].(*Custom)
+		if !r.byName[n].Spec().Chaos && !custom {
 			out = append(out, n)
 		}
 	}
