@@ -314,8 +314,14 @@ func (a *Applier) applyOne(ctx context.Context, b *kindBatch, obj *unstructured.
 	switch {
 	case !existed:
 		res.Outcome = Created
-	case a.opts.DryRun && !sameContent(prev, out), !a.opts.DryRun && prev.GetResourceVersion() != out.GetResourceVersion():
-		res.Outcome = Configured
+	case prev.GetResourceVersion() != out.GetResourceVersion() || a.opts.DryRun:
+		// A new resource version may come from a controller's status
+		// write between the list and this apply (KubeVirt's, on a
+		// running VM): only a change of content is this apply's.
+		res.Outcome = Unchanged
+		if !sameContent(prev, out) {
+			res.Outcome = Configured
+		}
 	default:
 		res.Outcome = Unchanged
 	}
@@ -393,11 +399,13 @@ func (a *Applier) namespace(ctx context.Context, res dynamic.NamespaceableResour
 	return r
 }
 
-// sameContent compares what a dry-run apply returned with the object as it
-// is, ignoring what every write changes.
+// sameContent compares what an apply returned with the object as it was
+// listed, ignoring what every write changes and the status, which apply
+// never writes.
 func sameContent(a, b *unstructured.Unstructured) bool {
 	strip := func(u *unstructured.Unstructured) map[string]any {
 		c := u.DeepCopy()
+		unstructured.RemoveNestedField(c.Object, "status")
 		c.SetManagedFields(nil)
 		c.SetResourceVersion("")
 		c.SetGeneration(0)
