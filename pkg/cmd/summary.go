@@ -85,6 +85,11 @@ func (s *summary) addApply(rep *apply.Report, took time.Duration) {
 	s.Objects = rep.Counts()
 	s.ApplySeconds = took.Seconds()
 	s.NotAttempted = rep.NotAttempted
+	if rep.Counts()["Namespace"][apply.Created] > 0 {
+		// The run made its namespace: removing what was applied
+		// includes it (cleanup keeps it if anything else lives there).
+		s.CleanupCommand += " --delete-namespace"
+	}
 	s.applied = map[string][]string{}
 	for _, r := range rep.Results {
 		if r.Outcome != apply.Failed {
