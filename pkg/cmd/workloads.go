@@ -14,13 +14,19 @@ import (
 
 // workloadInfo is one workload as `workloads -o json` prints it.
 type workloadInfo struct {
-	Name        string      `json:"name"`
-	Description string      `json:"description"`
-	Roles       []roleInfo  `json:"roles"`
-	Service     *svcInfo    `json:"service,omitempty"`
-	Packages    []string    `json:"packages"`
-	Params      []paramInfo `json:"params"`
-	Chaos       bool        `json:"chaos,omitempty"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Roles       []roleInfo `json:"roles"`
+	Service     *svcInfo   `json:"service,omitempty"`
+	// Packages are what the guest of --guest installs (none when the
+	// workload cannot run there; Unavailable says why).
+	Packages    []string `json:"packages"`
+	Unavailable string   `json:"unavailable,omitempty"`
+	// PackagesByGuest lists the packages on every guest family that can
+	// run the workload.
+	PackagesByGuest map[workloads.Guest][]string `json:"packagesByGuest"`
+	Params          []paramInfo                  `json:"params"`
+	Chaos           bool                         `json:"chaos,omitempty"`
 	// Source is "built-in" or the directory of a custom workload.
 	Source string `json:"source"`
 }
@@ -49,7 +55,7 @@ type paramInfo struct {
 
 // NewWorkloadsCmd lists the workloads, built-in and custom, and their params.
 func NewWorkloadsCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
-	var output string
+	var output, guest string
 	flags := config.NewFlags()
 	c := &cobra.Command{
 		Use:   "workloads",
@@ -59,29 +65,47 @@ func NewWorkloadsCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Comma
 			if output != "" && output != "json" {
 				return invalidOutput(output, "json")
 			}
+			g, err := workloads.ParseGuest(guest)
+			if err != nil {
+				return usageError{fmt.Errorf("--guest %w", err)}
+			}
 			reg, err := config.LoadRegistry(deps.Registry, config.Sources{Flags: flags, LookupEnv: deps.LookupEnv, ReadFile: deps.ReadFile, OpenDir: deps.OpenDir})
 			if err != nil {
 				return err
 			}
-			infos := describe(reg)
+			infos := describe(reg, g)
 			if output == "json" {
 				return printJSON(streams.Out, infos)
 			}
-			printWorkloads(streams, infos)
+			printWorkloads(streams, infos, g)
 			return nil
 		},
 	}
 	flags.AddRegistryFlags(c.Flags())
 	c.Flags().StringVarP(&output, "output", "o", "", "output format: json")
+	c.Flags().StringVar(&guest, "guest", string(workloads.DefaultGuest), "list the package names of this guest family: fedora, centos-stream, ubuntu or debian")
 	return c
 }
 
-func describe(reg *workloads.Registry) []workloadInfo {
+func describe(reg *workloads.Registry, guest workloads.Guest) []workloadInfo {
 	var out []workloadInfo
 	for _, name := range reg.Names() {
 		w, _ := reg.Get(name)
 		s := w.Spec()
-		wi := workloadInfo{Name: s.Name, Description: s.Description, Packages: s.Packages, Params: []paramInfo{}, Chaos: s.Chaos, Source: "built-in"}
+		wi := workloadInfo{Name: s.Name, Description: s.Description, Params: []paramInfo{}, Chaos: s.Chaos, Source: "built-in",
+			PackagesByGuest: map[workloads.Guest][]string{}}
+		for _, g := range workloads.Guests() {
+			pkgs, err := workloads.PackagesFor(w, g)
+			if err == nil {
+				wi.PackagesByGuest[g] = pkgs
+			}
+			if g == guest {
+				wi.Packages = pkgs
+				if err != nil {
+					wi.Unavailable = err.Error()
+				}
+			}
+		}
 		if c, ok := w.(*workloads.Custom); ok {
 			wi.Source = c.Dir
 		}
@@ -107,9 +131,9 @@ func describe(reg *workloads.Registry) []workloadInfo {
 	return out
 }
 
-func printWorkloads(streams genericiooptions.IOStreams, infos []workloadInfo) {
+func printWorkloads(streams genericiooptions.IOStreams, infos []workloadInfo, guest workloads.Guest) {
 	tw := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSOURCE\tCHAOS\tROLES\tDATA DISK\tSERVICE\tPACKAGES\tDESCRIPTION")
+	fmt.Fprintf(tw, "NAME\tSOURCE\tCHAOS\tROLES\tDATA DISK\tSERVICE\tPACKAGES (%s)\tDESCRIPTION\n", guest)
 	for _, w := range infos {
 		var roles, disks []string
 		for _, r := range w.Roles {
@@ -133,7 +157,11 @@ func printWorkloads(streams genericiooptions.IOStreams, infos []workloadInfo) {
 		if w.Chaos {
 			chaos = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", w.Name, w.Source, chaos, strings.Join(roles, ","), disk, svc, strings.Join(w.Packages, ","), w.Description)
+		pkgs := strings.Join(w.Packages, ",")
+		if w.Unavailable != "" {
+			pkgs = "(cannot run here)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", w.Name, w.Source, chaos, strings.Join(roles, ","), disk, svc, pkgs, w.Description)
 	}
 	tw.Flush()
 	fmt.Fprintln(streams.Out)

@@ -16,6 +16,8 @@ type Config struct {
 	RunID     string
 	Namespace string
 	Image     string
+	// Guest is the OS family of Image: it decides package names.
+	Guest workloads.Guest
 	// Timeout bounds how long apply waits for VMs to become ready.
 	Timeout   time.Duration
 	SSH       SSH
@@ -82,4 +84,13 @@ func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 
 func invalidf(format string, args ...any) error {
 	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
+// guestImages is the image each guest family gets when --guest is given
+// without --image: the containerdisks project's current release of each.
+var guestImages = map[workloads.Guest]string{
+	workloads.Fedora:       DefaultImage,
+	workloads.CentOSStream: "quay.io/containerdisks/centos-stream:9",
+	workloads.Ubuntu:       "quay.io/containerdisks/ubuntu:24.04",
+	workloads.Debian:       "quay.io/containerdisks/debian:12",
 }

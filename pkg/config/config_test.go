@@ -227,7 +227,7 @@ func TestEverySettingIsRead(t *testing.T) {
 		kStorageClass: "fast", kImage: "quay.io/containerdisks/centos-stream:9", kNamespace: "other",
 		kParams: "cpu.load-percent=50", kSSHUser: "ops", kSSHKey: testKey, kSSHKeyFile: "k.pub",
 		kSSHPassword: "hunter2", kSSHPasswordFile: "pw", kRunID: "77777777-7777-4777-8777-777777777777",
-		kTimeout: "30m", kConfig: "c.yaml", kWorkloadDir: "wl",
+		kTimeout: "30m", kConfig: "c.yaml", kWorkloadDir: "wl", kGuest: "ubuntu",
 	}
 	for _, s := range Settings() {
 		v, ok := values[s.key]
@@ -486,6 +486,60 @@ func TestChaosIsNeverImplicit(t *testing.T) {
 	} {
 		if diff := cmp.Diff(tt.want, load(tt.args...)); diff != "" {
 			t.Errorf("%v (-want +got):\n%s", tt.args, diff)
+		}
+	}
+}
+
+func TestGuest(t *testing.T) {
+	cases := []struct {
+		name      string
+		i         in
+		guest     workloads.Guest
+		image     string
+		wantError string
+	}{
+		{"default", in{}, workloads.Fedora, DefaultImage, ""},
+		{"from a well-known image", in{args: []string{"--image", "quay.io/containerdisks/ubuntu:22.04"}}, workloads.Ubuntu, "quay.io/containerdisks/ubuntu:22.04", ""},
+		{"from an image digest", in{args: []string{"--image", "quay.io/containerdisks/debian@sha256:" + strings.Repeat("a", 64)}}, workloads.Debian, "quay.io/containerdisks/debian@sha256:" + strings.Repeat("a", 64), ""},
+		{"unknown image", in{args: []string{"--image", "registry.example.com/my/image:1"}}, workloads.Fedora, "registry.example.com/my/image:1", ""},
+		{"unknown image, guest given", in{args: []string{"--image", "registry.example.com/my/image:1", "--guest", "centos-stream"}}, workloads.CentOSStream, "registry.example.com/my/image:1", ""},
+		{"guest alone picks its image", in{env: map[string]string{"VIRTWORK_GUEST": "debian"}}, workloads.Debian, "quay.io/containerdisks/debian:12", ""},
+		{"guest from the file", in{args: []string{"--config", "c.yaml"}, files: map[string]string{"c.yaml": "guest: ubuntu\n"}}, workloads.Ubuntu, "quay.io/containerdisks/ubuntu:24.04", ""},
+		{"contradiction", in{args: []string{"--guest", "debian", "--image", "quay.io/containerdisks/fedora:44"}}, "", "", "--guest is debian, but the image quay.io/containerdisks/fedora:44 is a fedora image; drop --guest or use a debian image"},
+		{"unknown family", in{args: []string{"--guest", "debain"}}, "", "", `--guest must be one of fedora, centos-stream, ubuntu, debian, got "debain" (did you mean "debian"?)`},
+		{"workload the family cannot run", in{args: []string{"--guest", "debian", "--workloads", "tps"}}, "", "", "--guest: workload tps cannot run on a debian guest: netperf is only in Debian's non-free archive"},
+		{"tps named on centos", in{args: []string{"--image", "quay.io/containerdisks/centos-stream:9", "--workloads", "all,tps"}}, "", "", "--image: workload tps cannot run on a centos-stream guest: netperf is only in EPEL"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := load(t, c.i)
+			if c.wantError != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantError) || !errors.Is(err, ErrInvalid) {
+					t.Fatalf("got %v, want an ErrInvalid containing %q", err, c.wantError)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Guest != c.guest || cfg.Image != c.image {
+				t.Errorf("guest %s image %s, want %s %s", cfg.Guest, cfg.Image, c.guest, c.image)
+			}
+		})
+	}
+}
+
+// TestImplicitSelectionFitsTheGuest: by default and with "all", a guest
+// family runs every workload it can; tps needs netperf, which Debian lacks.
+func TestImplicitSelectionFitsTheGuest(t *testing.T) {
+	for _, args := range [][]string{{"--guest", "debian"}, {"--guest", "debian", "--workloads", "all"}} {
+		c := mustLoad(t, in{args: args})
+		var names []string
+		for _, w := range c.Workloads {
+			names = append(names, w.Name)
+		}
+		if diff := cmp.Diff([]string{"cpu", "database", "disk", "memory", "network"}, names); diff != "" {
+			t.Errorf("%v (-want +got):\n%s", args, diff)
 		}
 	}
 }

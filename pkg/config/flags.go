@@ -27,6 +27,7 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	f.add(fs, kDiskSize, "quantity", DefaultDiskSize)
 	f.add(fs, kStorageClass, "string", "")
 	f.add(fs, kImage, "string", DefaultImage)
+	f.add(fs, kGuest, "string", "")
 	f.add(fs, kParams, "strings", "")
 	f.add(fs, kWorkloadDir, "stringArray", "")
 	f.add(fs, kSSHUser, "string", "")

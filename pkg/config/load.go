@@ -269,6 +269,7 @@ func (r *resolver) resolve() (*Config, error) {
 		{kDiskSize, func(v, src string) error { _, err := parseQuantity(v, src, MinDiskSize, MaxDiskSize); return err }},
 		{kStorageClass, func(v, src string) error { return checkStorageClass(v, src) }},
 		{kImage, func(v, src string) error { return checkImage(v, src) }},
+		{kGuest, func(v, src string) error { _, err := parseGuest(v, src); return err }},
 		{kNamespace, func(v, src string) error { return checkNamespace(v, src) }},
 		{kSSHUser, func(v, src string) error { return checkUser(v, src) }},
 		{kRunID, func(v, src string) error { _, err := parseRunID(v, src); return err }},
@@ -290,13 +291,21 @@ func (r *resolver) resolve() (*Config, error) {
 	if v, src, ok := r.first(kTimeout, ""); ok {
 		cfg.Timeout, _ = parseTimeout(v, src)
 	}
+	var err error
+	if cfg.Guest, err = r.guest(cfg.Image); err != nil {
+		return nil, err
+	}
+	if _, _, given := r.first(kImage, ""); !given {
+		// --guest alone picks that family's image.
+		cfg.Image = guestImages[cfg.Guest]
+	}
 	if v, src, ok := r.first(kRunID, ""); ok {
 		cfg.RunID, _ = parseRunID(v, src)
 	} else {
 		cfg.RunID = r.src.NewRunID()
 	}
 
-	names, err := r.selection()
+	names, err := r.selection(cfg.Guest)
 	if err != nil {
 		return nil, err
 	}
@@ -309,6 +318,9 @@ func (r *resolver) resolve() (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := r.checkGuest(name, cfg.Guest); err != nil {
+			return nil, err
+		}
 		cfg.Workloads = append(cfg.Workloads, w)
 	}
 
@@ -319,11 +331,23 @@ func (r *resolver) resolve() (*Config, error) {
 }
 
 // selection returns the chosen workloads in registry order.
-func (r *resolver) selection() ([]string, error) {
+func (r *resolver) selection(g workloads.Guest) ([]string, error) {
+	// What runs implicitly (by default, or "all") is what can run on the
+	// guest: tps is left out on a family without netperf, while naming it
+	// there is an error.
+	var implicit []string
+	for _, name := range r.reg.Implicit() {
+		if w, _ := r.reg.Get(name); w != nil {
+			if _, err := workloads.PackagesFor(w, g); err != nil {
+				continue
+			}
+		}
+		implicit = append(implicit, name)
+	}
 	vals, src, ok := r.firstList(kWorkloads, "")
 	if !ok {
 		var names []string
-		for _, name := range r.reg.Implicit() {
+		for _, name := range implicit {
 			if fw, ok := r.file.workloads[name]; ok && fw.enabled != nil && !*fw.enabled {
 				continue
 			}
@@ -341,7 +365,7 @@ func (r *resolver) selection() ([]string, error) {
 		case v == "":
 			return nil, invalidf("%s has an empty entry; give workload names separated by commas (known: %s)", src, strings.Join(r.reg.Names(), ", "))
 		case v == "all":
-			for _, n := range r.reg.Implicit() {
+			for _, n := range implicit {
 				chosen[n] = true
 			}
 			continue
@@ -695,4 +719,52 @@ func declaredDiskSize(spec workloads.Spec) string {
 		}
 	}
 	return ""
+}
+
+func parseGuest(v, src string) (workloads.Guest, error) {
+	g, err := workloads.ParseGuest(v)
+	if err != nil {
+		return "", invalidf("%s %v", src, err)
+	}
+	return g, nil
+}
+
+// guest resolves the guest family: as given, or inferred from a
+// well-known image repository, or the default. A family that contradicts
+// a well-known image is an error: the packages would not install.
+func (r *resolver) guest(image string) (workloads.Guest, error) {
+	inferred, known := workloads.GuestForImage(image)
+	if _, _, given := r.first(kImage, ""); !given {
+		known = false // the default image gives way to --guest
+	}
+	v, src, ok := r.first(kGuest, "")
+	if !ok {
+		if known {
+			return inferred, nil
+		}
+		return workloads.DefaultGuest, nil
+	}
+	g, err := parseGuest(v, src)
+	if err != nil {
+		return "", err
+	}
+	if known && g != inferred {
+		return "", invalidf("%s is %s, but the image %s is a %s image; drop %s or use a %s image", src, g, image, inferred, src, g)
+	}
+	return g, nil
+}
+
+// checkGuest reports a workload whose packages the guest family lacks.
+func (r *resolver) checkGuest(name string, g workloads.Guest) error {
+	w, _ := r.reg.Get(name)
+	if _, err := workloads.PackagesFor(w, g); err != nil {
+		src := "the guest family"
+		if _, s, ok := r.first(kGuest, ""); ok {
+			src = s
+		} else if _, s, ok := r.first(kImage, ""); ok {
+			src = s
+		}
+		return invalidf("%s: %v; choose another guest family or leave %s out", src, err, name)
+	}
+	return nil
 }

@@ -22,6 +22,7 @@ const (
 	kTimeout
 	kConfig
 	kWorkloadDir
+	kGuest
 )
 
 // Setting documents one setting and where each source spells it.
@@ -61,6 +62,8 @@ func Settings() []Setting {
 			Doc: "StorageClass for data disks (default: the cluster's default class)"},
 		{key: kImage, Flag: "image", Env: "VIRTWORK_IMAGE", File: "image",
 			Doc: "containerDisk image of every VM (--container-disk-image is accepted too)"},
+		{key: kGuest, Flag: "guest", Env: "VIRTWORK_GUEST", File: "guest",
+			Doc: "OS family of the image: fedora, centos-stream, ubuntu or debian; it decides package names (default: from a well-known --image repository, else fedora)"},
 		{key: kNamespace, Flag: "namespace", Env: "VIRTWORK_NAMESPACE", File: "namespace",
 			Doc: "namespace of the run (-n; the kubeconfig context's namespace is not used)"},
 		{key: kParams, Flag: "params", Env: "VIRTWORK_PARAMS", List: true,

@@ -108,7 +108,7 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 			if len(name) > maxVMName {
 				return fmt.Errorf("workload %s: VM name %s is longer than %d characters", spec.Name, name, maxVMName)
 			}
-			inst := workloads.Instance{Role: role.Name, Params: wc.Params}
+			inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest}
 			if clientOfService {
 				inst.ServiceHost = serviceName(spec.Name, cfg.RunID, i) + "." + cfg.Namespace + ".svc"
 			}
@@ -147,7 +147,7 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 }
 
 func (b *Bundle) userDataOf(w workloads.Workload, inst workloads.Instance) ([]byte, error) {
-	cc, err := w.CloudConfig(inst)
+	cc, err := workloads.CloudConfigFor(w, inst)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package workloads
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -16,6 +17,9 @@ type Custom struct {
 	// Dir is where it was loaded from, for listings and messages.
 	Dir   string
 	files []customFile
+	// packagesByGuest, when the workload names its packages per guest
+	// family, holds them; families it does not list cannot run it.
+	packagesByGuest map[Guest][]string
 	// Lines of workload.yaml, for messages after parsing.
 	nameLine  int
 	unitLines map[string]int
@@ -73,6 +77,19 @@ func (c *Custom) CloudConfig(in Instance) (CloudConfig, error) {
 		files = append(files, File{Path: f.dest, Permissions: f.mode, Content: b.String()})
 	}
 	return assembleFiles(s.Name, s.Packages, env, role.Unit, files)
+}
+
+// PackagesFor implements guestPackager: the workload's own list for the
+// family, or its one list mapped like the built-in workloads' names.
+func (c *Custom) PackagesFor(g Guest) ([]string, error) {
+	if c.packagesByGuest == nil {
+		return g.Packages(c.spec.Packages)
+	}
+	pkgs, ok := c.packagesByGuest[g]
+	if !ok {
+		return nil, fmt.Errorf("its workload.yaml lists packages for no %s guest", g)
+	}
+	return slices.Clone(pkgs), nil
 }
 
 // customDest is where a custom workload's file goes in the guest, and with

@@ -260,3 +260,83 @@ func TestLoadDirLayouts(t *testing.T) {
 		}
 	}
 }
+
+func TestPackagesPerGuest(t *testing.T) {
+	reg := Builtin()
+	db, _ := reg.Get("database")
+	cases := []struct {
+		w    Workload
+		g    Guest
+		want []string
+	}{
+		{db, Fedora, []string{"postgresql-server", "postgresql-contrib", "e2fsprogs", GuestAgent}},
+		{db, Debian, []string{"postgresql", "postgresql-contrib", "e2fsprogs", GuestAgent}},
+		{db, Ubuntu, []string{"postgresql", "postgresql-contrib", "e2fsprogs", GuestAgent}},
+	}
+	chaosNet, _ := reg.Get("chaos-network")
+	cases = append(cases, struct {
+		w    Workload
+		g    Guest
+		want []string
+	}{chaosNet, Debian, []string{"iproute2", GuestAgent}})
+	for _, c := range cases {
+		got, err := PackagesFor(c.w, c.g)
+		if err != nil || !cmp.Equal(got, c.want) {
+			t.Errorf("%s on %s: %v %v, want %v", c.w.Spec().Name, c.g, got, err, c.want)
+		}
+	}
+	tps, _ := reg.Get("tps")
+	if _, err := PackagesFor(tps, Debian); err == nil {
+		t.Error("tps on debian: netperf is not in Debian's main archive")
+	}
+	if got, err := PackagesFor(tps, Ubuntu); err != nil || !cmp.Equal(got, []string{"netperf", "curl", "python3", GuestAgent}) {
+		t.Errorf("tps on ubuntu: %v %v", got, err)
+	}
+	// A custom workload may name its packages per family; families it
+	// leaves out cannot run it.
+	d := goodDir()
+	d["workload.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(goodSpec, "packages: [coreutils]", "packages:\n  fedora: [valkey]\n  debian: [redis-server]", 1))}
+	c, err := loadOne(t, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := PackagesFor(c, Debian); err != nil || !cmp.Equal(got, []string{"redis-server", "e2fsprogs", GuestAgent}) {
+		t.Errorf("custom on debian: %v %v", got, err)
+	}
+	if _, err := PackagesFor(c, Ubuntu); err == nil || !strings.Contains(err.Error(), "workload echo cannot run on a ubuntu guest: its workload.yaml lists packages for no ubuntu guest") {
+		t.Errorf("custom on ubuntu: %v", err)
+	}
+	if !cmp.Equal(c.Spec().Packages, []string{"valkey", "e2fsprogs"}) {
+		t.Errorf("listed packages %v", c.Spec().Packages)
+	}
+	d["workload.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(goodSpec, "packages: [coreutils]", "packages:\n  debain: [x]", 1))}
+	if _, err := loadOne(t, d); err == nil || !strings.Contains(err.Error(), `workload.yaml:4: packages.debain: unknown field (did you mean "debian"?)`) {
+		t.Errorf("misspelt family: %v", err)
+	}
+	// The guest agent is started first, without blocking.
+	cpu, _ := reg.Get("cpu")
+	cc, err := CloudConfigFor(cpu, Instance{Role: "worker", Params: Values{"load-percent": "50", "method": "all"}, Guest: Debian})
+	if err != nil || !cmp.Equal(cc.RunCmd[0], []string{"systemctl", "start", "--no-block", "qemu-guest-agent.service"}) {
+		t.Errorf("runcmd %v %v", cc.RunCmd, err)
+	}
+}
+
+func TestGuestForImage(t *testing.T) {
+	for image, want := range map[string]Guest{
+		"quay.io/containerdisks/fedora:44":            Fedora,
+		"quay.io/containerdisks/fedora":               Fedora,
+		"quay.io/containerdisks/centos-stream:9":      CentOSStream,
+		"quay.io/containerdisks/ubuntu:24.04":         Ubuntu,
+		"quay.io/containerdisks/debian@sha256:abc":    Debian,
+		"quay.io/containerdisks/debian:12@sha256:abc": Debian,
+	} {
+		if g, ok := GuestForImage(image); !ok || g != want {
+			t.Errorf("%s: %s %v, want %s", image, g, ok, want)
+		}
+	}
+	for _, image := range []string{"quay.io/containerdisks/fedora-coreos:1", "localhost:5000/fedora", "docker.io/library/debian:12", "example.com/containerdisks/debian:12"} {
+		if g, ok := GuestForImage(image); ok {
+			t.Errorf("%s: inferred %s for an image that is not well known", image, g)
+		}
+	}
+}

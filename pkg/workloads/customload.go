@@ -282,16 +282,22 @@ func loadCustom(fsys fs.FS, dir string) (*Custom, error) {
 			}
 			s.Description = d
 		case "packages":
-			return p.list(v, field, func(_ int, v *yaml.Node, field string) error {
-				pkg, err := p.str(v, field)
-				if err != nil {
-					return err
-				}
-				if !packageName.MatchString(pkg) {
-					return p.errf(v, field, "%q is not a package name (letters, digits and + . _ -)", pkg)
-				}
-				s.Packages = append(s.Packages, pkg)
-				return nil
+			if v.Kind != yaml.MappingNode {
+				pkgs, err := p.packages(v, field)
+				s.Packages = pkgs
+				return err
+			}
+			// Per guest family: each family the workload supports, by
+			// its own package names.
+			c.packagesByGuest = map[Guest][]string{}
+			var known []string
+			for _, g := range Guests() {
+				known = append(known, string(g))
+			}
+			return p.fields(v, field, known, nil, func(k string, v *yaml.Node, field string) error {
+				pkgs, err := p.packages(v, field)
+				c.packagesByGuest[Guest(k)] = pkgs
+				return err
 			})
 		case "chaos":
 			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
@@ -318,9 +324,20 @@ func loadCustom(fsys fs.FS, dir string) (*Custom, error) {
 			return nil, err
 		}
 	}
-	if s.NeedsDataDisk() && !slices.Contains(s.Packages, "e2fsprogs") {
-		// mkfs.ext4, for virtwork-mount-data-disk.
-		s.Packages = append(s.Packages, "e2fsprogs")
+	if c.packagesByGuest != nil {
+		// Listings show the default family's names.
+		s.Packages = c.packagesByGuest[DefaultGuest]
+	}
+	if s.NeedsDataDisk() {
+		// mkfs.ext4, for virtwork-mount-data-disk; the same name everywhere.
+		if !slices.Contains(s.Packages, "e2fsprogs") {
+			s.Packages = append(s.Packages, "e2fsprogs")
+		}
+		for g, pkgs := range c.packagesByGuest {
+			if !slices.Contains(pkgs, "e2fsprogs") {
+				c.packagesByGuest[g] = append(pkgs, "e2fsprogs")
+			}
+		}
 	}
 	for i := range s.Params {
 		s.Params[i].Env = "VIRTWORK_PARAM_" + strings.ToUpper(strings.ReplaceAll(s.Params[i].Name, "-", "_"))
@@ -329,6 +346,22 @@ func loadCustom(fsys fs.FS, dir string) (*Custom, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+func (p specParser) packages(n *yaml.Node, field string) ([]string, error) {
+	var out []string
+	err := p.list(n, field, func(_ int, v *yaml.Node, field string) error {
+		pkg, err := p.str(v, field)
+		if err != nil {
+			return err
+		}
+		if !packageName.MatchString(pkg) {
+			return p.errf(v, field, "%q is not a package name (letters, digits and + . _ -)", pkg)
+		}
+		out = append(out, pkg)
+		return nil
+	})
+	return out, err
 }
 
 func (p specParser) roles(s *Spec, unitLines map[string]int, n *yaml.Node, field string) error {

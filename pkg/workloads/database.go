@@ -1,7 +1,10 @@
 package workloads
 
 // Database runs PostgreSQL with its cluster on a dedicated data disk and
-// drives it with pgbench.
+// drives it with pgbench. The disk is mounted at /var/lib/pgsql on every
+// guest family (Fedora's home of PostgreSQL, where its SELinux policy
+// expects the data); the setup script detects how the family creates a
+// cluster.
 type Database struct{}
 
 // dataDiskSerial is the serial every built-in data disk carries.
@@ -40,5 +43,6 @@ func (w Database) CloudConfig(in Instance) (CloudConfig, error) {
 		script("database/virtwork-database-setup.sh"),
 		script("database/virtwork-pgbench.sh"),
 		dropIn("postgresql.service", "database/postgresql-virtwork.conf"),
+		dropIn("postgresql@.service", "database/postgresql-virtwork.conf"),
 		unit("database/virtwork-database.service"))
 }

@@ -27,7 +27,8 @@ type Spec struct {
 	// Service, when set, fronts each instance's VM of Service.Role.
 	Service *Service
 	Params  []ParamSpec
-	// Packages lists what the guest installs, for listings and docs.
+	// Packages lists what the guest installs, by their Fedora names;
+	// PackagesFor maps them to another guest family's.
 	Packages []string
 	// Chaos marks workloads that inject failures (disk full, packet loss,
 	// killed processes). They are never selected implicitly: not by
@@ -90,6 +91,9 @@ type Instance struct {
 	// ServiceHost is the DNS name of the instance's Service, set only for
 	// the Service's client roles.
 	ServiceHost string
+	// Guest is the guest's OS family ("" means DefaultGuest); see
+	// CloudConfigFor.
+	Guest Guest
 }
 
 // Role returns the named role of the spec.
