@@ -492,3 +492,35 @@ func TestRoleCount(t *testing.T) {
 		t.Errorf("%d Services, want one per instance", n)
 	}
 }
+
+// TestReadinessProbeRunsTheRolesUnit: every VM's readiness probe asks the
+// guest whether the very unit its user-data starts is active.
+func TestReadinessProbeRunsTheRolesUnit(t *testing.T) {
+	cfg := testConfig(t, 1, workloads.Builtin().Names()...)
+	b := mustRender(t, cfg)
+	uds := secretUserData(t, b)
+	n := 0
+	for obj := range b.Objects() {
+		if obj.GetKind() != "VirtualMachine" {
+			continue
+		}
+		n++
+		cmd, _, _ := unstructured.NestedStringSlice(obj.Object, "spec", "template", "spec", "readinessProbe", "exec", "command")
+		vols, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "volumes")
+		var ud string
+		for _, v := range vols {
+			if name, ok, _ := unstructured.NestedString(v.(map[string]any), "cloudInitNoCloud", "secretRef", "name"); ok {
+				ud = uds[name]
+			}
+		}
+		if len(cmd) != 4 || !cmp.Equal(cmd[:3], []string{"systemctl", "is-active", "--quiet"}) {
+			t.Fatalf("%s: probe %v", obj.GetName(), cmd)
+		}
+		if !strings.Contains(ud, "  - [systemctl, enable, --now, --no-block, "+cmd[3]+"]\n") {
+			t.Errorf("%s: probes %s, which its user-data does not start", obj.GetName(), cmd[3])
+		}
+	}
+	if n < len(cfg.Workloads) {
+		t.Errorf("checked %d VMs", n)
+	}
+}

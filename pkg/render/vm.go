@@ -59,6 +59,9 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 							}},
 						},
 					},
+					// Ready means the workload runs, not only the VM: the
+					// guest agent runs systemctl inside the guest.
+					ReadinessProbe: readinessProbe(role.Unit),
 					Networks: []kubevirtv1.Network{{
 						Name:          "default",
 						NetworkSource: kubevirtv1.NetworkSource{Pod: &kubevirtv1.PodNetwork{}},
@@ -148,6 +151,33 @@ func prune(m map[string]any) bool {
 		}
 	}
 	return hadNull
+}
+
+// Readiness probe timing: cloud-init installs packages before the unit
+// starts, which takes minutes on a first boot, so the probe keeps trying
+// (a VMI is simply not Ready until then) and a unit that stops being
+// active takes the VMI out of Ready within about half a minute.
+const (
+	probeInitialDelay = 30
+	probePeriod       = 10
+	probeTimeout      = 5
+	probeFailures     = 3
+)
+
+// ProbeCommand is the command a VM's readiness probe runs in the guest:
+// it succeeds while the workload's unit is active.
+func ProbeCommand(unit string) []string {
+	return []string{"systemctl", "is-active", "--quiet", unit}
+}
+
+func readinessProbe(unit string) *kubevirtv1.Probe {
+	return &kubevirtv1.Probe{
+		Handler:             kubevirtv1.Handler{Exec: &corev1.ExecAction{Command: ProbeCommand(unit)}},
+		InitialDelaySeconds: probeInitialDelay,
+		PeriodSeconds:       probePeriod,
+		TimeoutSeconds:      probeTimeout,
+		FailureThreshold:    probeFailures,
+	}
 }
 
 func virtioDisk(name, serial string) kubevirtv1.Disk {
