@@ -1,6 +1,7 @@
 # kubectl-virtwork. `make help` lists the targets.
 
 SHELL := /usr/bin/env bash
+comma := ,
 GO    ?= go
 BIN   := bin/kubectl-virtwork
 
@@ -41,6 +42,11 @@ test: test-deps k8s-bins check
 ## test-deps: install the validators' Debian packages when missing
 test-deps:
 	hack/install-test-deps.sh
+
+## test-guest: boot each workload in a Debian guest under qemu and check its load (WORKLOAD=cpu,network for some)
+test-guest:
+	hack/install-guest-deps.sh
+	VIRTWORK_GUEST_TEST=1 $(GO) test -count=1 -v -timeout 45m -run 'TestGuest$(if $(WORKLOAD),/^($(subst $(comma),|,$(WORKLOAD)))$$)' ./test/guest
 
 ## check: gofmt and go vet
 check:

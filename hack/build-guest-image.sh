@@ -24,7 +24,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-base=(linux-image-amd64 systemd-sysv udev kmod cloud-init qemu-guest-agent iproute2 procps e2fsprogs util-linux)
+base=(linux-image-amd64 systemd-sysv udev kmod dbus cloud-init qemu-guest-agent iproute2 procps e2fsprogs util-linux)
 mapfile -t packages < <(printf '%s\n' "${base[@]}" "$@" | sort -u)
 script_hash=$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)
 key=$( (printf '%s\n' "${packages[@]}" && echo "$script_hash") | sha256sum | cut -c1-16)
@@ -49,6 +49,7 @@ fi
 # The guest's apt sources are the host's own bookworm mirrors (main only).
 mirrors=()
 targets() {
+	# shellcheck disable=SC2016 # apt expands the $(...) fields
 	apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(TARGET_OF) $(IDENTIFIER)' 2>/dev/null |
 		awk '$3 == "deb" && $4 == "Packages" && $2 ~ /^bookworm(-updates|-security)?$/ { print $1, $2 }' | sort -u
 }
@@ -65,12 +66,14 @@ fi
 
 tmp=$(mktemp -d "$cache/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 tree="$tmp/tree"
 
 log "building $key with ${packages[*]}"
 log "mirrors: ${mirrors[*]}"
 start=$SECONDS
-# The customize hook runs on the host with the tree as $1.
+# The customize hooks run on the host, with the tree as $1.
+# shellcheck disable=SC2016 # mmdebstrap expands the hooks' $1
 mmdebstrap --variant=minbase --mode=root --quiet \
 	--aptopt='APT::Install-Recommends "false"' \
 	--include="$(

@@ -1,0 +1,419 @@
+package guest
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	kubevirtv1 "kubevirt.io/api/core/v1"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+	"github.com/virtwork/kubectl-virtwork/test/runs"
+)
+
+// EnableEnv is the variable that lets the tests boot VMs.
+const EnableEnv = "VIRTWORK_GUEST_TEST"
+
+const namespace = "virtwork"
+
+// TestGuest boots every built-in workload (one instance each) and checks
+// that its units run and produce load. make test-guest WORKLOAD=cpu runs one.
+func TestGuest(t *testing.T) {
+	if os.Getenv(EnableEnv) != "1" {
+		t.Skipf("boots VMs under qemu; %s=1 (make test-guest) runs it", EnableEnv)
+	}
+	for _, tool := range []string{"qemu-system-x86_64", "mkfs.vfat", "mcopy", "mmdebstrap", "mkfs.ext4"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed to boot guests (hack/install-guest-deps.sh installs it): %v", tool, err)
+		}
+	}
+	reg := workloads.Builtin()
+	start := time.Now()
+	img, err := buildImage(guestPackages(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("guest image ready in %s: %s (accel %s)", time.Since(start).Round(time.Second), filepath.Dir(img.root), accel())
+
+	all := checks()
+	slots := newSlots(envInt(t, "VIRTWORK_GUEST_PARALLEL", 2))
+	timeout := time.Duration(envInt(t, "VIRTWORK_GUEST_TIMEOUT_SECONDS", 900)) * time.Second
+	for _, name := range reg.Names() {
+		c, ok := all[name]
+		if !ok {
+			t.Errorf("workload %s has no guest check: add one to checks()", name)
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			bootWorkload(t, reg, img, slots, name, c, timeout)
+		})
+	}
+}
+
+// renderArgs are the render flags of the test's run of one workload.
+func renderArgs(t *testing.T, workload string, c workloadCheck) []string {
+	// The image only names what KubeVirt would boot; the test boots its own
+	// Debian disk, and the name keeps --guest debian consistent with it.
+	args := []string{"--workloads", workload, "--vm-count", "1", "--image", "quay.io/containerdisks/debian:12"}
+	fs := pflag.NewFlagSet("probe", pflag.ContinueOnError)
+	config.NewFlags().AddFlags(fs)
+	if fs.Lookup("guest") != nil {
+		args = append(args, "--guest", "debian")
+	} else {
+		t.Logf("render has no --guest flag yet: booting the default guest's user-data on Debian")
+	}
+	return append(args, c.params...)
+}
+
+// guestVM is one rendered VM and how the test boots it.
+type guestVM struct {
+	name, role, unit string
+	probe            []string
+	spec             vmSpec
+	check            checker
+	ip               string
+	labels           map[string]string
+	qemu             *qemuVM
+	started          time.Time
+}
+
+func bootWorkload(t *testing.T, reg *workloads.Registry, img *guestImage, slots *slots, name string, c workloadCheck, timeout time.Duration) {
+	w, _ := reg.Get(name)
+	spec := w.Spec()
+	b := runs.Bundle(t, namespace, renderArgs(t, name, c)...)
+
+	userData := map[string][]byte{}
+	var services []struct {
+		host     string
+		selector map[string]string
+	}
+	var vms []*guestVM
+	for obj := range b.Objects() {
+		switch obj.GetKind() {
+		case "Secret":
+			data, _, _ := unstructured.NestedString(obj.Object, "data", "userdata")
+			ud, err := base64.StdEncoding.DecodeString(data)
+			if err != nil {
+				t.Fatalf("Secret %s: %v", obj.GetName(), err)
+			}
+			userData[obj.GetName()] = ud
+		case "Service":
+			sel, _, _ := unstructured.NestedStringMap(obj.Object, "spec", "selector")
+			services = append(services, struct {
+				host     string
+				selector map[string]string
+			}{obj.GetName() + "." + obj.GetNamespace() + ".svc", sel})
+		case "VirtualMachine":
+			var vm kubevirtv1.VirtualMachine
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &vm); err != nil {
+				t.Fatalf("VirtualMachine %s: %v", obj.GetName(), err)
+			}
+			g, err := newGuestVM(&vm, spec, len(vms))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vms = append(vms, g)
+		}
+	}
+	if len(vms) == 0 || len(vms) > 2 {
+		t.Fatalf("got %d VMs; the test boots one VM or one pair", len(vms))
+	}
+
+	// The Services' names resolve, in every guest, to the VM each selects.
+	var hosts []string
+	for _, s := range services {
+		for _, g := range vms {
+			if selects(s.selector, g.labels) {
+				hosts = append(hosts, g.ip+" "+s.host)
+			}
+		}
+	}
+	netdevs := privateNetwork(t, len(vms))
+	dir := artifactDir(t, name)
+	for i, g := range vms {
+		ud, ok := userData[g.spec.seed]
+		if !ok {
+			t.Fatalf("%s: no Secret %s", g.name, g.spec.seed)
+		}
+		ready, final := c.ready[g.role], c.final[g.role]
+		if ready == "" {
+			t.Fatalf("the check of %s has nothing for role %s", name, g.role)
+		}
+		g.check = checker{vm: g.name, unit: g.unit, serial: dataSerial(g.spec), hosts: hosts, ready: ready, final: final, timeout: timeout}
+		vmDir := filepath.Join(dir, g.name)
+		if err := os.MkdirAll(vmDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		seedImg, err := writeSeed(vmDir, seed{
+			userData:      ud,
+			metaData:      metaData(g.name),
+			networkConfig: networkConfig(g.spec.mac, g.ip+"/24"),
+			vendorData:    g.check.vendorData(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.spec.seed = seedImg
+		g.spec.netdev = netdevs[i]
+	}
+
+	slots.acquire(len(vms))
+	defer slots.release(len(vms))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for _, g := range vms {
+		g.started = time.Now()
+		g.qemu = startVM(t, img, g.spec, filepath.Join(dir, g.name))
+	}
+	defer func() {
+		for _, g := range vms {
+			g.qemu.powerOff(t, 2*time.Minute)
+		}
+	}()
+
+	// Both VMs of a pair boot at once; each reports on its own console.
+	failed := false
+	for _, g := range vms {
+		detail, err := g.qemu.waitMarker(ctx, "ready")
+		if err != nil {
+			report(t, g, err)
+			failed = true
+			continue
+		}
+		t.Logf("%s: %s active after %s: %s", g.name, g.unit, since(g.started), detail)
+	}
+	if failed {
+		return
+	}
+	for _, g := range vms {
+		pctx, pcancel := context.WithTimeout(ctx, 2*time.Minute)
+		res, err := g.qemu.guestExec(pctx, g.probe...)
+		if err == nil && res.exitCode != 0 {
+			err = fmt.Errorf("exit code %d, stdout %q, stderr %q", res.exitCode, res.stdout, res.stderr)
+		}
+		if err == nil {
+			_, err = g.qemu.guestExec(pctx, "touch", probedFile)
+		}
+		pcancel()
+		if err != nil {
+			report(t, g, fmt.Errorf("probe %q: %w", strings.Join(g.probe, " "), err))
+			return
+		}
+		t.Logf("%s: probe %q succeeded", g.name, strings.Join(g.probe, " "))
+	}
+	for _, g := range vms {
+		detail, err := g.qemu.waitMarker(ctx, "ok")
+		if err != nil {
+			report(t, g, err)
+			continue
+		}
+		t.Logf("%s: ok after %s: %s", g.name, since(g.started), detail)
+	}
+}
+
+// newGuestVM reads what the test needs from a rendered VirtualMachine: its
+// size, data disks, role, unit and probe. Its seed field holds the name of
+// its user-data Secret until the seed image is written.
+func newGuestVM(vm *kubevirtv1.VirtualMachine, spec workloads.Spec, index int) (*guestVM, error) {
+	vmi := vm.Spec.Template.Spec
+	role := vm.Labels[labels.Role]
+	r, ok := spec.Role(role)
+	if !ok {
+		return nil, fmt.Errorf("%s: role %q is not one of workload %s's", vm.Name, role, spec.Name)
+	}
+	g := &guestVM{
+		name:   vm.Name,
+		role:   role,
+		unit:   r.Unit,
+		probe:  probeCommand(&vmi, r),
+		ip:     fmt.Sprintf("10.99.0.%d", index+1),
+		labels: vm.Spec.Template.ObjectMeta.Labels,
+		spec: vmSpec{
+			name:     vm.Name,
+			cores:    int(vmi.Domain.CPU.Cores),
+			memoryMi: vmi.Domain.Memory.Guest.Value() >> 20,
+			mac:      fmt.Sprintf("52:54:00:99:00:%02x", index+1),
+		},
+	}
+	sizes := map[string]int64{}
+	for _, dvt := range vm.Spec.DataVolumeTemplates {
+		if q, ok := dvt.Spec.Storage.Resources.Requests["storage"]; ok {
+			sizes[dvt.Name] = q.Value()
+		}
+	}
+	volumes := map[string]kubevirtv1.Volume{}
+	for _, v := range vmi.Volumes {
+		volumes[v.Name] = v
+	}
+	for _, d := range vmi.Domain.Devices.Disks {
+		v := volumes[d.Name]
+		switch {
+		case v.CloudInitNoCloud != nil:
+			if v.CloudInitNoCloud.UserDataSecretRef == nil {
+				return nil, fmt.Errorf("%s: cloud-init volume without a Secret", vm.Name)
+			}
+			g.spec.seed = v.CloudInitNoCloud.UserDataSecretRef.Name
+		case v.DataVolume != nil:
+			size, ok := sizes[v.DataVolume.Name]
+			if !ok || d.Serial == "" {
+				return nil, fmt.Errorf("%s: data disk %s has no size or serial", vm.Name, d.Name)
+			}
+			g.spec.disks = append(g.spec.disks, dataDisk{serial: d.Serial, bytes: size})
+		}
+	}
+	return g, nil
+}
+
+// probeCommand is the VM's readiness probe command when it has one, or
+// else the check the workload's unit stands for.
+func probeCommand(vmi *kubevirtv1.VirtualMachineInstanceSpec, r workloads.Role) []string {
+	if p := vmi.ReadinessProbe; p != nil && p.Exec != nil && len(p.Exec.Command) > 0 {
+		return p.Exec.Command
+	}
+	return []string{"systemctl", "is-active", "--quiet", r.Unit}
+}
+
+func dataSerial(s vmSpec) string {
+	if len(s.disks) == 0 {
+		return ""
+	}
+	return s.disks[0].serial
+}
+
+func selects(selector, lbl map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if lbl[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// privateNetwork returns the -netdev of each VM: a lone VM gets a hub port
+// with nothing else on it, a pair two UDP sockets on loopback that talk to
+// each other, so neither needs the other to start first.
+func privateNetwork(t *testing.T, n int) []string {
+	if n == 1 {
+		return []string{"hubport,id=n0,hubid=0"}
+	}
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = l.LocalAddr().(*net.UDPAddr).Port
+		l.Close()
+	}
+	return []string{
+		fmt.Sprintf("socket,id=n0,localaddr=127.0.0.1:%d,udp=127.0.0.1:%d", ports[0], ports[1]),
+		fmt.Sprintf("socket,id=n0,localaddr=127.0.0.1:%d,udp=127.0.0.1:%d", ports[1], ports[0]),
+	}
+}
+
+// report fails t with what the guest showed: the console's tail, which
+// holds the checker's dump of the unit's journal when it got that far, or
+// else the journal read through the guest agent.
+func report(t *testing.T, g *guestVM, err error) {
+	t.Helper()
+	msg := fmt.Sprintf("%s (%s, after %s): %v\n--- console tail ---\n%s", g.name, g.unit, since(g.started), err, g.qemu.consoleTail(120))
+	if !strings.Contains(g.qemu.consoleTail(400), "VIRTWORK-JOURNAL "+g.name+" ") && g.qemu.running() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res, jerr := g.qemu.guestExec(ctx, "journalctl", "-u", g.unit, "--no-pager", "-n", "100")
+		cancel()
+		if jerr != nil {
+			msg += fmt.Sprintf("\n--- journal of %s: unavailable: %v", g.unit, jerr)
+		} else {
+			msg += fmt.Sprintf("\n--- journal of %s ---\n%s%s", g.unit, res.stdout, res.stderr)
+		}
+	}
+	t.Error(msg)
+}
+
+// artifactDir is where the workload's seeds, disks and consoles go: a
+// temporary directory, or one kept under VIRTWORK_GUEST_ARTIFACTS.
+func artifactDir(t *testing.T, workload string) string {
+	root := os.Getenv("VIRTWORK_GUEST_ARTIFACTS")
+	if root == "" {
+		return t.TempDir()
+	}
+	dir := filepath.Join(root, workload)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Data disks are sparse but large; only the logs are worth keeping.
+	t.Cleanup(func() {
+		matches, _ := filepath.Glob(filepath.Join(dir, "*", "*.raw"))
+		for _, m := range matches {
+			os.Remove(m)
+		}
+	})
+	return dir
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Second) }
+
+// slots bounds how many guests run at once; a pair takes two.
+type slots struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	free int
+	max  int
+}
+
+func newSlots(n int) *slots {
+	s := &slots{free: n, max: n}
+	s.cond = sync.NewCond(&s.mu)
+	return s
+}
+
+func (s *slots) acquire(n int) {
+	n = min(n, s.max)
+	s.mu.Lock()
+	for s.free < n {
+		s.cond.Wait()
+	}
+	s.free -= n
+	s.mu.Unlock()
+}
+
+func (s *slots) release(n int) {
+	n = min(n, s.max)
+	s.mu.Lock()
+	s.free += n
+	s.mu.Unlock()
+	s.cond.Broadcast()
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s must be a positive integer, got %q", name, v)
+	}
+	return n
+}
