@@ -138,7 +138,9 @@ func ForRun(ctx context.Context, client dynamic.Interface, opts Options) (*Resul
 	tick := time.NewTicker(opts.Tick)
 	defer tick.Stop()
 	for {
-		if !listed && cache.WaitForCacheSync(nil, synced...) {
+		// Stopped by ctx too: a Ctrl-C or --timeout before the first list
+		// came in must end the wait, not block it for good.
+		if !listed && cache.WaitForCacheSync(ctx.Done(), synced...) {
 			listed = true
 			t.listed()
 		}
