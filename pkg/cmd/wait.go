@@ -87,7 +87,7 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 	}
 	sum := &summary{RunID: o.cfg.RunID, Namespace: o.cfg.Namespace, CleanupCommand: cleanupCommand(o.cfg.Namespace, o.cfg.RunID)}
 	sum.addWait(res)
-	if len(res.VMs) == 0 {
+	if len(res.VMs) == 0 && ctx.Err() == nil {
 		return fmt.Errorf("run %s has no VirtualMachines in namespace %s", o.cfg.RunID, o.cfg.Namespace)
 	}
 	var result error
