@@ -31,10 +31,10 @@ type summary struct {
 	// Present names, by kind, the objects known to be in the cluster when
 	// the apply did not finish (an error, --timeout, Ctrl-C). Objects whose
 	// request failed are not in it: they may or may not exist.
-	Present map[string][]string `json:"present,omitempty"`
-	VMs           *vmSummary      `json:"vms,omitempty"`
-	Interrupted   bool            `json:"interrupted,omitempty"`
-	Error         string          `json:"error,omitempty"`
+	Present     map[string][]string `json:"present,omitempty"`
+	VMs         *vmSummary          `json:"vms,omitempty"`
+	Interrupted bool                `json:"interrupted,omitempty"`
+	Error       string              `json:"error,omitempty"`
 	// CleanupCommand removes everything the run created.
 	CleanupCommand string `json:"cleanupCommand"`
 
