@@ -54,7 +54,26 @@ type started struct {
 	proc           *os.Process
 	done           chan struct{}
 	code           int
-	stdout, stderr bytes.Buffer
+	stdout, stderr syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer that the test may read while the process
+// writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // start runs the plugin in the background; the fault, built from the
@@ -67,11 +86,14 @@ func (e *env) start(t *testing.T, fault func(**os.Process) (faultproxy.Fault, *a
 	f, fired := fault(&s.proc)
 	var mu sync.Mutex
 	mu.Lock()
-	e.proxy.SetFault(func(r faultproxy.Request) faultproxy.Action {
-		mu.Lock() // s.proc is set
-		mu.Unlock()
-		return f(r)
-	})
+	e.proxy.SetFault(nil)
+	if f != nil {
+		e.proxy.SetFault(func(r faultproxy.Request) faultproxy.Action {
+			mu.Lock() // s.proc is set
+			mu.Unlock()
+			return f(r)
+		})
+	}
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
