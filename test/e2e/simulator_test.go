@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,4 +178,54 @@ func condition(obj *unstructured.Unstructured, t string) map[string]any {
 		}
 	}
 	return nil
+}
+
+// TestSimulatorReadinessProbe: a VM with a readiness probe runs before it is
+// Ready, becomes Ready a step later, and with the workload-inactive fault
+// runs but never becomes Ready, as a failing probe leaves it.
+func TestSimulatorReadinessProbe(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.simulate(t, simulatorOptions())
+	withProbe := func(name string, annotations map[string]string) string {
+		vm := newVM(t, name, "probe", annotations)
+		must(t, unstructured.SetNestedField(vm.Object, map[string]any{
+			"exec":          map[string]any{"command": []any{"systemctl", "is-active", "--quiet", "virtwork-cpu.service"}},
+			"periodSeconds": int64(10),
+		}, "spec", "template", "spec", "readinessProbe"))
+		e.create(t, vmGVR, vm)
+		return name
+	}
+	good := withProbe("probe-ok", nil)
+	bad := withProbe("probe-inactive", map[string]string{simulator.FaultAnnotation: string(simulator.FaultWorkloadInactive)})
+
+	// The good VM: Running with Ready False first (seen on the VMI's
+	// watch), then Ready True.
+	vmi := e.waitField(t, vmiGVR, good, "Running", "status", "phase")
+	first := condition(vmi, "Ready")["status"]
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	for condition(vmi, "Ready")["status"] != "True" {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("VMI %s never became Ready: %v", good, condition(vmi, "Ready"))
+		case <-time.After(100 * time.Millisecond):
+		}
+		var err error
+		vmi, err = e.get(ctx, vmiGVR, good)
+		must(t, err)
+	}
+	if first == "True" {
+		t.Errorf("VMI %s was Ready as soon as it ran, before its probe", good)
+	}
+	e.waitField(t, vmGVR, good, "Running", "status", "printableStatus")
+
+	vmi = e.waitField(t, vmiGVR, bad, "Running", "status", "phase")
+	vm := e.waitField(t, vmGVR, bad, "Running", "status", "printableStatus")
+	if got := condition(vmi, "Ready"); got["status"] != "False" || !strings.Contains(fmt.Sprint(got["message"]), "workload-inactive") {
+		t.Errorf("VMI Ready condition with fault workload-inactive: %v", got)
+	}
+	if ready, _, _ := unstructured.NestedBool(vm.Object, "status", "ready"); ready {
+		t.Errorf("VM %s reports ready with its workload inactive", bad)
+	}
 }

@@ -318,6 +318,8 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 		if fault == FaultVMIFailed {
 			next = kubevirtv1.Failed
 		}
+	case kubevirtv1.Running:
+		return s.probeVMI(ctx, u, vmi, fault, delay)
 	}
 	if next == kubevirtv1.VmPhaseUnset {
 		return 0, nil
@@ -354,6 +356,14 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 			Status:             corev1.ConditionTrue,
 			LastTransitionTime: now,
 		}}
+		if vmi.Spec.ReadinessProbe != nil {
+			// Not Ready until the probe succeeds, a step later.
+			msg := "the readiness probe has not succeeded yet"
+			if fault == FaultWorkloadInactive {
+				msg = "the readiness probe failed: the workload's unit is not active (virtwork simulator: fault workload-inactive)"
+			}
+			status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{notReady(now, msg)}
+		}
 		status.Interfaces = []kubevirtv1.VirtualMachineInstanceNetworkInterface{{Name: "default", IP: ip, IPs: []string{ip}}}
 	case kubevirtv1.Failed:
 		status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
@@ -374,12 +384,60 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 	return delay, nil
 }
 
+// notReady is the VMI Ready condition while its readiness probe fails.
+func notReady(now metav1.Time, msg string) kubevirtv1.VirtualMachineInstanceCondition {
+	return kubevirtv1.VirtualMachineInstanceCondition{
+		Type: kubevirtv1.VirtualMachineInstanceReady, Status: corev1.ConditionFalse,
+		LastTransitionTime: now, Reason: "GuestNotReady", Message: msg,
+	}
+}
+
+// probeVMI plays a Running VMI's readiness probe: it succeeds one step after
+// Running (the workload's unit becoming active), or never, for the
+// workload-inactive fault.
+func (s *simulator) probeVMI(ctx context.Context, u *unstructured.Unstructured, vmi *kubevirtv1.VirtualMachineInstance, fault Fault, delay time.Duration) (time.Duration, error) {
+	if vmi.Spec.ReadinessProbe == nil || fault == FaultWorkloadInactive || vmiReady(vmi) {
+		return 0, nil
+	}
+	if left := delay - s.elapsed(vmi.UID, string(kubevirtv1.Running)); left > 0 {
+		return left, nil
+	}
+	status := vmi.Status.DeepCopy()
+	status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
+		Type: kubevirtv1.VirtualMachineInstanceReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now(),
+	}}
+	if err := s.writeStatus(ctx, VirtualMachineInstances, u, status, false); err != nil {
+		return 0, err
+	}
+	s.logf("VirtualMachineInstance %s/%s: Ready (readiness probe succeeded)", vmi.Namespace, vmi.Name)
+	return 0, nil
+}
+
+func vmiReady(vmi *kubevirtv1.VirtualMachineInstance) bool {
+	for _, c := range vmi.Status.Conditions {
+		if c.Type == kubevirtv1.VirtualMachineInstanceReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
 // vmStatusFor derives the VM's printable status and readiness from its VMI,
 // as virt-controller does.
 func vmStatusFor(u *unstructured.Unstructured, fault Fault) (kubevirtv1.VirtualMachinePrintableStatus, bool, string) {
 	phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
 	switch kubevirtv1.VirtualMachineInstancePhase(phase) {
 	case kubevirtv1.Running:
+		// status.ready mirrors the VMI's Ready condition, which a
+		// readiness probe holds False until it succeeds.
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, c := range conds {
+			m, _ := c.(map[string]any)
+			if m["type"] == string(kubevirtv1.VirtualMachineInstanceReady) && m["status"] != string(corev1.ConditionTrue) {
+				msg, _ := m["message"].(string)
+				return kubevirtv1.VirtualMachineStatusRunning, false, msg
+			}
+		}
 		return kubevirtv1.VirtualMachineStatusRunning, true, ""
 	case kubevirtv1.Failed:
 		return kubevirtv1.VirtualMachineStatusCrashLoopBackOff, false, "VirtualMachineInstance failed"

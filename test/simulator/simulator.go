@@ -51,11 +51,14 @@ const (
 	FaultErrImagePull Fault = "err-image-pull"
 	// FaultSlowStart: every step waits Options.SlowStartDelay.
 	FaultSlowStart Fault = "slow-start"
+	// FaultWorkloadInactive: the VMI runs, but its readiness probe never
+	// succeeds (the workload's unit is not active): Ready stays False.
+	FaultWorkloadInactive Fault = "workload-inactive"
 )
 
 // Faults lists every fault the simulator knows, for validation and docs.
 func Faults() []Fault {
-	return []Fault{FaultUnschedulable, FaultVMIFailed, FaultDVFailed, FaultErrImagePull, FaultSlowStart}
+	return []Fault{FaultUnschedulable, FaultVMIFailed, FaultDVFailed, FaultErrImagePull, FaultSlowStart, FaultWorkloadInactive}
 }
 
 // Resources the simulator reads and writes.
