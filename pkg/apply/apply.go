@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/access"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 )
 
@@ -48,18 +49,6 @@ type Options struct {
 	// OnResult, when set, is called after each object (from several
 	// goroutines; it must be safe for that).
 	OnResult func(Result)
-}
-
-// Backoff is an exponential backoff between retries of one request.
-type Backoff struct {
-	Attempts int           // total attempts, at least 1
-	Initial  time.Duration // first delay
-	Max      time.Duration // longest delay
-}
-
-// DefaultBackoff rides out a few seconds of API server trouble.
-func DefaultBackoff() Backoff {
-	return Backoff{Attempts: 8, Initial: 200 * time.Millisecond, Max: 5 * time.Second}
 }
 
 // Result is one object's outcome.
@@ -227,7 +216,7 @@ func (a *Applier) startKind(ctx context.Context, first *unstructured.Unstructure
 		return nil, fmt.Errorf("finding the API of %s: %w (is %s installed in the cluster?)", gvk.Kind, err, gvk.Group)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("finding the API of %s: %w", gvk.Kind, err)
+		return nil, fmt.Errorf("finding the API of %s: %w", gvk.Kind, access.Explain(err))
 	}
 	b := &kindBatch{
 		kind:     gvk.Kind,
@@ -270,7 +259,7 @@ func (a *Applier) listExisting(ctx context.Context, res dynamic.NamespaceableRes
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing the run's %s in %s: %w", gvr.Resource, first.GetNamespace(), err)
+		return nil, fmt.Errorf("listing the run's %s in %s: %w", gvr.Resource, first.GetNamespace(), access.Explain(err))
 	}
 	out := make(map[string]*unstructured.Unstructured, len(list.Items))
 	for i := range list.Items {
@@ -441,7 +430,7 @@ func describe(r Result, err error) error {
 				verb, r.Ref(), strings.Join(fields, ", "), strings.Join(who, "; "), errConflict)
 		}
 	}
-	return fmt.Errorf("%s %s: %w", verb, r.Ref(), err)
+	return fmt.Errorf("%s %s: %w", verb, r.Ref(), access.Explain(err))
 }
 
 // ErrNameTaken marks an object whose name another run already uses.
