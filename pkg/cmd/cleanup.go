@@ -23,6 +23,7 @@ import (
 	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/access"
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
@@ -164,7 +165,7 @@ func (o *CleanupOptions) find(ctx context.Context) (*found, error) {
 		}
 		list, err := o.client.Resource(k.gvr).Namespace(o.namespace()).List(ctx, metav1.ListOptions{LabelSelector: o.selector()})
 		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", k.gvr.Resource, err)
+			return nil, fmt.Errorf("listing %s: %w", k.gvr.Resource, access.Explain(err))
 		}
 		for _, item := range list.Items {
 			if item.GetDeletionTimestamp() != nil {
@@ -269,7 +270,7 @@ func (o *CleanupOptions) Run(ctx context.Context) (err error) {
 			err := o.client.Resource(k.gvr).Namespace(ns).DeleteCollection(ctx,
 				metav1.DeleteOptions{PropagationPolicy: &policy}, metav1.ListOptions{LabelSelector: o.selector()})
 			if err != nil && !apierrors.IsNotFound(err) {
-				return o.remaining(ctx, fmt.Errorf("deleting %s in %s: %w", k.gvr.Resource, ns, err))
+				return o.remaining(ctx, fmt.Errorf("deleting %s in %s: %w", k.gvr.Resource, ns, access.Explain(err)))
 			}
 		}
 	}
@@ -323,7 +324,7 @@ func (o *CleanupOptions) cleanNamespaces(ctx context.Context, f *found) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("reading namespace %s: %w", ns, err)
+			return fmt.Errorf("reading namespace %s: %w", ns, access.Explain(err))
 		}
 		if obj.GetAnnotations()[labels.CreatedByRun] == "" {
 			fmt.Fprintf(o.Out, "kept namespace %s: virtwork did not create it (no %s annotation)\n", ns, labels.CreatedByRun)
@@ -336,7 +337,7 @@ func (o *CleanupOptions) cleanNamespaces(ctx context.Context, f *found) error {
 			continue
 		}
 		if err := o.client.Resource(namespaceGVR).Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("deleting namespace %s: %w", ns, err)
+			return fmt.Errorf("deleting namespace %s: %w", ns, access.Explain(err))
 		}
 		fmt.Fprintf(o.Out, "deleted namespace %s\n", ns)
 	}
@@ -358,7 +359,7 @@ func (o *CleanupOptions) otherObjects(ctx context.Context, ns string) (string, e
 		}
 		list, err := o.client.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			return "", fmt.Errorf("listing %s in %s: %w", gvr.Resource, ns, err)
+			return "", fmt.Errorf("listing %s in %s: %w", gvr.Resource, ns, access.Explain(err))
 		}
 		for _, item := range list.Items {
 			if item.GetDeletionTimestamp() != nil || item.GetLabels()[labels.ManagedBy] == labels.ManagedByValue {

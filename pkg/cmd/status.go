@@ -16,6 +16,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/access"
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
@@ -113,7 +114,7 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	}
 	vms, err := o.client.Resource(wait.VMResource).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
-		return fmt.Errorf("listing VirtualMachines: %w", err)
+		return fmt.Errorf("listing VirtualMachines: %w", access.Explain(err))
 	}
 	type key struct{ ns, run string }
 	found := map[key]*runStatus{}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/access"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 )
 
@@ -111,9 +113,24 @@ func ForRun(ctx context.Context, client dynamic.Interface, opts Options) (*Resul
 		resources = append(resources, DVResource)
 	}
 	var synced []cache.InformerSynced
+	// A refused list or watch is retried by the informer for ever; a
+	// missing permission will not appear by waiting, so it ends the wait.
+	denied := make(chan error, len(resources))
 	for _, gvr := range resources {
 		inf := factory.ForResource(gvr).Informer()
 		kind := gvr.Resource
+		if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
+			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+				select {
+				case denied <- fmt.Errorf("watching %s: %w", kind, access.Explain(err)):
+				default:
+				}
+				return
+			}
+			cache.DefaultWatchErrorHandler(ctx, r, err)
+		}); err != nil {
+			return nil, fmt.Errorf("watching %s: %w", gvr.Resource, err)
+		}
 		handle := func(obj any) {
 			if u, ok := obj.(*unstructured.Unstructured); ok {
 				t.observe(kind, u)
@@ -139,8 +156,9 @@ func ForRun(ctx context.Context, client dynamic.Interface, opts Options) (*Resul
 	defer tick.Stop()
 	for {
 		// Stopped by ctx too: a Ctrl-C or --timeout before the first list
-		// came in must end the wait, not block it for good.
-		if !listed && cache.WaitForCacheSync(ctx.Done(), synced...) {
+		// came in must end the wait, not block it for good; and by a
+		// refusal, which would keep it from ever coming in.
+		if !listed && cache.WaitForCacheSync(syncStop(wctx, denied), synced...) {
 			listed = true
 			t.listed()
 		}
@@ -152,12 +170,29 @@ func ForRun(ctx context.Context, client dynamic.Interface, opts Options) (*Resul
 			return res, nil
 		}
 		select {
+		case err := <-denied:
+			return nil, err
 		case <-ctx.Done():
 			return res, nil
 		case <-t.changed:
 		case <-tick.C:
 		}
 	}
+}
+
+// syncStop closes when ctx ends or a refusal arrives on denied (which it
+// puts back for the caller's select).
+func syncStop(ctx context.Context, denied chan error) <-chan struct{} {
+	stop := make(chan struct{})
+	go func() {
+		defer close(stop)
+		select {
+		case <-ctx.Done():
+		case err := <-denied:
+			denied <- err
+		}
+	}()
+	return stop
 }
 
 // Snapshot lists the run's objects once and returns each VM's state now,
@@ -171,7 +206,7 @@ func Snapshot(ctx context.Context, client dynamic.Interface, opts Options) (*Res
 	for _, gvr := range resources {
 		list, err := client.Resource(gvr).Namespace(opts.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.Selector(opts.RunID)})
 		if err != nil {
-			return nil, fmt.Errorf("listing the run's %s: %w", gvr.Resource, err)
+			return nil, fmt.Errorf("listing the run's %s: %w", gvr.Resource, access.Explain(err))
 		}
 		for i := range list.Items {
 			t.observe(gvr.Resource, &list.Items[i])
