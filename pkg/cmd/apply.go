@@ -13,10 +13,12 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
+	"github.com/virtwork/kubectl-virtwork/pkg/preflight"
 	"github.com/virtwork/kubectl-virtwork/pkg/render"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 )
@@ -36,11 +38,13 @@ type ApplyOptions struct {
 	ForceConflicts bool
 	Concurrency    int
 	NoWait         bool
+	SkipPreflight  bool
 	Output         string
 
 	run     *runConfig
 	audit   *auditFlags
 	client  dynamic.Interface
+	kube    kubernetes.Interface
 	mapper  meta.RESTMapper
 	server  string
 	context string
@@ -85,6 +89,7 @@ func (o *ApplyOptions) AddFlags(c *cobra.Command) {
 	c.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
 	c.Flags().IntVar(&o.Concurrency, "concurrency", o.Concurrency, "requests in flight while applying one kind (1-256)")
 	c.Flags().BoolVar(&o.NoWait, "no-wait", false, "return once everything is applied, without waiting for the VMs")
+	c.Flags().BoolVar(&o.SkipPreflight, "skip-preflight", false, "apply without first checking the APIs, your permissions and the default StorageClass (see 'kubectl virtwork preflight')")
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "summary format: json (default: a table); with --dry-run=client, yaml or json for the bundle")
 	o.audit.addFlags(c, true)
 }
@@ -107,12 +112,15 @@ func (o *ApplyOptions) Complete() error {
 	if c := o.run.configFlags.Context; c != nil && *c != "" {
 		o.context = *c
 	}
-	cfg, err := o.run.configFlags.ToRESTConfig()
+	cfg, err := restConfig(o.run.configFlags, o.run.deps.LookupEnv)
 	if err != nil {
-		return usageError{fmt.Errorf("loading kubeconfig: %w", err)}
+		return err
 	}
 	o.client, o.mapper, err = clients(cfg, o.run.configFlags, o.Concurrency)
 	if err != nil {
+		return err
+	}
+	if o.kube, err = kubeClient(cfg); err != nil {
 		return err
 	}
 	o.server = cfg.Host
@@ -170,6 +178,16 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		return b.WriteYAML(o.Out)
 	}
 
+	// --timeout bounds the whole command — checks, applying and waiting —
+	// so a server that stops answering cannot hold it in retries longer.
+	dctx, cancel := context.WithTimeout(ctx, o.run.cfg.Timeout)
+	defer cancel()
+	if !o.SkipPreflight {
+		if err := o.preflight(dctx, b); err != nil {
+			return err
+		}
+	}
+
 	sum := newSummary(o.run.cfg, b, o.DryRun == dryRunServer)
 	var workloadNames []string
 	for _, w := range o.run.cfg.Workloads {
@@ -201,10 +219,6 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		},
 	})
 	start := time.Now()
-	// --timeout bounds the whole command, applying and waiting, so a
-	// server that stops answering cannot hold it in retries for longer.
-	dctx, cancel := context.WithDeadline(ctx, start.Add(o.run.cfg.Timeout))
-	defer cancel()
 	rep, applyErr := applier.Apply(dctx, b.Objects())
 	sum.addApply(rep, time.Since(start))
 	rec.event("applied %d objects, %d failed, %d not attempted, in %s", len(rep.Results), len(rep.Failures()), rep.NotAttempted, time.Since(start).Round(time.Millisecond))
@@ -241,6 +255,25 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		return o.finish(sum, ErrNotReady)
 	}
 	return o.finish(sum, nil)
+}
+
+// preflight runs the checks of `kubectl virtwork preflight` for this
+// apply; on a failure it prints the checklist to stderr (stdout is for the
+// summary) and returns an error naming every problem.
+func (o *ApplyOptions) preflight(ctx context.Context, b *render.Bundle) error {
+	rep, err := preflight.Run(ctx, o.kube, applyNeeds(o.run.cfg, b, !o.NoWait && o.DryRun == dryRunNone))
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+			return ErrInterrupted
+		}
+		return fmt.Errorf("preflight: %w", err)
+	}
+	if !rep.OK() {
+		rep.Print(o.ErrOut)
+		return preflightError(rep, ", nothing was applied; --skip-preflight applies anyway")
+	}
+	fmt.Fprintf(o.ErrOut, "preflight: all %d checks passed\n", len(rep.Checks))
+	return nil
 }
 
 // wait follows the run until ctx, which carries the --timeout deadline,

@@ -98,6 +98,7 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	configFlags.AddFlags(root.PersistentFlags())
+	addVerbosityFlag(root, streams.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w; see '%s --help'", err, c.CommandPath())}
 	})

@@ -66,9 +66,9 @@ func (o *WaitOptions) Complete() error {
 		return usageError{fmt.Errorf("--run-id is required: wait follows a run applied earlier")}
 	}
 	o.cfg = cfg
-	rc, err := o.configFlags.ToRESTConfig()
+	rc, err := restConfig(o.configFlags, o.deps.LookupEnv)
 	if err != nil {
-		return usageError{fmt.Errorf("loading kubeconfig: %w", err)}
+		return err
 	}
 	o.client, o.mapper, err = clients(rc, o.configFlags, 4)
 	return err
