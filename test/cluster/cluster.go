@@ -15,11 +15,13 @@ import (
 	"strings"
 	"time"
 
+	storagev1 "k8s.io/api/storage/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilwait "k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -151,6 +153,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		Burst: 200,
 	}
 	if err := c.installCRDs(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.installStorageClass(ctx); err != nil {
 		return nil, err
 	}
 	c.kubeconfig = filepath.Join(c.dir, "kubeconfig")
@@ -454,6 +459,26 @@ func (c *Cluster) installCRDs(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("waiting for CRD %s to be established: %w", name, err)
 		}
+	}
+	return nil
+}
+
+// DefaultStorageClass is the StorageClass the control plane marks as the
+// default, as clusters with CDI have one; nothing provisions it (the
+// simulator plays CDI).
+const DefaultStorageClass = "virtwork-simulated"
+
+func (c *Cluster) installStorageClass(ctx context.Context) error {
+	client, err := kubernetes.NewForConfig(c.config)
+	if err != nil {
+		return fmt.Errorf("creating client: %w", err)
+	}
+	sc := &storagev1.StorageClass{
+		ObjectMeta:  metav1.ObjectMeta{Name: DefaultStorageClass, Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
+		Provisioner: "virtwork.test/simulated",
+	}
+	if _, err := client.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating the default StorageClass: %w", err)
 	}
 	return nil
 }
