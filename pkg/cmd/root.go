@@ -109,6 +109,7 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
 		NewWaitCmd(streams, deps, configFlags),
 		NewStatusCmd(streams, deps, configFlags),
 		NewCleanupCmd(streams, deps, configFlags),
+		NewPreflightCmd(streams, deps, configFlags),
 		NewHistoryCmd(streams, deps),
 		NewWorkloadsCmd(streams, deps),
 		NewValidateCmd(streams, deps),
