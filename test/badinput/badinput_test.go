@@ -1,0 +1,267 @@
+// Package badinput holds the table of bad inputs: every one must be
+// refused before anything reaches the cluster.
+package badinput
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/cmd"
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+	"github.com/virtwork/kubectl-virtwork/test/cluster"
+	"github.com/virtwork/kubectl-virtwork/test/faultproxy"
+)
+
+func TestMain(m *testing.M) { os.Exit(cluster.Main(m)) }
+
+const privateKey = `-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+-----END OPENSSH PRIVATE KEY-----
+`
+
+// customWorkload is a valid custom workload directory's files; cases
+// break one thing in a copy.
+var customWorkload = map[string]string{
+	"workload.yaml": "name: echo\nroles:\n- name: worker\n  unit: virtwork-echo.service\n" +
+		"params:\n- {name: word, type: string, default: hello}\n- {name: times, type: int, default: \"3\", min: 1, max: 10}\n",
+	"virtwork-echo.service": "[Service]\nExecStart=/usr/bin/echo {{ word }} {{ times }}\n",
+}
+
+func customDir(change func(files map[string]string)) map[string]string {
+	files := map[string]string{}
+	for k, v := range customWorkload {
+		files["wl/echo/"+k] = v
+	}
+	if change != nil {
+		change(files)
+	}
+	return files
+}
+
+type badInput struct {
+	name string
+	// args follow the command; "apply" when cmd is empty.
+	cmd   string
+	args  []string
+	env   map[string]string
+	files map[string]string // relative to the case's directory
+	// want is part of the one stderr line: it names the source and the fix.
+	want string
+}
+
+func cases() []badInput {
+	cfg := func(name, yaml, want string) badInput {
+		return badInput{name: name, args: []string{"--config", "c.yaml"}, files: map[string]string{"c.yaml": yaml}, want: want}
+	}
+	custom := func(name string, change func(map[string]string), want string, extra ...string) badInput {
+		return badInput{name: name, args: append([]string{"--workload-dir", "wl", "--workloads", "echo"}, extra...), files: customDir(change), want: want}
+	}
+	kc := func(name, kubeconfig, want string, extra ...string) badInput {
+		return badInput{name: name, args: append([]string{"--kubeconfig", "kc.yaml"}, extra...), files: map[string]string{"kc.yaml": kubeconfig}, want: want}
+	}
+	const goodKC = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"http://127.0.0.1:1\"}\n" +
+		"contexts:\n- name: a\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {}\n"
+	return []badInput{
+		// Flags.
+		{name: "unknown workload", args: []string{"--workloads", "cpux"}, want: `--workloads: unknown workload "cpux" (did you mean "cpu"?)`},
+		{name: "empty workload entry", args: []string{"--workloads", "cpu,,memory"}, want: "--workloads has an empty entry"},
+		{name: "workload twice", args: []string{"--workloads", "cpu,cpu"}, want: `--workloads lists "cpu" twice`},
+		{name: "vm count zero", args: []string{"--vm-count", "0"}, want: "--vm-count must be between 1 and 2000, got 0"},
+		{name: "vm count too high", args: []string{"--vm-count", "2001"}, want: "--vm-count must be between 1 and 2000, got 2001"},
+		{name: "vm count text", args: []string{"--vm-count", "three"}, want: "--vm-count must be an integer"},
+		{name: "cpu cores zero", args: []string{"--cpu-cores", "0"}, want: "--cpu-cores must be between 1 and 128"},
+		{name: "cpu cores too high", args: []string{"--cpu-cores", "129"}, want: "--cpu-cores must be between 1 and 128"},
+		{name: "memory too small", args: []string{"--memory", "1Mi"}, want: "--memory must be between 256Mi and 1Ti"},
+		{name: "memory not a quantity", args: []string{"--memory", "lots"}, want: "--memory must be a quantity"},
+		{name: "disk too small", args: []string{"--disk-size", "10Mi"}, want: "--disk-size must be between 1Gi and 64Ti"},
+		{name: "storage class", args: []string{"--storage-class", "Fast_SSD"}, want: "--storage-class"},
+		{name: "image", args: []string{"--image", "not an image!"}, want: "--image"},
+		{name: "namespace", args: []string{"-n", "NOPE"}, want: "--namespace must be a valid namespace name"},
+		{name: "run id", args: []string{"--run-id", "run-1"}, want: "--run-id must be a UUID"},
+		{name: "timeout too short", args: []string{"--timeout", "1s"}, want: "--timeout must be between 10s and 24h"},
+		{name: "timeout not a duration", args: []string{"--timeout", "forever"}, want: "--timeout must be a duration"},
+		{name: "concurrency zero", args: []string{"--concurrency", "0"}, want: "--concurrency must be between 1 and 256"},
+		{name: "dry run", args: []string{"--dry-run=maybe"}, want: `--dry-run must be "none", "client" or "server", got "maybe"`},
+		{name: "output", args: []string{"-o", "xml"}, want: `--output must be json`},
+		{name: "ssh key", args: []string{"--ssh-key", "not a key"}, want: "--ssh-key"},
+		{name: "ssh key file missing", args: []string{"--ssh-key-file", "nope.pub"}, want: "--ssh-key-file: cannot read SSH key file"},
+		{name: "ssh private key", args: []string{"--ssh-key-file", "id"}, files: map[string]string{"id": privateKey}, want: "private key"},
+		{name: "password without user", args: []string{"--ssh-password-file", "pw"}, files: map[string]string{"pw": "hunter2\n"}, want: "--ssh-password-file needs --ssh-user"},
+		{name: "password file missing", args: []string{"--ssh-user", "ops", "--ssh-password-file", "nope"}, want: "--ssh-password-file"},
+		{name: "ssh user", args: []string{"--ssh-user", "root;reboot"}, want: "--ssh-user"},
+		{name: "unknown flag", args: []string{"--vm-cnt", "2"}, want: "unknown flag: --vm-cnt"},
+		{name: "extra argument", args: []string{"cpu"}, want: `takes no arguments, got "cpu"`},
+		{name: "guest unknown", args: []string{"--guest", "debain"}, want: `--guest must be one of fedora, centos-stream, ubuntu, debian, got "debain" (did you mean "debian"?)`},
+		{name: "guest contradicts image", args: []string{"--guest", "debian", "--image", "quay.io/containerdisks/fedora:44"}, want: "--guest is debian, but the image quay.io/containerdisks/fedora:44 is a fedora image"},
+		{name: "workload the guest cannot run", args: []string{"--guest", "debian", "--workloads", "tps"}, want: "workload tps cannot run on a debian guest"},
+		// Params.
+		{name: "param below range", args: []string{"--params", "cpu.load-percent=0"}, want: "--params cpu.load-percent=0: load-percent must be between 1 and 100"},
+		{name: "param not an integer", args: []string{"--params", "cpu.load-percent=most"}, want: "load-percent must be an integer"},
+		{name: "param unknown", args: []string{"--params", "cpu.load=50"}, want: `workload cpu has no param "load"`},
+		{name: "param of unknown workload", args: []string{"--params", "cpux.load-percent=50"}, want: `unknown workload "cpux"`},
+		{name: "param without value", args: []string{"--params", "cpu.load-percent"}, want: "--params"},
+		{name: "param command substitution", args: []string{"--params", "cpu.method=$(reboot)"}, want: "method must be one of"},
+		{name: "param enum", args: []string{"--params", "network.protocol=sctp"}, want: "protocol must be one of tcp, udp"},
+		{name: "param size", args: []string{"--params", "tps.file-size=lots"}, want: "file-size must be a size"},
+		{name: "param disk too small for its file", args: []string{"--workloads", "disk", "--disk-size", "1Gi", "--params", "disk.file-size=4Gi"}, want: "disk"},
+		// Environment variables.
+		{name: "env vm count", env: map[string]string{"VIRTWORK_VM_COUNT": "-1"}, want: "VIRTWORK_VM_COUNT must be between 1 and 2000"},
+		{name: "env memory", env: map[string]string{"VIRTWORK_MEMORY": "lots"}, want: "VIRTWORK_MEMORY must be a quantity"},
+		{name: "env workloads empty", env: map[string]string{"VIRTWORK_WORKLOADS": " , "}, want: "VIRTWORK_WORKLOADS is set but empty"},
+		{name: "env timeout", env: map[string]string{"VIRTWORK_TIMEOUT": "5"}, want: "VIRTWORK_TIMEOUT must be a duration"},
+		{name: "env run id", env: map[string]string{"VIRTWORK_RUN_ID": "xyz"}, want: "VIRTWORK_RUN_ID must be a UUID"},
+		{name: "env password without user", env: map[string]string{"VIRTWORK_SSH_PASSWORD": "hunter2"}, want: "VIRTWORK_SSH_PASSWORD needs --ssh-user"},
+		{name: "env namespace", env: map[string]string{"VIRTWORK_NAMESPACE": "Bad"}, want: "VIRTWORK_NAMESPACE must be a valid namespace name"},
+		{name: "env guest", env: map[string]string{"VIRTWORK_GUEST": "windows"}, want: "VIRTWORK_GUEST must be one of"},
+		{name: "env params", env: map[string]string{"VIRTWORK_PARAMS": "cpu.load-percent=101"}, want: "VIRTWORK_PARAMS cpu.load-percent=101: load-percent must be between 1 and 100"},
+		{name: "env overridden but bad", args: []string{"--vm-count", "2"}, env: map[string]string{"VIRTWORK_VM_COUNT": "lots"}, want: "VIRTWORK_VM_COUNT must be an integer"},
+		// The config file.
+		{name: "config missing", args: []string{"--config", "nope.yaml"}, want: "--config: cannot read config file"},
+		{name: "config from env missing", env: map[string]string{"VIRTWORK_CONFIG": "nope.yaml"}, want: "VIRTWORK_CONFIG: cannot read config file"},
+		cfg("config not yaml", "vm_count: [1\n", "c.yaml: not valid YAML"),
+		cfg("config unknown key", "vm_cont: 2\n", `c.yaml:1: vm_cont: unknown key (did you mean "vm_count"?)`),
+		cfg("config unknown workload key", "workloads:\n  cpu:\n    vm_cont: 1\n", "c.yaml:3: workloads.cpu.vm_cont: unknown key"),
+		cfg("config list for a value", "vm_count: [1, 2]\n", "c.yaml:1: vm_count must be a single value, not a list"),
+		cfg("config unknown workload", "workloads:\n  cpux: {}\n", `c.yaml:2: workloads.cpux: unknown workload "cpux"`),
+		cfg("config two documents", "vm_count: 1\n---\nvm_count: 2\n", "c.yaml: must hold one YAML document"),
+		cfg("config enabled not bool", "workloads:\n  cpu:\n    enabled: yes please\n", "c.yaml:3: workloads.cpu.enabled must be true or false"),
+		cfg("config disables everything", "workloads:\n  cpu: {enabled: false}\n  memory: {enabled: false}\n  database: {enabled: false}\n  disk: {enabled: false}\n  network: {enabled: false}\n  tps: {enabled: false}\n", "the config file disables every workload"),
+		cfg("config bad value", "memory: 1Mi\n", "c.yaml:1: memory must be between 256Mi and 1Ti"),
+		cfg("config bad param", "workloads:\n  cpu:\n    params:\n      load-percent: 500\n", "c.yaml:4: workloads.cpu.params.load-percent: load-percent must be between 1 and 100"),
+		cfg("config workload dir missing", "workload_dirs: [nope]\n", "c.yaml:1: workload_dirs: "),
+		// Custom workload directories.
+		{name: "workload dir missing", args: []string{"--workload-dir", "nope"}, want: "--workload-dir: nope: cannot read the workload directory"},
+		{name: "workload dir env empty", env: map[string]string{"VIRTWORK_WORKLOAD_DIR": "wl"}, files: map[string]string{"wl/README.md": "no workloads here"}, want: "VIRTWORK_WORKLOAD_DIR: wl: no workloads"},
+		custom("custom name clash", func(f map[string]string) {
+			f["wl/echo/workload.yaml"] = strings.Replace(f["wl/echo/workload.yaml"], "name: echo", "name: cpu", 1)
+		}, `wl/echo/workload.yaml:1: name: "cpu" is a built-in workload; choose another name`),
+		custom("custom unknown placeholder", func(f map[string]string) {
+			f["wl/echo/virtwork-echo.service"] = "[Service]\nExecStart=/usr/bin/echo {{ wrd }}\n"
+		}, `wl/echo/virtwork-echo.service:2: placeholder {{ wrd }} names no param of the workload (did you mean "word"?)`),
+		custom("custom system unit", func(f map[string]string) { f["wl/echo/sshd.service"] = "[Service]\n" },
+			"wl/echo/sshd.service: file name must be virtwork-<name>.service"),
+		custom("custom not yaml", func(f map[string]string) { f["wl/echo/workload.yaml"] = "name: [echo\n" },
+			"wl/echo/workload.yaml: not valid YAML"),
+		custom("custom mount over etc", func(f map[string]string) {
+			f["wl/echo/workload.yaml"] = strings.Replace(f["wl/echo/workload.yaml"], "  unit: virtwork-echo.service\n", "  unit: virtwork-echo.service\n  data_disk: {mount_point: /etc}\n", 1)
+		}, "wl/echo/workload.yaml:5: roles[0].data_disk.mount_point: \"/etc\" must be an absolute path of plain names, not a system directory"),
+		custom("custom param out of range", nil, "--params echo.times=11: times must be between 1 and 10", "--params", "echo.times=11"),
+		custom("custom param injection", nil, "--params echo.word=a;reboot: word must be 1-63 letters", "--params", "echo.word=a;reboot"),
+		// Kubeconfig problems.
+		{name: "kubeconfig missing", args: []string{"--kubeconfig", "nope"}, want: "loading kubeconfig: stat nope: no such file or directory"},
+		kc("kubeconfig not yaml", "clusters: [\n", "loading kubeconfig: error loading config file"),
+		kc("kubeconfig empty", "apiVersion: v1\nkind: Config\n", "no cluster to talk to: kc.yaml names none; pass --kubeconfig FILE or --server URL"),
+		kc("kubeconfig without current context", goodKC, "the kubeconfig sets no current-context; pass --context NAME (contexts: a)"),
+		kc("kubeconfig unknown context", goodKC, `loading kubeconfig: context "nope" does not exist`, "--context", "nope"),
+		kc("kubeconfig unknown cluster", goodKC, `loading kubeconfig: cluster "nope" does not exist`, "--context", "a", "--cluster", "nope"),
+		kc("kubeconfig unknown user", goodKC, `loading kubeconfig: auth info "nope" does not exist`, "--context", "a", "--user", "nope"),
+		kc("server not a url", goodKC, `the API server address "::bad" (from --server or the kubeconfig) is not a URL`, "--server", "::bad"),
+		kc("request timeout", goodKC, "Invalid timeout value", "--context", "a", "--request-timeout", "soon"),
+		// Other commands that write.
+		{name: "cleanup without target", cmd: "cleanup", want: "name what to delete: --run-id ID for one run, or --all for every run"},
+		{name: "cleanup both targets", cmd: "cleanup", args: []string{"--all", "--run-id", uuid.NewString()}, want: "--run-id and --all exclude each other"},
+		{name: "cleanup bad run id", cmd: "cleanup", args: []string{"--run-id", "nope"}, want: "--run-id must be a UUID"},
+		{name: "wait bad timeout", cmd: "wait", args: []string{"--run-id", uuid.NewString(), "--timeout", "1ms"}, want: "--timeout must be between 10s and 24h"},
+	}
+}
+
+// TestBadInputReachesNothing runs every bad input against a real API server
+// behind a counting proxy: exit 2, one line on stderr naming where the
+// value came from, nothing on stdout, no write request, and nothing in the
+// audit history.
+func TestBadInputReachesNothing(t *testing.T) {
+	c := cluster.Shared(t)
+	proxy, err := faultproxy.New(c.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Stop)
+	all := cases()
+	if len(all) < 60 {
+		t.Errorf("%d bad inputs; the table must hold at least 60", len(all))
+	}
+	seen := map[string]bool{}
+	for _, tc := range all {
+		if seen[tc.name] {
+			t.Fatalf("two cases named %q", tc.name)
+		}
+		seen[tc.name] = true
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			kubeconfig := filepath.Join(dir, "proxy-kubeconfig")
+			if err := proxy.WriteKubeconfig(kubeconfig, "default"); err != nil {
+				t.Fatal(err)
+			}
+			for name, content := range tc.files {
+				p := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Chdir(dir)
+			audit := filepath.Join(dir, "audit.db")
+			env := map[string]string{"VIRTWORK_AUDIT_DB": audit}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			command := tc.cmd
+			if command == "" {
+				command = "apply"
+			}
+			args := append([]string{command}, tc.args...)
+			if !hasFlag(tc.args, "--kubeconfig") {
+				args = append(args, "--kubeconfig", kubeconfig)
+			}
+			before := len(proxy.Requests())
+			var out, errOut bytes.Buffer
+			streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+			deps := cmd.Deps{
+				Registry:  workloads.Builtin(),
+				LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+				ReadFile:  os.ReadFile,
+				NewRunID:  uuid.NewString,
+				OpenDir:   os.DirFS,
+			}
+			code := cmd.Execute(context.Background(), streams, deps, args)
+
+			t.Logf("%s", strings.TrimSpace(errOut.String()))
+			if code != cmd.ExitUsage {
+				t.Errorf("exit %d, want %d", code, cmd.ExitUsage)
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout is not empty:\n%s", out.String())
+			}
+			lines := strings.Split(strings.TrimSuffix(errOut.String(), "\n"), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "error: ") || !strings.Contains(lines[0], tc.want) {
+				t.Errorf("stderr %q\nwant one line \"error: ...\" containing %q", errOut.String(), tc.want)
+			}
+			for _, r := range proxy.Requests()[before:] {
+				if r.Write() {
+					t.Errorf("a write reached the API server: %s", r)
+				}
+			}
+			if _, err := os.Stat(audit); err == nil {
+				t.Error("the bad input was recorded in the audit history")
+			}
+		})
+	}
+}
+
+func hasFlag(args []string, flag string) bool {
+	for _, a := range args {
+		if a == flag || strings.HasPrefix(a, flag+"=") {
+			return true
+		}
+	}
+	return false
+}
