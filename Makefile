@@ -16,7 +16,7 @@ LDFLAGS := -X github.com/virtwork/kubectl-virtwork/pkg/version.Version=$(VERSION
 # than skip, when what they need is missing: `make test` provides both.
 TEST_ENV := VIRTWORK_REQUIRE_TOOLS=1 VIRTWORK_REQUIRE_CLUSTER=1
 
-.PHONY: help build run test test-deps check bench golden docs clean
+.PHONY: help build run test test-deps check fuzz bench golden docs clean
 
 ## help: list the targets
 help:
@@ -33,7 +33,7 @@ run: $(BIN)
 	@$(BIN) $(ARGS)
 
 ## test: install what the tests need (only when missing), then run every check and test
-test: test-deps k8s-bins check
+test: test-deps k8s-bins check fuzz
 	$(TEST_ENV) $(GO) test -count=1 -timeout 45m ./...
 	# The audit history under its other SQLite driver (pure Go, as release builds use), and under the race detector.
 	CGO_ENABLED=0 $(GO) test -count=1 ./pkg/audit
@@ -47,6 +47,14 @@ test-deps:
 test-guest:
 	hack/install-guest-deps.sh
 	VIRTWORK_GUEST_TEST=1 $(GO) test -count=1 -v -timeout 45m -run 'TestGuest$(if $(WORKLOAD),/^($(subst $(comma),|,$(WORKLOAD)))$$)' ./test/guest
+
+## fuzz: run each fuzz target for FUZZTIME (seed corpora also run in every go test)
+FUZZTIME ?= 15s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzBuiltinParams$$' -fuzztime $(FUZZTIME) ./pkg/workloads
+	$(GO) test -run '^$$' -fuzz '^FuzzCustomParams$$' -fuzztime $(FUZZTIME) ./pkg/workloads
+	$(GO) test -run '^$$' -fuzz '^FuzzUserDataParams$$' -fuzztime $(FUZZTIME) ./pkg/render
+	$(GO) test -run '^$$' -fuzz '^FuzzYAMLEncoder$$' -fuzztime $(FUZZTIME) ./pkg/render
 
 ## check: gofmt and go vet
 check:
