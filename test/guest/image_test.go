@@ -20,31 +20,36 @@ type guestImage struct {
 
 // guestPackages is what the image pre-installs: every package the built-in
 // workloads install on a Debian guest, because the guest has no network to
-// install them at boot. This is the one place that knows those names.
-//
-// Until workloads have per-guest package lists, Fedora's names are mapped to
-// Debian's here. netperf (tps) is not in Debian main, so the tps client's
-// TCP_RR half cannot run on this guest; its HTTP half can.
-func guestPackages(reg *workloads.Registry) []string {
-	debian := map[string]string{"postgresql-server": "postgresql", "iproute-tc": "iproute2", "procps-ng": "procps", "netperf": ""}
-	set := map[string]bool{"iproute2": true, "procps": true, "qemu-guest-agent": true}
-	for _, name := range reg.Names() {
-		w, _ := reg.Get(name)
-		for _, p := range w.Spec().Packages {
-			if d, ok := debian[p]; ok {
-				p = d
-			}
-			if p != "" {
-				set[p] = true
+// install them at boot. A workload that cannot run on Debian as a whole
+// (tps: netperf is not in Debian main) still gets the packages Debian has,
+// so whatever of it is installable runs.
+func guestPackages(reg *workloads.Registry) ([]string, error) {
+	var out []string
+	add := func(pkgs []string) {
+		for _, p := range pkgs {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
 			}
 		}
 	}
-	var out []string
-	for p := range set {
-		out = append(out, p)
+	for _, name := range reg.Names() {
+		w, _ := reg.Get(name)
+		pkgs, err := workloads.PackagesFor(w, workloads.Debian)
+		if err == nil {
+			add(pkgs)
+			continue
+		}
+		for _, p := range w.Spec().Packages {
+			if one, err := workloads.Debian.Packages([]string{p}); err == nil {
+				add(one)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no workload has packages for a Debian guest")
 	}
 	slices.Sort(out)
-	return out
+	return out, nil
 }
 
 // buildImage runs hack/build-guest-image.sh, which does nothing when the

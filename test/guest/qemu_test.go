@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -132,13 +133,19 @@ func (vm *qemuVM) running() bool {
 	}
 }
 
-// consoleTail returns the last n lines of the serial console.
+// ansiEscape matches the colour and cursor sequences systemd writes to the
+// console.
+var ansiEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])`)
+
+// consoleTail returns the last n lines of the serial console, without
+// terminal escapes.
 func (vm *qemuVM) consoleTail(n int) string {
 	b, err := os.ReadFile(vm.console)
 	if err != nil {
 		return fmt.Sprintf("(no console: %v)", err)
 	}
-	lines := strings.Split(strings.ReplaceAll(string(b), "\r", ""), "\n")
+	text := ansiEscape.ReplaceAllString(strings.ReplaceAll(string(b), "\r", ""), "")
+	lines := strings.Split(text, "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}

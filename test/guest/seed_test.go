@@ -147,7 +147,13 @@ evidence=none
 deadline=$((SECONDS + %d))
 until systemctl is-active --quiet "$UNIT" && evidence=$(ready 2>&1); do
 	if [ "$SECONDS" -ge "$deadline" ]; then
-		fail "$UNIT is $(systemctl is-active "$UNIT"); load: $evidence"
+		fail "$UNIT is $(systemctl is-active "$UNIT"); load: $(echo $evidence)"
+	fi
+	# A unit that keeps failing will not get better: say so now, not at
+	# the deadline.
+	restarts=$(systemctl show -P NRestarts "$UNIT")
+	if number "$restarts" 5; then
+		fail "$UNIT restarted $restarts times; load: $(echo $evidence)"
 	fi
 	sleep 3
 done
