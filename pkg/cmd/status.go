@@ -234,8 +234,5 @@ func loadRunRef(deps Deps, configFlags *genericclioptions.ConfigFlags, flags *co
 	if configFlags.Namespace != nil {
 		ns = *configFlags.Namespace
 	}
-	return config.Load(deps.Registry, config.Sources{
-		Flags: flags, Namespace: ns, LookupEnv: deps.LookupEnv, ReadFile: deps.ReadFile,
-		NewRunID: func() string { return "" },
-	})
+	return config.LoadRunRef(config.Sources{Flags: flags, Namespace: ns, LookupEnv: deps.LookupEnv, ReadFile: deps.ReadFile})
 }

@@ -195,3 +195,20 @@ func TestAllStaysBuiltin(t *testing.T) {
 		t.Errorf("workloads does not mark the custom chaos workload:\n%s", list.stdout)
 	}
 }
+
+// TestRunRefCommandsIgnoreNewRunSettings: wait, status and cleanup read only
+// the namespace, run id and timeout, so settings for new runs that happen
+// to be in the environment (here invalid ones) do not stop them.
+func TestRunRefCommandsIgnoreNewRunSettings(t *testing.T) {
+	env := map[string]string{"VIRTWORK_SSH_PASSWORD": "x", "VIRTWORK_WORKLOADS": "nosuch", "VIRTWORK_VM_COUNT": "0"}
+	for _, args := range [][]string{{"wait", "--run-id", runID}, {"cleanup", "--run-id", runID}, {"status"}} {
+		r := execute(t, env, nil, append(args, "--kubeconfig", "/nonexistent-kubeconfig")...)
+		if !strings.Contains(r.stderr, "loading kubeconfig") {
+			t.Errorf("%v: got past the settings only to fail on the kubeconfig? stderr %q", args, r.stderr)
+		}
+	}
+	r := execute(t, map[string]string{"VIRTWORK_TIMEOUT": "1ms"}, nil, "wait", "--run-id", runID)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "VIRTWORK_TIMEOUT must be between 10s and 24h") {
+		t.Errorf("a bad timeout still stops wait: %d %q", r.code, r.stderr)
+	}
+}

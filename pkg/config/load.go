@@ -63,6 +63,43 @@ func Load(reg *workloads.Registry, src Sources) (*Config, error) {
 	return cfg, nil
 }
 
+// LoadRunRef resolves what commands that act on an applied run need: the
+// namespace, run id (none is made up) and timeout. Settings that only shape
+// a new run are not read, so a stale VIRTWORK_SSH_PASSWORD or
+// VIRTWORK_WORKLOADS in the environment cannot stop a wait or a cleanup.
+func LoadRunRef(src Sources) (*Config, error) {
+	r := &resolver{reg: workloads.Builtin(), src: src}
+	if err := r.readEnv(); err != nil {
+		return nil, err
+	}
+	if err := r.readFile(); err != nil {
+		return nil, err
+	}
+	for _, c := range []struct {
+		k     key
+		parse func(v, src string) error
+	}{
+		{kNamespace, func(v, src string) error { return checkNamespace(v, src) }},
+		{kRunID, func(v, src string) error { _, err := parseRunID(v, src); return err }},
+		{kTimeout, func(v, src string) error { _, err := parseTimeout(v, src); return err }},
+	} {
+		if err := r.every(c.k, c.parse); err != nil {
+			return nil, err
+		}
+	}
+	cfg := &Config{Namespace: DefaultNamespace, Timeout: DefaultTimeout, Registry: r.reg}
+	if v, _, ok := r.first(kNamespace, ""); ok {
+		cfg.Namespace = v
+	}
+	if v, src, ok := r.first(kTimeout, ""); ok {
+		cfg.Timeout, _ = parseTimeout(v, src)
+	}
+	if v, src, ok := r.first(kRunID, ""); ok {
+		cfg.RunID, _ = parseRunID(v, src)
+	}
+	return cfg, nil
+}
+
 // LoadRegistry returns base extended by the custom workloads that the
 // sources name (--workload-dir, VIRTWORK_WORKLOAD_DIR, the config file's
 // workload_dirs), for commands that list workloads without making a run.

@@ -6,8 +6,11 @@
 package tools
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -32,4 +35,33 @@ func Missing(t testing.TB, what string) {
 		t.Fatalf("%s (%s=1 requires it)", what, RequireEnv)
 	}
 	t.Skip(what)
+}
+
+var plugin struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// Plugin builds the kubectl-virtwork binary once per test binary and
+// returns its path, for tests that run it as a user would (signals, logs,
+// environment).
+func Plugin(t testing.TB) string {
+	t.Helper()
+	plugin.Do(func() {
+		dir, err := os.MkdirTemp("", "virtwork-plugin-")
+		if err != nil {
+			plugin.err = err
+			return
+		}
+		plugin.path = filepath.Join(dir, "kubectl-virtwork")
+		out, err := exec.Command("go", "build", "-o", plugin.path, "github.com/virtwork/kubectl-virtwork/cmd/kubectl-virtwork").CombinedOutput()
+		if err != nil {
+			plugin.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if plugin.err != nil {
+		t.Fatal(plugin.err)
+	}
+	return plugin.path
 }
