@@ -38,6 +38,7 @@ type ApplyOptions struct {
 	ForceConflicts bool
 	Concurrency    int
 	NoWait         bool
+	For            string
 	SkipPreflight  bool
 	Output         string
 
@@ -89,6 +90,7 @@ func (o *ApplyOptions) AddFlags(c *cobra.Command) {
 	c.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
 	c.Flags().IntVar(&o.Concurrency, "concurrency", o.Concurrency, "requests in flight while applying one kind (1-256)")
 	c.Flags().BoolVar(&o.NoWait, "no-wait", false, "return once everything is applied, without waiting for the VMs")
+	addForFlag(c, &o.For)
 	c.Flags().BoolVar(&o.SkipPreflight, "skip-preflight", false, "apply without first checking the APIs, your permissions and the default StorageClass (see 'kubectl virtwork preflight')")
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "summary format: json (default: a table); with --dry-run=client, yaml or json for the bundle")
 	o.audit.addFlags(c, true)
@@ -162,7 +164,7 @@ func (o *ApplyOptions) Validate() error {
 	if o.Output != "" && !slices.Contains(allowed, o.Output) {
 		return invalidOutput(o.Output, allowed...)
 	}
-	return nil
+	return checkFor(o.For)
 }
 
 // Run renders, applies, waits and prints the summary.
@@ -243,7 +245,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return o.finish(sum, err)
 	}
-	sum.addWait(res)
+	sum.addWait(res, wait.Target(o.For))
 	rec.vms(res)
 	c := res.Counts()
 	rec.event("wait ended: %d ready, %d failed, %d waiting", c.Ready, c.Failed, c.Waiting)
@@ -285,6 +287,7 @@ func (o *ApplyOptions) wait(ctx context.Context, b *render.Bundle, rep *apply.Re
 		Expected:    b.VMNames(),
 		Started:     rep.AppliedAt("VirtualMachine"),
 		DataVolumes: b.HasDataVolumes(),
+		For:         wait.Target(o.For),
 	})
 }
 

@@ -144,10 +144,9 @@ func (r *recorder) vms(res *wait.Result) {
 	now := time.Now()
 	vms := make([]audit.VM, 0, len(res.VMs))
 	for _, v := range res.VMs {
-		rec := audit.VM{Name: v.Name, CreatedAt: v.Started}
+		rec := audit.VM{Name: v.Name, CreatedAt: v.Started, RunningAt: v.RunningAt}
 		switch v.Phase {
 		case wait.Ready:
-			rec.RunningAt = v.ReadyAt
 		case wait.Failed:
 			rec.FailedAt, rec.Reason = now, v.Reason
 		default:

@@ -48,12 +48,17 @@ type objectOutcome struct {
 }
 
 type vmSummary struct {
+	// For is what the wait waited for: ready (the workload's unit is
+	// active) or running (the VM booted).
+	For     wait.Target `json:"for"`
 	Total   int         `json:"total"`
 	Ready   int         `json:"ready"`
 	Failed  []vmProblem `json:"failed"`
 	Waiting []vmProblem `json:"waiting"`
-	// Seconds from each VM's apply to its VMI running.
+	// Seconds from each VM's apply to its VMI running, and to its
+	// readiness probe passing (the workload active).
 	TimeToRunning *percentiles `json:"timeToRunningSeconds,omitempty"`
+	TimeToReady   *percentiles `json:"timeToReadySeconds,omitempty"`
 }
 
 type vmProblem struct {
@@ -126,8 +131,8 @@ func (s *summary) incomplete() {
 	}
 }
 
-func (s *summary) addWait(res *wait.Result) {
-	vs := &vmSummary{Total: len(res.VMs), Failed: []vmProblem{}, Waiting: []vmProblem{}}
+func (s *summary) addWait(res *wait.Result, target wait.Target) {
+	vs := &vmSummary{For: target, Total: len(res.VMs), Failed: []vmProblem{}, Waiting: []vmProblem{}}
 	for _, v := range res.VMs {
 		switch v.Phase {
 		case wait.Ready:
@@ -138,9 +143,11 @@ func (s *summary) addWait(res *wait.Result) {
 			vs.Waiting = append(vs.Waiting, vmProblem{v.Name, v.Reason})
 		}
 	}
-	if vs.Ready > 0 {
-		p50, p95, worst := res.Percentiles()
+	if p50, p95, worst := res.Percentiles(wait.VM.TimeToRunning); worst > 0 {
 		vs.TimeToRunning = &percentiles{P50: p50.Seconds(), P95: p95.Seconds(), Max: worst.Seconds()}
+	}
+	if p50, p95, worst := res.Percentiles(wait.VM.TimeToReady); worst > 0 {
+		vs.TimeToReady = &percentiles{P50: p50.Seconds(), P95: p95.Seconds(), Max: worst.Seconds()}
 	}
 	s.VMs = vs
 }
@@ -212,9 +219,16 @@ func (s *summary) print(w io.Writer, format string) error {
 		fmt.Fprintf(w, "%d objects were not applied\n", s.NotAttempted)
 	}
 	if v := s.VMs; v != nil {
-		fmt.Fprintf(w, "\nVMs: %d ready, %d failed, %d still waiting (of %d)\n", v.Ready, len(v.Failed), len(v.Waiting), v.Total)
+		done := "ready (workload active)"
+		if v.For == wait.ForRunning {
+			done = "running"
+		}
+		fmt.Fprintf(w, "\nVMs: %d %s, %d failed, %d still waiting (of %d)\n", v.Ready, done, len(v.Failed), len(v.Waiting), v.Total)
 		if t := v.TimeToRunning; t != nil {
-			fmt.Fprintf(w, "Time from apply to Running: p50 %s, p95 %s, max %s\n", secs(t.P50), secs(t.P95), secs(t.Max))
+			fmt.Fprintf(w, "Time from apply to Running:        p50 %s, p95 %s, max %s\n", secs(t.P50), secs(t.P95), secs(t.Max))
+		}
+		if t := v.TimeToReady; t != nil {
+			fmt.Fprintf(w, "Time from apply to workload ready: p50 %s, p95 %s, max %s\n", secs(t.P50), secs(t.P95), secs(t.Max))
 		}
 		problems(w, "FAILED", v.Failed)
 		problems(w, "WAITING", v.Waiting)

@@ -20,6 +20,7 @@ type WaitOptions struct {
 	genericiooptions.IOStreams
 
 	Output string
+	For    string
 
 	deps        Deps
 	configFlags *genericclioptions.ConfigFlags
@@ -34,9 +35,12 @@ func NewWaitCmd(streams genericiooptions.IOStreams, deps Deps, configFlags *gene
 	o := &WaitOptions{IOStreams: streams, deps: deps, configFlags: configFlags, flags: config.NewFlags()}
 	c := &cobra.Command{
 		Use:   "wait",
-		Short: "Wait for the VMs of a run applied earlier to be running",
-		Long: `Wait follows every VM of a run (found by its run-id label) until each is running, has failed
-for good, or --timeout passes, and prints the same summary as apply.
+		Short: "Wait for the VMs of a run applied earlier to be ready: their workloads running",
+		Long: `Wait follows every VM of a run (found by its run-id label) until each is ready, has failed
+for good, or --timeout passes, and prints the same summary as apply. Ready means the VM's
+readiness probe, run in the guest by its agent, found the workload's unit active; a VM that
+runs but whose workload does not is reported as such. --for=running waits only for the VMs
+to boot.
 
 ` + exitCodeHelp,
 		Example: `  kubectl virtwork wait --run-id 3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93 -n virtwork --timeout 5m`,
@@ -45,7 +49,22 @@ for good, or --timeout passes, and prints the same summary as apply.
 	o.flags.AddRunIDFlag(c.Flags())
 	o.flags.AddTimeoutFlag(c.Flags())
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "summary format: json (default: a table)")
+	addForFlag(c, &o.For)
 	return c
+}
+
+// addForFlag adds --for, what apply and wait wait for.
+func addForFlag(c *cobra.Command, p *string) {
+	c.Flags().StringVar(p, "for", string(wait.ForReady), "what to wait for: ready (each VM's readiness probe says its workload's unit is active) or running (the VMs booted)")
+}
+
+// checkFor validates --for.
+func checkFor(v string) error {
+	switch wait.Target(v) {
+	case wait.ForReady, wait.ForRunning:
+		return nil
+	}
+	return usageError{fmt.Errorf("--for must be ready or running, got %q", v)}
 }
 
 // Validate checks the output format.
@@ -53,7 +72,7 @@ func (o *WaitOptions) Validate() error {
 	if o.Output != "" && o.Output != "json" {
 		return invalidOutput(o.Output, "json")
 	}
-	return nil
+	return checkFor(o.For)
 }
 
 // Complete resolves --run-id, the namespace and timeout, and the clients.
@@ -80,13 +99,13 @@ func (o *WaitOptions) Run(ctx context.Context) error {
 	defer cancel()
 	res, err := waitForRun(wctx, o.client, o.ErrOut, wait.Options{
 		Namespace: o.cfg.Namespace, RunID: o.cfg.RunID,
-		DataVolumes: hasAPI(o.mapper, wait.DVResource),
+		DataVolumes: hasAPI(o.mapper, wait.DVResource), For: wait.Target(o.For),
 	})
 	if err != nil {
 		return err
 	}
 	sum := &summary{RunID: o.cfg.RunID, Namespace: o.cfg.Namespace, CleanupCommand: cleanupCommand(o.cfg.Namespace, o.cfg.RunID)}
-	sum.addWait(res)
+	sum.addWait(res, wait.Target(o.For))
 	if len(res.VMs) == 0 && ctx.Err() == nil {
 		return fmt.Errorf("run %s has no VirtualMachines in namespace %s", o.cfg.RunID, o.cfg.Namespace)
 	}

@@ -45,25 +45,46 @@ var failedStatuses = []string{
 	"DataVolumeError", "CrashLoopBackOff", "ErrorPvcNotFound",
 }
 
+// Target is the state a wait waits for.
+type Target string
+
+// The targets.
+const (
+	// ForReady waits for the VMI's Ready condition: its readiness probe,
+	// which asks the guest whether the workload's unit is active,
+	// succeeded. The default.
+	ForReady Target = "ready"
+	// ForRunning waits for the VMI's phase Running: the VM booted,
+	// whatever runs in it.
+	ForRunning Target = "running"
+)
+
 // VM is one VM's state.
 type VM struct {
-	Name  string
+	Name string
+	// Phase is Ready once the VM reached the wait's Target.
 	Phase Phase
 	// Reason says why a VM failed, or what it is waiting in.
 	Reason string
 	Node   string
 	// Started is when the VM was applied (or created, when re-attaching).
 	Started time.Time
-	// ReadyAt is when its VMI was first seen Running.
-	ReadyAt time.Time
+	// RunningAt is when its VMI was first seen Running; ReadyAt when it
+	// was first seen Ready (the workload active). Zero when not seen.
+	RunningAt, ReadyAt time.Time
 }
 
-// TimeToReady is ReadyAt-Started for a ready VM.
-func (v VM) TimeToReady() time.Duration {
-	if v.Phase != Ready || v.Started.IsZero() {
+// TimeToRunning is RunningAt-Started, 0 when the VM was not seen Running.
+func (v VM) TimeToRunning() time.Duration { return since(v.Started, v.RunningAt) }
+
+// TimeToReady is ReadyAt-Started, 0 when the VM was not seen Ready.
+func (v VM) TimeToReady() time.Duration { return since(v.Started, v.ReadyAt) }
+
+func since(start, at time.Time) time.Duration {
+	if start.IsZero() || at.IsZero() {
 		return 0
 	}
-	return v.ReadyAt.Sub(v.Started)
+	return at.Sub(start)
 }
 
 // Options say which run to follow.
@@ -77,6 +98,8 @@ type Options struct {
 	Started map[string]time.Time
 	// DataVolumes follows the run's DataVolumes too (runs with data disks).
 	DataVolumes bool
+	// For is what counts as done; "" means ForReady.
+	For Target
 	// Progress, when set, is called with the counts after every change
 	// and every Tick.
 	Progress func(Progress)
@@ -234,8 +257,13 @@ type vmState struct {
 	printable  string
 	failureMsg string
 	dvFailed   string
-	readyAt    time.Time
-	seenVM     bool
+	runningAt  time.Time
+	// ready is the VMI's Ready condition; notReady its message while
+	// False.
+	ready    bool
+	notReady string
+	readyAt  time.Time
+	seenVM   bool
 }
 
 func newTracker(opts Options) *tracker {
@@ -267,7 +295,11 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		s.vmiPhase, _, _ = unstructured.NestedString(u.Object, "status", "phase")
 		s.vmiReason, _, _ = unstructured.NestedString(u.Object, "status", "reason")
 		s.node, _, _ = unstructured.NestedString(u.Object, "status", "nodeName")
-		if s.vmiPhase == "Running" && s.readyAt.IsZero() {
+		s.ready, s.notReady = readyCondition(u)
+		if s.vmiPhase == "Running" && s.runningAt.IsZero() {
+			s.runningAt = now
+		}
+		if s.vmiPhase == "Running" && s.ready && s.readyAt.IsZero() {
 			s.readyAt = now
 		}
 	case VMResource.Resource:
@@ -336,13 +368,19 @@ func (t *tracker) result() *Result {
 		if s == nil {
 			s = &vmState{}
 		}
-		vm := VM{Name: n, Phase: Waiting, Node: s.node, Started: t.opts.Started[n]}
+		vm := VM{Name: n, Phase: Waiting, Node: s.node, Started: t.opts.Started[n], RunningAt: s.runningAt, ReadyAt: s.readyAt}
 		if vm.Started.IsZero() {
 			vm.Started = s.created
 		}
 		switch {
+		case s.vmiPhase == "Running" && (t.opts.For == ForRunning || s.ready):
+			vm.Phase = Ready
 		case s.vmiPhase == "Running":
-			vm.Phase, vm.ReadyAt = Ready, s.readyAt
+			// Booted, but the probe says the workload is not active.
+			vm.Reason = "Running, workload not active"
+			if s.notReady != "" {
+				vm.Reason += ": " + s.notReady
+			}
 		case s.vmiPhase == "Failed":
 			vm.Phase, vm.Reason = Failed, "VirtualMachineInstance failed"
 			if s.vmiReason != "" {
@@ -373,6 +411,21 @@ func waitingReason(s *vmState) string {
 		return "VMI " + s.vmiPhase
 	}
 	return "not created yet"
+}
+
+// readyCondition reads a VMI's Ready condition: whether it is True, and
+// its message when it is not.
+func readyCondition(u *unstructured.Unstructured) (bool, string) {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok || m["type"] != "Ready" {
+			continue
+		}
+		msg, _ := m["message"].(string)
+		return m["status"] == "True", msg
+	}
+	return false, ""
 }
 
 // conditionMessage returns the message of the object's failure condition:
@@ -413,12 +466,13 @@ func count(vms []VM) Progress {
 	return p
 }
 
-// Percentiles returns the p50, p95 and max of the ready VMs' time to ready.
-func (r *Result) Percentiles() (p50, p95, worst time.Duration) {
+// Percentiles returns the p50, p95 and max of of(vm) over the VMs for which
+// it is not zero; use VM.TimeToRunning or VM.TimeToReady.
+func (r *Result) Percentiles(of func(VM) time.Duration) (p50, p95, worst time.Duration) {
 	var ds []time.Duration
 	for _, v := range r.VMs {
-		if v.Phase == Ready && !v.Started.IsZero() {
-			ds = append(ds, v.TimeToReady())
+		if d := of(v); d > 0 {
+			ds = append(ds, d)
 		}
 	}
 	if len(ds) == 0 {

@@ -39,10 +39,10 @@ func ParseGuest(s string) (Guest, error) {
 
 // knownImages maps well-known containerDisk repositories to their family.
 var knownImages = map[string]Guest{
-	"quay.io/containerdisks/fedora":                    Fedora,
-	"quay.io/containerdisks/centos-stream":             CentOSStream,
-	"quay.io/containerdisks/ubuntu":                    Ubuntu,
-	"quay.io/containerdisks/debian":                    Debian,
+	"quay.io/containerdisks/fedora":                     Fedora,
+	"quay.io/containerdisks/centos-stream":              CentOSStream,
+	"quay.io/containerdisks/ubuntu":                     Ubuntu,
+	"quay.io/containerdisks/debian":                     Debian,
 	"quay.io/kubevirt/fedora-cloud-container-disk-demo": Fedora,
 }
 

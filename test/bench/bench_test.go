@@ -289,7 +289,9 @@ func BenchmarkWait1000VMs(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := wait.Options{Namespace: ns, RunID: bundle.RunID, Expected: bundle.VMNames()}
+	// The latency measured is from a VMI's Running to the wait seeing it,
+	// as in earlier runs of this benchmark.
+	opts := wait.Options{Namespace: ns, RunID: bundle.RunID, Expected: bundle.VMNames(), For: wait.ForRunning}
 
 	b.ResetTimer()
 	var res *wait.Result
@@ -311,7 +313,7 @@ func BenchmarkWait1000VMs(b *testing.B) {
 	log.mu.Lock()
 	for _, vm := range res.VMs {
 		if at, ok := log.at[vm.Name]; ok {
-			lat = append(lat, max(0, vm.ReadyAt.Sub(at)))
+			lat = append(lat, max(0, vm.RunningAt.Sub(at)))
 		}
 	}
 	log.mu.Unlock()
@@ -326,7 +328,7 @@ func BenchmarkWait1000VMs(b *testing.B) {
 	sent := counter.n.Load()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if r, err := wait.ForRun(ctx, client, wait.Options{Namespace: ns, RunID: bundle.RunID}); err != nil || !r.Done {
+	if r, err := wait.ForRun(ctx, client, wait.Options{Namespace: ns, RunID: bundle.RunID, For: wait.ForRunning}); err != nil || !r.Done {
 		b.Fatalf("idle wait: %v", err)
 	}
 	sent = counter.n.Load() - sent
