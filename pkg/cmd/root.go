@@ -61,7 +61,7 @@ func DefaultDeps() Deps {
 
 const exitCodeHelp = `Exit codes:
   0    success (apply, wait: every VM is running)
-  1    error (the cluster or the file system failed)
+  1    error (the cluster or the file system failed), or a preflight check failed
   2    bad input: a flag, VIRTWORK_* variable, config key or file named in the message; nothing was sent to a cluster
   3    applied, but not every VM became ready: some failed, or --timeout passed
   130  interrupted (Ctrl-C); apply prints what was applied and how to remove it`
