@@ -14,9 +14,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
-	"sigs.k8s.io/yaml"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/lint"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
@@ -35,18 +35,6 @@ func run(t *testing.T, env []string, name string, args ...string) (string, error
 	}
 	out, err := c.CombinedOutput()
 	return string(out), err
-}
-
-// guestFile is a write_files entry as cloud-init reads it.
-type guestFile struct {
-	Path        string `json:"path"`
-	Permissions string `json:"permissions"`
-	Content     string `json:"content"`
-}
-
-type cloudConfig struct {
-	WriteFiles []guestFile `json:"write_files"`
-	RunCmd     [][]string  `json:"runcmd"`
 }
 
 // allUserData renders every built-in workload and every shipped custom
@@ -100,40 +88,21 @@ func TestUserDataPassesCloudInitSchema(t *testing.T) {
 // stubRoot writes a user-data document's files under a fresh directory,
 // next to a copy of the host's systemd unit tree, so systemd-analyze can
 // verify units against them.
-func stubRoot(t *testing.T, ud string) (string, cloudConfig) {
+func stubRoot(t *testing.T, ud string) (string, lint.CloudConfig) {
 	t.Helper()
-	var cc cloudConfig
-	if err := yaml.Unmarshal([]byte(ud), &cc); err != nil {
-		t.Fatalf("user-data is not YAML: %v", err)
+	cc, err := lint.Parse([]byte(ud))
+	if err != nil {
+		t.Fatal(err)
 	}
 	root := t.TempDir()
-	if out, err := run(t, nil, "cp", "-r", "/usr/lib/systemd/system", filepath.Join(root, "unit-tree")); err != nil {
-		t.Fatalf("copying the systemd unit tree: %v: %s", err, out)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "usr/lib/systemd"), 0o755); err != nil {
+	if err := lint.WriteRoot(t.Context(), root, cc.WriteFiles); err != nil {
 		t.Fatal(err)
-	}
-	if err := os.Rename(filepath.Join(root, "unit-tree"), filepath.Join(root, "usr/lib/systemd/system")); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range cc.WriteFiles {
-		p := filepath.Join(root, f.Path)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		mode := os.FileMode(0o644)
-		if f.Permissions == "0755" {
-			mode = 0o755
-		}
-		if err := os.WriteFile(p, []byte(f.Content), mode); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return root, cc
 }
 
 // envOf parses an EnvironmentFile into KEY=VALUE pairs.
-func envOf(t *testing.T, cc cloudConfig) []string {
+func envOf(t *testing.T, cc lint.CloudConfig) []string {
 	t.Helper()
 	var env []string
 	for _, f := range cc.WriteFiles {
@@ -191,7 +160,7 @@ func TestUnitsPassSystemdVerify(t *testing.T) {
 // (Type=oneshot with RemainAfterExit=yes, such as chaos-network's qdisc):
 // systemd refuses Restart=always for oneshot units, so such a unit must
 // retry a failed start with Restart=on-failure and say why in a comment.
-func checkUnitPolicy(t *testing.T, label string, f guestFile) {
+func checkUnitPolicy(t *testing.T, label string, f lint.File) {
 	t.Helper()
 	restart := "\nRestart=always\n"
 	if strings.Contains(f.Content, "\nType=oneshot\n") {
