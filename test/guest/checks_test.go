@@ -17,10 +17,11 @@ type workloadCheck struct {
 }
 
 // stressFinal stops the unit, which makes stress-ng print its metrics, and
-// reads the bogo ops of the named stressor.
+// reads the bogo ops of the named stressor (printf: mawk prints large
+// numbers in exponent form).
 func stressFinal(stressor string) string {
 	return `	systemctl stop "$UNIT"
-	n=$(logs | awk '$2 == "metrc:" && $4 == "` + stressor + `" { v = $5 } END { print v + 0 }')
+	n=$(logs | awk '$2 == "metrc:" && $4 == "` + stressor + `" { v = $5 } END { printf "%.0f\n", v }')
 	number "$n" 1 || { echo "stress-ng reported no ` + stressor + ` bogo ops"; return 1; }
 	echo "stress-ng ` + stressor + ` bogo-ops=$n"`
 }
@@ -63,7 +64,9 @@ func checks() map[string]workloadCheck {
 			params: []string{"--params", "network.duration=10"},
 			ready: map[string]string{
 				"server": iperf3Server,
-				"client": `	r=$(logs | grep -m1 -E 'Bytes .* receiver$') || { echo "no iperf3 test finished yet"; return 1; }
+				// The [SUM] line when there are parallel streams.
+				"client": `	r=$(logs | grep -E 'Bytes .* receiver *$' | grep -m1 '^\[SUM\]') ||
+		r=$(logs | grep -m1 -E 'Bytes .* receiver *$') || { echo "no iperf3 test finished yet"; return 1; }
 	echo "iperf3 $(echo $r)"`,
 			},
 		},
