@@ -16,7 +16,7 @@ LDFLAGS := -X github.com/virtwork/kubectl-virtwork/pkg/version.Version=$(VERSION
 # than skip, when what they need is missing: `make test` provides both.
 TEST_ENV := VIRTWORK_REQUIRE_TOOLS=1 VIRTWORK_REQUIRE_CLUSTER=1
 
-.PHONY: help build run test test-deps check fuzz bench golden docs clean
+.PHONY: help build run test test-deps check fuzz bench golden docs release verify-release clean
 
 ## help: list the targets
 help:
@@ -74,9 +74,20 @@ golden:
 docs:
 	$(GO) run ./hack/gen-cli-docs -dir docs/cli
 
+## release: build VERSION's archives, checksums and krew manifest into dist/ and copy the manifest to plugin.yaml, e.g. make release VERSION=v0.1.0
+release:
+	@git diff --quiet HEAD -- || { echo "release: the working tree has uncommitted changes; a release is built from a commit" >&2; exit 1; }
+	rm -rf dist
+	$(GO) run ./hack/release -version '$(VERSION)' -commit '$(COMMIT)' -date '$(DATE)' -mtime "$$(git log -1 --format=%ct)" -out dist
+	cp dist/virtwork.yaml plugin.yaml
+
+## verify-release: build a release into a temporary directory and check it offline with krew v0.4.3: validate, install every archive, run it through kubectl
+verify-release:
+	hack/verify-release.sh
+
 ## clean: remove build output
 clean:
-	rm -rf bin
+	rm -rf bin dist
 
 FORCE:
 
