@@ -60,7 +60,7 @@ func DefaultDeps() Deps {
 }
 
 const exitCodeHelp = `Exit codes:
-  0    success (apply, wait: every VM is running)
+  0    success (apply, wait: every VM is ready, its workload active; --for=running: booted)
   1    error (the cluster or the file system failed), or a preflight check failed
   2    bad input: a flag, VIRTWORK_* variable, config key or file named in the message; nothing was sent to a cluster
   3    applied, but not every VM became ready: some failed, or --timeout passed
