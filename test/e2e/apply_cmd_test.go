@@ -68,7 +68,7 @@ func TestApplyCommand(t *testing.T) {
 	if first.code != 0 {
 		t.Fatalf("apply exit %d\nstdout:\n%s\nstderr:\n%s", first.code, first.stdout, first.stderr)
 	}
-	for _, want := range []string{"Run " + runID + " in namespace " + e.ns, "VirtualMachine  6", "VMs: 6 ready, 0 failed, 0 still waiting (of 6)", "Time from apply to Running: p50"} {
+	for _, want := range []string{"Run " + runID + " in namespace " + e.ns, "VirtualMachine  6", "VMs: 6 ready (workload active), 0 failed, 0 still waiting (of 6)", "Time from apply to Running:        p50", "Time from apply to workload ready: p50"} {
 		if !strings.Contains(first.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, first.stdout)
 		}
@@ -111,7 +111,7 @@ func TestApplyNotReadyExitCode(t *testing.T) {
 	if o.code != cmd.ExitNotReady {
 		t.Fatalf("exit %d, want %d\n%s%s", o.code, cmd.ExitNotReady, o.stdout, o.stderr)
 	}
-	if !strings.Contains(o.stdout, "VMs: 0 ready, 0 failed, 2 still waiting") || !strings.Contains(o.stdout, "WAITING VM") {
+	if !strings.Contains(o.stdout, "VMs: 0 ready (workload active), 0 failed, 2 still waiting") || !strings.Contains(o.stdout, "WAITING VM") {
 		t.Errorf("summary:\n%s", o.stdout)
 	}
 }
