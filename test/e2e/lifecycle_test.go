@@ -17,6 +17,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
 	"github.com/virtwork/kubectl-virtwork/pkg/cmd"
+	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
 var (
@@ -171,10 +172,7 @@ func TestCleanupDeletesOnlyItsOwnNamespaces(t *testing.T) {
 func TestKillDuringApply(t *testing.T) {
 	e := newEnv(t)
 	p := newPlugin(t)
-	bin := filepath.Join(t.TempDir(), "kubectl-virtwork")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/kubectl-virtwork").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := tools.Plugin(t)
 	for _, then := range []string{"cleanup", "reapply"} {
 		t.Run(then, func(t *testing.T) {
 			runID := map[string]string{"cleanup": "ab111111-1111-4111-8111-111111111111", "reapply": "ab222222-2222-4222-8222-222222222222"}[then]

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/virtwork/kubectl-virtwork/test/faultproxy"
 	"github.com/virtwork/kubectl-virtwork/test/runs"
 	"github.com/virtwork/kubectl-virtwork/test/simulator"
+	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
 func TestMain(m *testing.M) { os.Exit(cluster.Main(m)) }
@@ -50,33 +50,6 @@ var gvrOf = map[string]schema.GroupVersionResource{
 // 304 objects.
 var run200 = []string{"--workloads", "cpu,network,disk", "--vm-count", "50"}
 
-var buildOnce struct {
-	sync.Once
-	bin string
-	err error
-}
-
-// pluginBinary builds the plugin once per test binary.
-func pluginBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "virtwork-resilience-")
-		if err != nil {
-			buildOnce.err = err
-			return
-		}
-		buildOnce.bin = filepath.Join(dir, "kubectl-virtwork")
-		out, err := exec.Command("go", "build", "-o", buildOnce.bin, "../../cmd/kubectl-virtwork").CombinedOutput()
-		if err != nil {
-			buildOnce.err = errors.New(string(out))
-		}
-	})
-	if buildOnce.err != nil {
-		t.Fatalf("go build: %v", buildOnce.err)
-	}
-	return buildOnce.bin
-}
-
 // env is one test's view: the shared control plane, an admin client and a
 // fault proxy in front of the API server, with a kubeconfig for it.
 type env struct {
@@ -98,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(p.Stop)
 	dir := t.TempDir()
-	e := &env{c: c, client: client, proxy: p, kubeconfig: filepath.Join(dir, "kubeconfig"), auditDB: filepath.Join(dir, "audit.db"), bin: pluginBinary(t)}
+	e := &env{c: c, client: client, proxy: p, kubeconfig: filepath.Join(dir, "kubeconfig"), auditDB: filepath.Join(dir, "audit.db"), bin: tools.Plugin(t)}
 	if err := p.WriteKubeconfig(e.kubeconfig, "default"); err != nil {
 		t.Fatal(err)
 	}
