@@ -160,7 +160,8 @@ until systemctl is-active --quiet "$UNIT" && evidence=$(ready 2>&1); do
 	fi
 	sleep 3
 done
-say "ready $(echo $evidence)"
+seen=$(echo $evidence)
+say "ready $seen"
 until [ -e %s ]; do
 	if [ "$SECONDS" -ge "$deadline" ]; then
 		fail "the test never ran the probe"
@@ -168,7 +169,7 @@ until [ -e %s ]; do
 	sleep 1
 done
 if evidence=$(final 2>&1); then
-	say "ok $(echo $evidence)"
+	say "ok $seen; $(echo $evidence)"
 	journal 30
 else
 	fail "$(echo $evidence)"
