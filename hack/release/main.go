@@ -216,10 +216,15 @@ func release(o options) error {
 // goBuild builds the plugin for p into path.
 func goBuild(o options, p platform, path string) error {
 	ldflags := fmt.Sprintf("-X %[1]s.Version=%[2]s -X %[1]s.Commit=%[3]s -X %[1]s.Date=%[4]s", versionPkg, o.Version, o.Commit, o.Date)
-	args := []string{"build", "-trimpath", "-ldflags", ldflags, "-o", path, "./cmd/kubectl-virtwork"}
+	// Nothing of the machine may reach the binary: -trimpath drops its
+	// paths, -buildvcs=false the checkout's state (the ldflags say which
+	// commit it is, also when built from a source archive), and the
+	// instruction-set levels are Go's defaults whatever GOAMD64 or GOARM64
+	// the environment sets.
+	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", path, "./cmd/kubectl-virtwork"}
 	c := exec.Command("go", args...)
 	c.Dir = o.Root
-	c.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Arch)
+	c.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Arch, "GOAMD64=v1", "GOARM64=v8.0")
 	c.Stdout, c.Stderr = o.Log, o.Log
 	if err := c.Run(); err != nil {
 		return fmt.Errorf("building %s: go %s: %w", p, strings.Join(args, " "), err)
