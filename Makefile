@@ -33,7 +33,7 @@ run: $(BIN)
 	@$(BIN) $(ARGS)
 
 ## test: install what the tests need (only when missing), then run every check and test
-test: test-deps k8s-bins check fuzz
+test: test-deps k8s-bins check fuzz verify-release
 	$(TEST_ENV) $(GO) test -count=1 -timeout 45m ./...
 	# The audit history under its other SQLite driver (pure Go, as release builds use), and under the race detector.
 	CGO_ENABLED=0 $(GO) test -count=1 ./pkg/audit
