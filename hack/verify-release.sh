@@ -39,8 +39,14 @@ fail() { log "FAIL: $*"; exit 1; }
 [[ ",$PLATFORMS," == *,linux/amd64,* ]] || fail "RELEASE_PLATFORMS must include linux/amd64, got $PLATFORMS"
 command -v kubectl >/dev/null || fail "kubectl is not on PATH"
 
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/virtwork-verify-release.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
 # --- krew's tools -----------------------------------------------------------
-if ! "$tools/kubectl-krew" version 2>/dev/null | grep -q "GitTag  *$KREW_VERSION" || [[ ! -x $tools/validate-krew-manifest ]]; then
+# (Every krew command creates its KREW_ROOT, ~/.krew by default: it is kept
+# in $tmp.)
+if ! KREW_ROOT="$tmp/krew-version" "$tools/kubectl-krew" version 2>/dev/null | grep -q "GitTag  *$KREW_VERSION" ||
+	[[ ! -x $tools/validate-krew-manifest ]]; then
 	log "building krew $KREW_VERSION into $tools"
 	mkdir -p "$tools"
 	GOBIN="$tools" GOFLAGS='' go install \
@@ -50,9 +56,6 @@ if ! "$tools/kubectl-krew" version 2>/dev/null | grep -q "GitTag  *$KREW_VERSION
 	# kubectl runs krew as the plugin kubectl-krew.
 	mv -f "$tools/krew" "$tools/kubectl-krew"
 fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/virtwork-verify-release.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 
 # --- the release -------------------------------------------------------------
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
