@@ -372,16 +372,22 @@ func privateNetwork(t *testing.T, n int) []string {
 // else the journal read through the guest agent.
 func report(t *testing.T, g *guestVM, err error) {
 	t.Helper()
-	msg := fmt.Sprintf("%s (%s, after %s): %v\n--- console tail ---\n%s", g.name, g.unit, since(g.started), err, g.qemu.consoleTail(120))
-	if !strings.Contains(g.qemu.consoleTail(400), "VIRTWORK-JOURNAL "+g.name+" ") && g.qemu.running() {
+	before, dump := g.qemu.journalDump(g.unit)
+	msg := fmt.Sprintf("%s (%s, after %s): %v\n--- console tail ---\n%s", g.name, g.unit, since(g.started), err, tail(before, 60))
+	switch {
+	case dump != "":
+		msg += "\n--- journal of " + g.unit + ", from the checker ---\n" + dump
+	case g.qemu.running():
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		res, jerr := g.qemu.guestExec(ctx, "journalctl", "-u", g.unit, "--no-pager", "-n", "100")
 		cancel()
 		if jerr != nil {
 			msg += fmt.Sprintf("\n--- journal of %s: unavailable: %v", g.unit, jerr)
 		} else {
-			msg += fmt.Sprintf("\n--- journal of %s ---\n%s%s", g.unit, res.stdout, res.stderr)
+			msg += fmt.Sprintf("\n--- journal of %s, through the guest agent ---\n%s%s", g.unit, res.stdout, res.stderr)
 		}
+	default:
+		msg += "\n--- journal of " + g.unit + ": unavailable, qemu has exited"
 	}
 	t.Error(msg)
 }

@@ -137,19 +137,45 @@ func (vm *qemuVM) running() bool {
 // console.
 var ansiEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])`)
 
-// consoleTail returns the last n lines of the serial console, without
-// terminal escapes.
-func (vm *qemuVM) consoleTail(n int) string {
+// consoleText returns the serial console so far, without terminal escapes.
+func (vm *qemuVM) consoleText() string {
 	b, err := os.ReadFile(vm.console)
 	if err != nil {
 		return fmt.Sprintf("(no console: %v)", err)
 	}
-	text := ansiEscape.ReplaceAllString(strings.ReplaceAll(string(b), "\r", ""), "")
+	return ansiEscape.ReplaceAllString(strings.ReplaceAll(string(b), "\r", ""), "")
+}
+
+// tail returns the last n lines of text.
+func tail(text string, n int) string {
 	lines := strings.Split(text, "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// journalDump waits (briefly) for the checker's dump of the unit's journal
+// to be complete on the console and returns the console before the dump
+// and the dump; without a dump, the whole console and "".
+func (vm *qemuVM) journalDump(unit string) (before, dump string) {
+	begin := "VIRTWORK-JOURNAL " + vm.name + " " + unit + " begin"
+	end := "VIRTWORK-JOURNAL " + vm.name + " " + unit + " end"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		text := vm.consoleText()
+		i := strings.LastIndex(text, begin)
+		if i < 0 {
+			return text, ""
+		}
+		if j := strings.Index(text[i:], end); j >= 0 || time.Now().After(deadline) || !vm.running() {
+			if j < 0 {
+				j = len(text) - i
+			}
+			return text[:i], text[i : i+j]
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // markerPrefix starts every line the checker writes to the console.
