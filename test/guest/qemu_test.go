@@ -102,6 +102,9 @@ func startVM(t *testing.T, img *guestImage, spec vmSpec, dir string) *qemuVM {
 	}
 	vm.cmd = exec.Command("qemu-system-x86_64", args...)
 	vm.cmd.Stdout, vm.cmd.Stderr = out, out
+	// Should the test binary die without its cleanups (a -timeout
+	// panic), its guests die with it.
+	vm.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := vm.cmd.Start(); err != nil {
 		out.Close()
 		t.Fatalf("starting qemu for %s: %v", spec.name, err)
