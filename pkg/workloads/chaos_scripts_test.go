@@ -310,3 +310,27 @@ func TestChaosProcessInPidNamespace(t *testing.T) {
 		}
 	}
 }
+
+// TestChaosDiskPastTwoGiB: on a file system over 2^31 bytes the filler's
+// arithmetic stays exact whatever awk the guest has (mawk, Debian's,
+// prints such sums as 3.22123e+09).
+func TestChaosDiskPastTwoGiB(t *testing.T) {
+	requireRoot(t)
+	tools.Require(t, "unshare")
+	tools.Require(t, "fallocate")
+	dir := t.TempDir()
+	script := writeScript(t, dir, "chaos-disk/virtwork-chaos-disk.sh")
+	mnt := filepath.Join(dir, "data")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	start(t, []string{"VIRTWORK_DATA_MOUNT=" + mnt, "VIRTWORK_CHAOS_FILL_PERCENT=1", "VIRTWORK_CHAOS_HOLD=5", "VIRTWORK_CHAOS_PAUSE=1"},
+		&out, "unshare", "--mount", "--propagation", "private", "bash", "-c",
+		`mount -t tmpfs -o size=3g virtwork-test "$1" && exec "$2"`, "driver", mnt, script)
+	waitFor(t, &out, "holding 5s", 30*time.Second)
+	// 1% is 32212254 bytes, rounded up to whole pages by tmpfs.
+	if want := regexp.MustCompile(`virtwork: filled \S+ to 1% \(322\d{5} of 3221225472 bytes used\)`); !want.MatchString(out.String()) {
+		t.Errorf("no %q:\n%s", want, out.String())
+	}
+}

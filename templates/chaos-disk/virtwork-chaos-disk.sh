@@ -28,9 +28,12 @@ trap 'rm -f "$fill"' EXIT
 trap 'exit 0' TERM INT
 
 # usage prints the file system's used and used+available bytes; like df's
-# Use%, blocks reserved for root count as neither.
+# Use%, blocks reserved for root count as neither. The sum is bash's: mawk
+# (Debian's and Ubuntu's awk) prints sums past 2^31 as 9.91037e+09.
 usage() {
-	df -B1 --output=used,avail "$mnt" | awk 'NR == 2 { print $1, $1 + $2 }'
+	local used avail
+	read -r used avail < <(df -B1 --output=used,avail "$mnt" | tail -n1)
+	echo "$used" "$((used + avail))"
 }
 
 # pause sleeps in the background so the TERM trap runs at once.
