@@ -10,19 +10,6 @@ for tool in systemd-analyze kubectl; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "$tool is needed by the tests but not installed" >&2; exit 1; }
 done
 
-declare -A pkg_of=([cloud-init]=cloud-init [fio]=fio [stress-ng]=stress-ng [iperf3]=iperf3 [shellcheck]=shellcheck [pgbench]=postgresql)
-missing=()
-for tool in "${!pkg_of[@]}"; do
-	command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg_of[$tool]}")
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-	exit 0
-fi
-
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-	sudo=(sudo)
-fi
-echo "installing ${missing[*]}"
-"${sudo[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# shellcheck source=hack/lib/install-missing.sh
+. "$(dirname "$0")/lib/install-missing.sh"
+install_missing cloud-init=cloud-init fio=fio stress-ng=stress-ng iperf3=iperf3 shellcheck=shellcheck pgbench=postgresql
