@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -149,23 +150,11 @@ func TestChaosNetworkInNetns(t *testing.T) {
 // private mount namespace: it fills to fill-percent, holds, releases and
 // goes round again, writing only its one file there.
 func TestChaosDiskOnTmpfs(t *testing.T) {
-	requireRoot(t)
-	tools.Require(t, "unshare")
 	nsenter := tools.Require(t, "nsenter")
-	tools.Require(t, "fallocate")
-	dir := t.TempDir()
-	script := writeScript(t, dir, "chaos-disk/virtwork-chaos-disk.sh")
-	mnt := filepath.Join(dir, "data")
-	if err := os.Mkdir(mnt, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var out syncBuffer
 	// The driver prints its pid, then execs the script under it, so the
 	// test can look into the namespace with nsenter.
-	start(t, []string{"VIRTWORK_DATA_MOUNT=" + mnt, "VIRTWORK_CHAOS_FILL_PERCENT=50", "VIRTWORK_CHAOS_HOLD=5", "VIRTWORK_CHAOS_PAUSE=1"},
-		&out, "unshare", "--mount", "--propagation", "private", "bash", "-c",
-		`mount -t tmpfs -o size=8m virtwork-test "$1" && echo "ns pid $$" && exec "$2"`, "driver", mnt, script)
-	waitFor(t, &out, "holding 5s", 30*time.Second)
+	out, mnt := startFiller(t, "8m", 50, `echo "ns pid $$" && `)
+	waitFor(t, out, "holding 5s", 30*time.Second)
 	var pid string
 	for _, l := range strings.Split(out.String(), "\n") {
 		if p, ok := strings.CutPrefix(l, "ns pid "); ok {
@@ -188,7 +177,7 @@ func TestChaosDiskOnTmpfs(t *testing.T) {
 	if look != "4194304\nvirtwork-chaos-fill\n" {
 		t.Errorf("during the hold, used bytes and files of the tmpfs:\n%s", look)
 	}
-	waitFor(t, &out, "virtwork: released "+mnt+": 0% used", 30*time.Second)
+	waitFor(t, out, "virtwork: released "+mnt+": 0% used", 30*time.Second)
 	deadline := time.Now().Add(30 * time.Second)
 	for strings.Count(out.String(), "holding 5s") < 2 {
 		if time.Now().After(deadline) {
@@ -315,6 +304,19 @@ func TestChaosProcessInPidNamespace(t *testing.T) {
 // arithmetic stays exact whatever awk the guest has (mawk, Debian's,
 // prints such sums as 3.22123e+09).
 func TestChaosDiskPastTwoGiB(t *testing.T) {
+	out, _ := startFiller(t, "3g", 1, "")
+	waitFor(t, out, "holding 5s", 30*time.Second)
+	// 1% is 32212254 bytes, rounded up to whole pages by tmpfs.
+	if want := regexp.MustCompile(`virtwork: filled \S+ to 1% \(322\d{5} of 3221225472 bytes used\)`); !want.MatchString(out.String()) {
+		t.Errorf("no %q:\n%s", want, out.String())
+	}
+}
+
+// startFiller runs the chaos-disk filler on a tmpfs of size mounted in a
+// private mount namespace, holding for 5s at percent; a non-empty announce
+// is a line the driver prints (with its pid) before it runs the script.
+func startFiller(t *testing.T, size string, percent int, announce string) (*syncBuffer, string) {
+	t.Helper()
 	requireRoot(t)
 	tools.Require(t, "unshare")
 	tools.Require(t, "fallocate")
@@ -324,13 +326,9 @@ func TestChaosDiskPastTwoGiB(t *testing.T) {
 	if err := os.Mkdir(mnt, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
-	start(t, []string{"VIRTWORK_DATA_MOUNT=" + mnt, "VIRTWORK_CHAOS_FILL_PERCENT=1", "VIRTWORK_CHAOS_HOLD=5", "VIRTWORK_CHAOS_PAUSE=1"},
-		&out, "unshare", "--mount", "--propagation", "private", "bash", "-c",
-		`mount -t tmpfs -o size=3g virtwork-test "$1" && exec "$2"`, "driver", mnt, script)
-	waitFor(t, &out, "holding 5s", 30*time.Second)
-	// 1% is 32212254 bytes, rounded up to whole pages by tmpfs.
-	if want := regexp.MustCompile(`virtwork: filled \S+ to 1% \(322\d{5} of 3221225472 bytes used\)`); !want.MatchString(out.String()) {
-		t.Errorf("no %q:\n%s", want, out.String())
-	}
+	out := &syncBuffer{}
+	driver := `mount -t tmpfs -o size=` + size + ` virtwork-test "$1" && ` + announce + `exec "$2"`
+	start(t, []string{"VIRTWORK_DATA_MOUNT=" + mnt, "VIRTWORK_CHAOS_FILL_PERCENT=" + strconv.Itoa(percent), "VIRTWORK_CHAOS_HOLD=5", "VIRTWORK_CHAOS_PAUSE=1"},
+		out, "unshare", "--mount", "--propagation", "private", "bash", "-c", driver, "driver", mnt, script)
+	return out, mnt
 }
