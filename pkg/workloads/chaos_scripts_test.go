@@ -315,7 +315,7 @@ func TestChaosDiskPastTwoGiB(t *testing.T) {
 // startFiller runs the chaos-disk filler on a tmpfs of size mounted in a
 // private mount namespace, holding for 5s at percent; a non-empty announce
 // is a line the driver prints (with its pid) before it runs the script.
-func startFiller(t *testing.T, size string, percent int, announce string) (*syncBuffer, string) {
+func startFiller(t *testing.T, size string, percent int, announce string) (*tools.Buffer, string) {
 	t.Helper()
 	requireRoot(t)
 	tools.Require(t, "unshare")
@@ -326,7 +326,7 @@ func startFiller(t *testing.T, size string, percent int, announce string) (*sync
 	if err := os.Mkdir(mnt, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	out := &syncBuffer{}
+	out := &tools.Buffer{}
 	driver := `mount -t tmpfs -o size=` + size + ` virtwork-test "$1" && ` + announce + `exec "$2"`
 	start(t, []string{"VIRTWORK_DATA_MOUNT=" + mnt, "VIRTWORK_CHAOS_FILL_PERCENT=" + strconv.Itoa(percent), "VIRTWORK_CHAOS_HOLD=5", "VIRTWORK_CHAOS_PAUSE=1"},
 		out, "unshare", "--mount", "--propagation", "private", "bash", "-c", driver, "driver", mnt, script)

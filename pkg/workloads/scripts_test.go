@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,24 +21,6 @@ import (
 // These tests run the guest scripts for real, on this machine, with the
 // tools the guest runs (iperf3 on loopback, a throw-away PostgreSQL): a
 // VMI that is Running says nothing about whether its load runs.
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // writeScript writes a template to dir as an executable and returns its path.
 func writeScript(t *testing.T, dir, src string) string {
@@ -58,7 +38,7 @@ func writeScript(t *testing.T, dir, src string) string {
 
 // start runs a script in its own process group; cleanup kills the group
 // by its id and waits for it.
-func start(t *testing.T, env []string, out *syncBuffer, name string, args ...string) {
+func start(t *testing.T, env []string, out *tools.Buffer, name string, args ...string) {
 	t.Helper()
 	c := exec.Command(name, args...)
 	c.Env = append(os.Environ(), env...)
@@ -76,7 +56,7 @@ func start(t *testing.T, env []string, out *syncBuffer, name string, args ...str
 }
 
 // waitFor polls out until it contains want, or fails at the deadline.
-func waitFor(t *testing.T, out *syncBuffer, want string, within time.Duration) {
+func waitFor(t *testing.T, out *tools.Buffer, want string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !strings.Contains(out.String(), want) {
@@ -107,7 +87,7 @@ func TestNetworkScriptsOnLoopback(t *testing.T) {
 			server := writeScript(t, dir, "network/virtwork-iperf3-server.sh")
 			client := writeScript(t, dir, "network/virtwork-iperf3-client.sh")
 			port := strconv.Itoa(freePort(t))
-			var cout, sout syncBuffer
+			var cout, sout tools.Buffer
 			start(t, []string{
 				"VIRTWORK_IPERF3_SERVER=127.0.0.1", "VIRTWORK_IPERF3_PORT=" + port,
 				"VIRTWORK_NETWORK_DURATION=1", "VIRTWORK_NETWORK_PARALLEL=2",
@@ -155,7 +135,7 @@ func TestPgbenchScriptAgainstPostgres(t *testing.T) {
 	}
 	port := strconv.Itoa(freePort(t))
 	load := writeScript(t, dir, "database/virtwork-pgbench.sh")
-	var out syncBuffer
+	var out tools.Buffer
 	start(t, []string{
 		"PGHOST=" + sock, "PGPORT=" + port,
 		"VIRTWORK_DB_SCALE=1", "VIRTWORK_DB_CLIENTS=2", "VIRTWORK_DB_JOBS=1", "VIRTWORK_DB_DURATION=2",

@@ -42,7 +42,7 @@ func TestTPSScriptsOnLoopback(t *testing.T) {
 		"VIRTWORK_TPS_REQUEST_SIZE=1", "VIRTWORK_TPS_RESPONSE_SIZE=1", "VIRTWORK_TPS_DOWNLOADS=2",
 	}, env...)
 
-	var cout, sout, nout syncBuffer
+	var cout, sout, nout tools.Buffer
 	start(t, clientEnv, &cout, client)
 	waitFor(t, &cout, "not answering yet; retrying", 30*time.Second)
 

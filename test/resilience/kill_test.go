@@ -1,7 +1,6 @@
 package resilience
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
 	"github.com/virtwork/kubectl-virtwork/test/faultproxy"
+	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
 // signalAt returns a fault that sends sig to the process *p at the nth
@@ -54,26 +54,7 @@ type started struct {
 	proc           *os.Process
 	done           chan struct{}
 	code           int
-	stdout, stderr syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer that the test may read while the process
-// writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	stdout, stderr tools.Buffer
 }
 
 // start runs the plugin in the background; the fault, built from the
