@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/suggest"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
@@ -134,7 +135,7 @@ func (p fileParser) mapping(n *yaml.Node, path string, known []string, fn func(k
 		}
 		if !slices.Contains(known, k) {
 			sorted := slices.Sorted(slices.Values(known))
-			return invalidf("%s: unknown key%s (known: %s)", p.src(kn, sub), workloads.DidYouMean(k, sorted), strings.Join(sorted, ", "))
+			return invalidf("%s: unknown key%s (known: %s)", p.src(kn, sub), suggest.DidYouMean(k, sorted), strings.Join(sorted, ", "))
 		}
 		if err := fn(k, vn, sub); err != nil {
 			return err

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/sha512crypt"
+	"github.com/virtwork/kubectl-virtwork/pkg/suggest"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
@@ -469,7 +470,7 @@ func (r *resolver) params() (map[string]workloads.Values, error) {
 			for _, q := range spec.Params {
 				known = append(known, q.Name)
 			}
-			return nil, invalidf("%s: workload %s has no param %q%s (known: %s)", p.src, p.workload, p.name, workloads.DidYouMean(p.name, known), strings.Join(known, ", "))
+			return nil, invalidf("%s: workload %s has no param %q%s (known: %s)", p.src, p.workload, p.name, suggest.DidYouMean(p.name, known), strings.Join(known, ", "))
 		}
 		canon, err := ps.Parse(p.value)
 		if err != nil {

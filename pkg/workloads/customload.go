@@ -16,6 +16,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/suggest"
 )
 
 // SpecFile is the file that makes a directory a custom workload.
@@ -177,7 +179,7 @@ func (p specParser) fields(n *yaml.Node, field string, known, required []string,
 			sub = field + "." + k.Value
 		}
 		if !slices.Contains(known, k.Value) {
-			return p.errf(k, sub, "unknown field%s (known: %s)", DidYouMean(k.Value, known), strings.Join(known, ", "))
+			return p.errf(k, sub, "unknown field%s (known: %s)", suggest.DidYouMean(k.Value, known), strings.Join(known, ", "))
 		}
 		if seen[k.Value] {
 			return p.errf(k, sub, "given twice")
@@ -726,7 +728,7 @@ func splitPlaceholders(text, file string, declared []string) ([]string, error) {
 			if len(declared) > 0 {
 				known = "declared: " + strings.Join(declared, ", ")
 			}
-			return nil, fmt.Errorf("%s:%d: placeholder %s names no param of the workload%s (%s)", file, line, m[0], DidYouMean(m[1], declared), known)
+			return nil, fmt.Errorf("%s:%d: placeholder %s names no param of the workload%s (%s)", file, line, m[0], suggest.DidYouMean(m[1], declared), known)
 		}
 		parts = append(parts, text[:i], m[1])
 		text = text[i+len(m[0]):]

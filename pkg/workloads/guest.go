@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/suggest"
 )
 
 // Guest is the OS family of the guest image. Units and scripts are the same
@@ -34,7 +36,7 @@ func ParseGuest(s string) (Guest, error) {
 	for _, g := range Guests() {
 		names = append(names, string(g))
 	}
-	return "", fmt.Errorf("must be one of %s, got %q%s", strings.Join(names, ", "), s, DidYouMean(s, names))
+	return "", fmt.Errorf("must be one of %s, got %q%s", strings.Join(names, ", "), s, suggest.DidYouMean(s, names))
 }
 
 // knownImages maps well-known containerDisk repositories to their family.

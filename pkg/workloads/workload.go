@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/suggest"
 )
 
 // Workload is one kind of load a VM can run.
@@ -201,5 +203,5 @@ func (r *Registry) Lookup(name string) (Workload, error) {
 	if w, ok := r.byName[name]; ok {
 		return w, nil
 	}
-	return nil, fmt.Errorf("unknown workload %q%s (known: %s)", name, DidYouMean(name, r.names), strings.Join(r.names, ", "))
+	return nil, fmt.Errorf("unknown workload %q%s (known: %s)", name, suggest.DidYouMean(name, r.names), strings.Join(r.names, ", "))
 }

@@ -1,4 +1,4 @@
-package workloads
+package suggest
 
 import "fmt"
 
