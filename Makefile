@@ -70,9 +70,9 @@ bench: k8s-bins
 golden:
 	$(GO) test ./pkg/render -run Golden -update
 
-## docs: regenerate the command reference in docs/cli after a command or flag changed (a test fails while it is stale)
+## docs: regenerate the command reference in docs/cli and the README's settings table after a command, flag or setting changed (tests fail while they are stale)
 docs:
-	$(GO) run ./hack/gen-cli-docs -dir docs/cli
+	$(GO) run ./hack/gen-cli-docs -dir docs/cli -readme README.md
 
 ## release: build VERSION's archives, checksums and krew manifest into dist/ and copy the manifest to plugin.yaml, e.g. make release VERSION=v0.1.0
 release:

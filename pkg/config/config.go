@@ -86,11 +86,10 @@ func invalidf(format string, args ...any) error {
 	return &invalidError{msg: fmt.Sprintf(format, args...)}
 }
 
-// guestImages is the image each guest family gets when --guest is given
-// without --image: the containerdisks project's current release of each.
-var guestImages = map[workloads.Guest]string{
-	workloads.Fedora:       DefaultImage,
-	workloads.CentOSStream: "quay.io/containerdisks/centos-stream:9",
-	workloads.Ubuntu:       "quay.io/containerdisks/ubuntu:24.04",
-	workloads.Debian:       "quay.io/containerdisks/debian:12",
+// invalid marks err, a message about what the user gave, as ErrInvalid.
+func invalid(err error) error {
+	if errors.Is(err, ErrInvalid) {
+		return err
+	}
+	return &invalidError{msg: err.Error()}
 }

@@ -15,11 +15,23 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"github.com/virtwork/kubectl-virtwork/pkg/sha512crypt"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
 const testRunID = "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93"
+
+// builtin lists the built-in workloads that run when none are named, and
+// every built-in workload's name: tests derive their lists from the
+// registry, so that a new built-in workload needs no edit here.
+var (
+	implicit = workloads.Builtin().Implicit()
+	allNames = workloads.Builtin().Names()
+)
+
+// without returns names less the ones given.
+func without(names []string, drop ...string) []string {
+	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(drop, n) })
+}
 
 const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host"
 
@@ -104,7 +116,7 @@ func TestDefaults(t *testing.T) {
 	for _, w := range c.Workloads {
 		names = append(names, w.Name)
 	}
-	if diff := cmp.Diff([]string{"cpu", "database", "disk", "memory", "network", "tps"}, names); diff != "" {
+	if diff := cmp.Diff(implicit, names); diff != "" {
 		t.Errorf("default selection (-want +got):\n%s", diff)
 	}
 	if c.Namespace != "virtwork" || c.Image != "quay.io/containerdisks/fedora:44" || c.Timeout != 10*time.Minute || c.RunID != testRunID {
@@ -185,9 +197,9 @@ workloads:
 		want want
 	}{
 		{"defaults only", in{},
-			want{"virtwork", DefaultImage, testRunID, 10 * time.Minute, []string{"cpu", "database", "disk", "memory", "network", "tps"}, 1, 2, "2Gi", "10Gi", "", "100", "300"}},
+			want{"virtwork", DefaultImage, testRunID, 10 * time.Minute, implicit, 1, 2, "2Gi", "10Gi", "", "100", "300"}},
 		{"file: per-workload beats top level", in{env: map[string]string{"VIRTWORK_CONFIG": "c.yaml"}, files: files},
-			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "database", "disk", "memory", "network", "tps"}, 5, 5, "5Gi", "50Gi", "cpu-class", "55", "555"}},
+			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, implicit, 5, 5, "5Gi", "50Gi", "cpu-class", "55", "555"}},
 		{"env beats file, even per-workload file values", in{env: env, files: files},
 			want{"from-env", "registry.example/env:1", "66666666-6666-4666-8666-666666666666", 6 * time.Minute, []string{"cpu", "disk"}, 6, 6, "6Gi", "60Gi", "env-class", "66", "666"}},
 		{"flags beat env and file", in{args: flags, ns: "from-flag", env: env, files: files},
@@ -195,7 +207,7 @@ workloads:
 		{"a flag beats a per-workload file value", in{args: []string{"--config", "c.yaml", "--vm-count", "2", "--workloads", "cpu,disk"}, files: files},
 			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "disk"}, 2, 5, "5Gi", "50Gi", "cpu-class", "55", "555"}},
 		{"env params merge per key with file params", in{env: map[string]string{"VIRTWORK_CONFIG": "c.yaml", "VIRTWORK_PARAMS": "disk.runtime=120"}, files: files},
-			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, []string{"cpu", "database", "disk", "memory", "network", "tps"}, 5, 5, "5Gi", "50Gi", "cpu-class", "55", "120"}},
+			want{"from-file", "registry.example/file:1", "11111111-1111-4111-8111-111111111111", 3 * time.Minute, implicit, 5, 5, "5Gi", "50Gi", "cpu-class", "55", "120"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,27 +234,28 @@ func TestEverySettingIsRead(t *testing.T) {
 		"c.yaml": "namespace: via-config\n",
 	}
 	maps.Copy(files, customFiles)
-	values := map[key]string{
-		kWorkloads: "cpu", kVMCount: "3", kCPUCores: "4", kMemory: "4Gi", kDiskSize: "20Gi",
-		kStorageClass: "fast", kImage: "quay.io/containerdisks/centos-stream:9", kNamespace: "other",
-		kParams: "cpu.load-percent=50", kSSHUser: "ops", kSSHKey: testKey, kSSHKeyFile: "k.pub",
-		kSSHPassword: "hunter2", kSSHPasswordFile: "pw", kRunID: "77777777-7777-4777-8777-777777777777",
-		kTimeout: "30m", kConfig: "c.yaml", kWorkloadDir: "wl", kGuest: "ubuntu",
+	values := map[string]string{
+		"VIRTWORK_WORKLOADS": "cpu", "VIRTWORK_VM_COUNT": "3", "VIRTWORK_CPU_CORES": "4", "VIRTWORK_MEMORY": "4Gi",
+		"VIRTWORK_DISK_SIZE": "20Gi", "VIRTWORK_STORAGE_CLASS": "fast", "VIRTWORK_IMAGE": "quay.io/containerdisks/centos-stream:9",
+		"VIRTWORK_NAMESPACE": "other", "VIRTWORK_PARAMS": "cpu.load-percent=50", "VIRTWORK_SSH_USER": "ops",
+		"VIRTWORK_SSH_KEY": testKey, "VIRTWORK_SSH_KEY_FILE": "k.pub", "VIRTWORK_SSH_PASSWORD": "hunter2",
+		"VIRTWORK_SSH_PASSWORD_FILE": "pw", "VIRTWORK_RUN_ID": "77777777-7777-4777-8777-777777777777",
+		"VIRTWORK_TIMEOUT": "30m", "VIRTWORK_CONFIG": "c.yaml", "VIRTWORK_WORKLOAD_DIR": "wl", "VIRTWORK_GUEST": "ubuntu",
 	}
 	for _, s := range Settings() {
-		v, ok := values[s.key]
+		v, ok := values[s.Env]
 		if !ok {
 			t.Errorf("setting %s has no test value", s.Env)
 			continue
 		}
 		extra := map[string]string{}
-		if s.key == kSSHPassword || s.key == kSSHPasswordFile {
+		if s.Env == "VIRTWORK_SSH_PASSWORD" || s.Env == "VIRTWORK_SSH_PASSWORD_FILE" {
 			extra["VIRTWORK_SSH_USER"] = "ops" // a password needs a user
 		}
 		sources := []in{{env: merge(extra, map[string]string{s.Env: v}), files: files}}
 		if s.Flag != "" {
 			flag := "--" + s.Flag
-			if s.key == kNamespace {
+			if s.Short != "" { // kubectl's -n, given to Load as Sources.Namespace
 				sources = append(sources, in{ns: v, env: extra, files: files})
 			} else {
 				sources = append(sources, in{args: []string{flag, v}, env: extra, files: files})
@@ -280,8 +293,8 @@ func TestSelection(t *testing.T) {
 	}{
 		{"flag keeps registry order", in{args: []string{"--workloads", "network,cpu"}}, []string{"cpu", "network"}},
 		{"repeated flag", in{args: []string{"--workloads", "disk", "--workloads", "memory"}}, []string{"disk", "memory"}},
-		{"all", in{args: []string{"--workloads", "all"}}, []string{"cpu", "database", "disk", "memory", "network", "tps"}},
-		{"file disables one", in{args: []string{"--config", "c"}, files: map[string]string{"c": "workloads:\n  database:\n    enabled: false\n"}}, []string{"cpu", "disk", "memory", "network", "tps"}},
+		{"all", in{args: []string{"--workloads", "all"}}, implicit},
+		{"file disables one", in{args: []string{"--config", "c"}, files: map[string]string{"c": "workloads:\n  database:\n    enabled: false\n"}}, without(implicit, "database")},
 		{"flag overrides file's enabled", in{args: []string{"--config", "c", "--workloads", "database"}, files: map[string]string{"c": "workloads:\n  database:\n    enabled: false\n"}}, []string{"database"}},
 	}
 	for _, tt := range tests {
@@ -320,7 +333,7 @@ func TestSSH(t *testing.T) {
 		t.Fatalf("PasswordHash = %q", c.SSH.PasswordHash)
 	}
 	salt := strings.Split(c.SSH.PasswordHash, "$")[2]
-	want, _ := sha512crypt.Hash("s3cret pass", salt, 0)
+	want, _ := sha512Crypt("s3cret pass", salt)
 	if c.SSH.PasswordHash != want {
 		t.Errorf("hash %s does not verify against the password (want %s)", c.SSH.PasswordHash, want)
 	}
@@ -339,6 +352,10 @@ func TestSSH(t *testing.T) {
 // TestBadInput: every mistake is one ErrInvalid line that names its
 // source and says what to do.
 func TestBadInput(t *testing.T) {
+	disableAll := "workloads:\n"
+	for _, name := range implicit {
+		disableAll += "  " + name + ": {enabled: false}\n"
+	}
 	cfgFile := func(s string) map[string]string { return map[string]string{"c.yaml": s} }
 	withCfg := []string{"--config", "c.yaml"}
 	tests := []struct {
@@ -346,7 +363,7 @@ func TestBadInput(t *testing.T) {
 		in   in
 		want string
 	}{
-		{"unknown workload", in{args: []string{"--workloads", "cpux"}}, `--workloads: unknown workload "cpux" (did you mean "cpu"?) (known: chaos-disk, chaos-network, chaos-process, cpu, database, disk, memory, network, tps)`},
+		{"unknown workload", in{args: []string{"--workloads", "cpux"}}, `--workloads: unknown workload "cpux" (did you mean "cpu"?) (known: ` + strings.Join(allNames, ", ") + ")"},
 		{"duplicated workload", in{args: []string{"--workloads", "cpu,cpu"}}, `--workloads lists "cpu" twice`},
 		{"empty workload entry", in{args: []string{"--workloads", "cpu,"}}, `--workloads has an empty entry`},
 		{"vm count zero", in{args: []string{"--vm-count", "0"}}, `--vm-count must be between 1 and 2000, got 0`},
@@ -389,7 +406,7 @@ func TestBadInput(t *testing.T) {
 		{"enabled not bool", in{args: withCfg, files: cfgFile("workloads:\n  cpu:\n    enabled: maybe\n")}, `c.yaml:3: workloads.cpu.enabled must be true or false`},
 		{"top level not a mapping", in{args: withCfg, files: cfgFile("- a\n")}, `c.yaml:1: the top level must be a mapping`},
 		{"two documents", in{args: withCfg, files: cfgFile("a: 1\n---\nb: 2\n")}, `c.yaml: must hold one YAML document`},
-		{"all disabled", in{args: withCfg, files: cfgFile("workloads:\n" + strings.Repeat("", 0) + "  cpu: {enabled: false}\n  memory: {enabled: false}\n  database: {enabled: false}\n  network: {enabled: false}\n  disk: {enabled: false}\n  tps: {enabled: false}\n")}, `the config file disables every workload`},
+		{"all disabled", in{args: withCfg, files: cfgFile(disableAll)}, `the config file disables every workload`},
 		{"ssh key file missing", in{args: []string{"--ssh-key-file", "none.pub"}}, `--ssh-key-file: cannot read SSH key file: file does not exist`},
 		{"ssh private key", in{args: []string{"--ssh-key-file", "id"}, files: map[string]string{"id": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"}}, `--ssh-key-file id is a private key; give the public key (the .pub file)`},
 		{"ssh garbage key", in{args: []string{"--ssh-key", "not a key"}}, `--ssh-key is not an SSH public key`},
@@ -417,26 +434,20 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestREADMEDocumentsEverySetting keeps the configuration reference true:
-// every variable, flag and config key the code reads is in the README.
-func TestREADMEDocumentsEverySetting(t *testing.T) {
+// TestREADMESettingsTable keeps the README's settings table what the rows
+// generate: a setting added, renamed or redocumented without `make docs`
+// fails here.
+func TestREADMESettingsTable(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range Settings() {
-		want := []string{"`" + s.Env + "`"}
-		if s.Flag != "" {
-			want = append(want, "`--"+s.Flag+"`")
-		}
-		if s.File != "" {
-			want = append(want, "`"+s.File+"`")
-		}
-		for _, w := range want {
-			if !strings.Contains(string(readme), w) {
-				t.Errorf("README does not document %s", w)
-			}
-		}
+	want, err := ReplaceSettingsTable(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(readme)); diff != "" {
+		t.Errorf("README.md's settings table is stale (-generated +README); run make docs:\n%s", diff)
 	}
 }
 
@@ -538,7 +549,7 @@ func TestImplicitSelectionFitsTheGuest(t *testing.T) {
 		for _, w := range c.Workloads {
 			names = append(names, w.Name)
 		}
-		if diff := cmp.Diff([]string{"cpu", "database", "disk", "memory", "network"}, names); diff != "" {
+		if diff := cmp.Diff(without(implicit, "tps"), names); diff != "" {
 			t.Errorf("%v (-want +got):\n%s", args, diff)
 		}
 	}

@@ -1,30 +1,56 @@
 package config
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
-	"github.com/virtwork/kubectl-virtwork/pkg/suggest"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+	"github.com/virtwork/kubectl-virtwork/pkg/yamlfile"
 )
 
-// rawVal is one setting's text as a source gave it, with the source's name
-// for messages ("--vm-count", "VIRTWORK_VM_COUNT", "f.yaml:3: vm_count").
+// rawVal is one setting's text as one source gave it, with the source's
+// name for messages ("--vm-count", "VIRTWORK_VM_COUNT", "f.yaml:3: vm_count").
 type rawVal struct {
-	vals []string
-	src  string
+	vals  []string
+	src   string
+	layer layer
+	// workload is the config file's workloads.<name> section it is from.
+	workload string
 }
 
-// rawParam is one WORKLOAD.PARAM=VALUE from any source.
-type rawParam struct {
-	workload, name, value, src string
+// readEnv returns the rows' environment variables that are set. A list is
+// split on the row's separator; one that holds no value is an error.
+func readEnv(lookup func(string) (string, bool)) (map[row]rawVal, error) {
+	out := map[row]rawVal{}
+	if lookup == nil {
+		return out, nil
+	}
+	for _, r := range rows {
+		m := r.info()
+		v, ok := lookup(m.env)
+		if !ok {
+			continue
+		}
+		rv := rawVal{vals: []string{v}, src: m.env, layer: fromEnv}
+		if r.isList() {
+			sep := m.envSep
+			if sep == "" {
+				sep = ","
+			}
+			rv.vals = nil
+			for _, item := range strings.Split(v, sep) {
+				if item = strings.TrimSpace(item); item != "" {
+					rv.vals = append(rv.vals, item)
+				}
+			}
+			if len(rv.vals) == 0 {
+				return nil, invalidf("%s is set but empty; unset it or give at least one value", m.env)
+			}
+		}
+		out[r] = rv
+	}
+	return out, nil
 }
 
 // fileLayer is what the config file says.
@@ -32,229 +58,144 @@ type fileLayer struct {
 	// dir is the config file's directory; relative workload_dirs are
 	// relative to it.
 	dir       string
-	top       map[key]rawVal
+	top       map[row]rawVal
 	workloads map[string]*fileWorkload
-	// order lists the workloads sections as the file gives them, so that
-	// unknown names are reported in file order.
-	order []string
+	// sections are the workloads.<name> keys in file order, so that an
+	// unknown name is reported where it is.
+	sections []yamlfile.Node
 }
 
 type fileWorkload struct {
-	// src names the section ("f.yaml:7: workloads.cpu"); whether the name
-	// is a workload is checked once custom workloads are loaded.
-	src        string
 	enabled    *bool
 	enabledSrc string
-	vals       map[key]rawVal
-	params     []rawParam
+	vals       map[row]rawVal
+	params     []param
 }
 
-// parseFile reads the config file strictly: unknown keys and wrong shapes
-// are errors that name the file, line and key path. Workload names are
-// checked by checkWorkloads, as the file may name custom workloads from
-// the directories it lists.
+func newFileLayer() *fileLayer {
+	return &fileLayer{top: map[row]rawVal{}, workloads: map[string]*fileWorkload{}}
+}
+
+// parseFile reads the config file strictly with yamlfile: unknown keys and
+// wrong shapes are errors that name the file, line and key path. The keys
+// are the rows' file keys; a dotted one ("ssh.user") lives in a section.
+// Values are parsed with every other source's (see resolver.parse), and
+// workload names are checked by checkWorkloads once custom workloads are
+// loaded, as the file may name those of the directories it lists.
 func parseFile(name string, data []byte) (*fileLayer, error) {
-	fl := &fileLayer{top: map[key]rawVal{}, workloads: map[string]*fileWorkload{}}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return fl, nil // an empty file sets nothing
-		}
-		return nil, invalidf("%s: not valid YAML: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	root, err := yamlfile.Parse(name, data)
+	if err != nil {
+		return nil, invalid(err)
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, invalidf("%s: must hold one YAML document, found more", name)
-	}
-	if len(doc.Content) == 0 {
-		return fl, nil
-	}
-	p := fileParser{name: name}
-	root := deref(doc.Content[0])
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return fl, nil
-	}
-	topKeys := map[string]key{}
-	for _, s := range Settings() {
-		if s.File != "" && !strings.HasPrefix(s.File, "ssh.") {
-			topKeys[s.File] = s.key
+	fl := newFileLayer()
+	top, sections := map[string]row{}, map[string]map[string]row{}
+	for _, r := range rows {
+		sec, key, nested := strings.Cut(r.info().file, ".")
+		switch {
+		case r.info().file == "":
+		case nested:
+			if sections[sec] == nil {
+				sections[sec] = map[string]row{}
+			}
+			sections[sec][key] = r
+		default:
+			top[r.info().file] = r
 		}
 	}
-	sshKeys := map[string]key{}
-	for _, s := range Settings() {
-		if rest, ok := strings.CutPrefix(s.File, "ssh."); ok {
-			sshKeys[rest] = s.key
+	known := append(slices.Collect(maps.Keys(top)), slices.Collect(maps.Keys(sections))...)
+	err = root.Mapping(append(known, "workloads"), func(k string, v yamlfile.Node) error {
+		if k == "workloads" {
+			return fl.readWorkloads(v)
 		}
-	}
-	err := p.mapping(root, "", append(slices.Collect(maps.Keys(topKeys)), "ssh", "workloads"), func(k string, v *yaml.Node, path string) error {
-		switch k {
-		case "ssh":
-			return p.mapping(v, path, slices.Collect(maps.Keys(sshKeys)), func(k string, v *yaml.Node, path string) error {
-				return p.value(fl.top, sshKeys[k], v, path)
+		if sec, ok := sections[k]; ok {
+			return v.Mapping(slices.Collect(maps.Keys(sec)), func(k string, v yamlfile.Node) error {
+				return readValue(fl.top, sec[k], v, "")
 			})
-		case "workloads":
-			return p.workloads(fl, v, path)
 		}
-		return p.value(fl.top, topKeys[k], v, path)
+		return readValue(fl.top, top[k], v, "")
 	})
 	if err != nil {
-		return nil, err
+		return nil, invalid(err)
 	}
 	return fl, nil
 }
 
-type fileParser struct {
-	name string
-}
-
-func (p fileParser) src(n *yaml.Node, path string) string {
-	return fmt.Sprintf("%s:%d: %s", p.name, n.Line, path)
-}
-
-// mapping walks a mapping node, calling fn for each key in known and
-// failing on any other key.
-func (p fileParser) mapping(n *yaml.Node, path string, known []string, fn func(k string, v *yaml.Node, path string) error) error {
-	n = deref(n)
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return nil
-	}
-	if n.Kind != yaml.MappingNode {
-		where := path
-		if where == "" {
-			return invalidf("%s:%d: the top level must be a mapping of keys to values", p.name, n.Line)
-		}
-		return invalidf("%s must be a mapping of keys to values", p.src(n, where))
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		kn, vn := n.Content[i], n.Content[i+1]
-		k := kn.Value
-		sub := k
-		if path != "" {
-			sub = path + "." + k
-		}
-		if !slices.Contains(known, k) {
-			sorted := slices.Sorted(slices.Values(known))
-			return invalidf("%s: unknown key%s (known: %s)", p.src(kn, sub), suggest.DidYouMean(k, sorted), strings.Join(sorted, ", "))
-		}
-		if err := fn(k, vn, sub); err != nil {
-			return err
+// readWorkloads reads workloads.<name>: the per-workload rows' keys,
+// enabled and params.
+func (fl *fileLayer) readWorkloads(n yamlfile.Node) error {
+	keys := map[string]row{}
+	for _, r := range rows {
+		if r.info().perWorkload {
+			keys[r.info().file] = r
 		}
 	}
-	return nil
-}
-
-// value records a scalar or list setting.
-func (p fileParser) value(into map[key]rawVal, k key, n *yaml.Node, path string) error {
-	n = deref(n)
-	s := settingFor(k)
-	switch n.Kind {
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return nil
-		}
-		if s.List {
-			return invalidf("%s must be a list", p.src(n, path))
-		}
-		into[k] = rawVal{vals: []string{n.Value}, src: p.src(n, path)}
-	case yaml.SequenceNode:
-		if !s.List {
-			return invalidf("%s must be a single value, not a list", p.src(n, path))
-		}
-		rv := rawVal{src: p.src(n, path)}
-		for _, item := range n.Content {
-			item = deref(item)
-			if item.Kind != yaml.ScalarNode {
-				return invalidf("%s must be a list of strings", p.src(item, path))
-			}
-			rv.vals = append(rv.vals, item.Value)
-		}
-		into[k] = rv
-	default:
-		return invalidf("%s must be a single value, not a mapping", p.src(n, path))
-	}
-	return nil
-}
-
-func (p fileParser) workloads(fl *fileLayer, n *yaml.Node, path string) error {
-	n = deref(n)
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return nil
-	}
-	if n.Kind != yaml.MappingNode {
-		return invalidf("%s must be a mapping from workload name to its settings", p.src(n, path))
-	}
-	perKey := map[string]key{}
-	for _, s := range Settings() {
-		if s.PerWorkload {
-			perKey[s.File] = s.key
-		}
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		kn, vn := n.Content[i], n.Content[i+1]
-		name := kn.Value
-		if _, dup := fl.workloads[name]; dup {
-			return invalidf("%s: given twice", p.src(kn, path+"."+name))
-		}
-		fw := &fileWorkload{src: p.src(kn, path+"."+name), vals: map[key]rawVal{}}
+	known := append(slices.Collect(maps.Keys(keys)), "enabled", "params")
+	return n.Each(func(key, section yamlfile.Node) error {
+		name := key.Value()
+		fw := &fileWorkload{vals: map[row]rawVal{}}
 		fl.workloads[name] = fw
-		fl.order = append(fl.order, name)
-		err := p.mapping(vn, path+"."+name, []string{"enabled", "vm_count", "cpu_cores", "memory", "disk_size", "storage_class", "params"}, func(k string, v *yaml.Node, sub string) error {
+		fl.sections = append(fl.sections, key)
+		return section.Mapping(known, func(k string, v yamlfile.Node) error {
 			switch k {
 			case "enabled":
-				v = deref(v)
-				if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
-					return invalidf("%s must be true or false", p.src(v, sub))
+				b, err := v.Bool()
+				if err != nil {
+					return invalidf("%s must be true or false", v.Where())
 				}
-				b := v.Value == "true" || v.Value == "True" || v.Value == "TRUE"
-				fw.enabled, fw.enabledSrc = &b, p.src(v, sub)
+				fw.enabled, fw.enabledSrc = &b, v.Where()
 				return nil
 			case "params":
-				return p.params(fw, name, v, sub)
+				return v.Each(func(pk, pv yamlfile.Node) error {
+					if !pv.IsScalar() {
+						return invalidf("%s must be a single value", pv.Where())
+					}
+					fw.params = append(fw.params, param{workload: name, name: pk.Value(), value: pv.Value(), src: pk.Where()})
+					return nil
+				})
 			}
-			return p.value(fw.vals, perKey[k], v, sub)
+			return readValue(fw.vals, keys[k], v, name)
+		})
+	})
+}
+
+// readValue records a row's value: a scalar, or a list of scalars for a
+// list row. A null value sets nothing.
+func readValue(into map[row]rawVal, r row, v yamlfile.Node, workload string) error {
+	rv := rawVal{src: v.Where(), layer: fromFile, workload: workload}
+	switch {
+	case v.Null():
+		return nil
+	case r.isList() && v.IsList():
+		err := v.List(func(_ int, item yamlfile.Node) error {
+			if !item.IsScalar() {
+				return invalidf("%s must be a list of strings", v.Where())
+			}
+			rv.vals = append(rv.vals, item.Value())
+			return nil
 		})
 		if err != nil {
 			return err
 		}
+	case r.isList():
+		return invalidf("%s must be a list", v.Where())
+	case v.IsList():
+		return invalidf("%s must be a single value, not a list", v.Where())
+	case v.IsMapping():
+		return invalidf("%s must be a single value, not a mapping", v.Where())
+	default:
+		rv.vals = []string{v.Value()}
 	}
-	return nil
-}
-
-// params records workloads.<name>.params; unknown params are reported
-// later with the workload's schema, like params from other sources.
-func (p fileParser) params(fw *fileWorkload, workload string, pn *yaml.Node, path string) error {
-	pn = deref(pn)
-	if pn.Kind == yaml.ScalarNode && pn.Tag == "!!null" {
-		return nil
-	}
-	if pn.Kind != yaml.MappingNode {
-		return invalidf("%s must be a mapping from param name to value", p.src(pn, path))
-	}
-	for j := 0; j+1 < len(pn.Content); j += 2 {
-		kn, vn := pn.Content[j], deref(pn.Content[j+1])
-		if vn.Kind != yaml.ScalarNode {
-			return invalidf("%s must be a single value", p.src(vn, path+"."+kn.Value))
-		}
-		fw.params = append(fw.params, rawParam{workload: workload, name: kn.Value, value: vn.Value, src: p.src(kn, path+"."+kn.Value)})
-	}
+	into[r] = rv
 	return nil
 }
 
 // checkWorkloads reports the first workloads section that names no
 // workload of reg.
 func (fl *fileLayer) checkWorkloads(reg *workloads.Registry) error {
-	for _, name := range fl.order {
-		if _, err := reg.Lookup(name); err != nil {
-			return invalidf("%s: %v", fl.workloads[name].src, err)
+	for _, key := range fl.sections {
+		if _, err := reg.Lookup(key.Value()); err != nil {
+			return invalidf("%s: %v", key.Where(), err)
 		}
 	}
 	return nil
-}
-
-func deref(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
 }

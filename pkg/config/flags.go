@@ -7,82 +7,62 @@ import (
 )
 
 // Flags holds the run settings as typed on the command line. Values are
-// kept as text and parsed by Load, so that a bad flag gets the same
-// message as a bad environment variable or config key.
+// kept as text and parsed by Load, once, with every other source's, so that
+// a bad flag gets the same message as a bad environment variable or config
+// key.
 type Flags struct {
-	vals map[key]*flagValue
+	vals map[row]*flagValue
 }
 
 // NewFlags returns an empty set of run flags.
-func NewFlags() *Flags { return &Flags{vals: map[key]*flagValue{}} }
+func NewFlags() *Flags { return &Flags{vals: map[row]*flagValue{}} }
 
 // AddFlags registers the flags that every command that renders a run takes
 // (render, apply). -n/--namespace comes from the kubectl ConfigFlags and is
 // passed to Load separately.
-func (f *Flags) AddFlags(fs *pflag.FlagSet) {
-	f.add(fs, kWorkloads, "strings", "")
-	f.add(fs, kVMCount, "int", "1")
-	f.add(fs, kCPUCores, "int", "2")
-	f.add(fs, kMemory, "quantity", DefaultMemory)
-	f.add(fs, kDiskSize, "quantity", DefaultDiskSize)
-	f.add(fs, kStorageClass, "string", "")
-	f.add(fs, kImage, "string", DefaultImage)
-	f.add(fs, kGuest, "string", "")
-	f.add(fs, kParams, "strings", "")
-	f.add(fs, kWorkloadDir, "stringArray", "")
-	f.add(fs, kSSHUser, "string", "")
-	f.add(fs, kSSHKey, "stringArray", "")
-	f.add(fs, kSSHKeyFile, "strings", "")
-	f.add(fs, kSSHPasswordFile, "string", "")
-	f.add(fs, kRunID, "uuid", "")
-	f.add(fs, kConfig, "file", "")
-	// The original virtwork spelled the image flag --container-disk-image.
-	alias := *fs.Lookup(settingFor(kImage).Flag)
-	alias.Name = "container-disk-image"
-	alias.Usage = "alias of --image"
-	alias.Hidden = true
-	fs.AddFlag(&alias)
-}
+func (f *Flags) AddFlags(fs *pflag.FlagSet) { f.addGroup(fs, runFlags) }
 
 // AddRunIDFlag registers --run-id alone, for commands that act on a run
 // applied earlier.
-func (f *Flags) AddRunIDFlag(fs *pflag.FlagSet) {
-	f.add(fs, kRunID, "uuid", "")
-}
+func (f *Flags) AddRunIDFlag(fs *pflag.FlagSet) { f.addGroup(fs, runRefFlags) }
 
 // AddRegistryFlags registers --workload-dir and --config alone, for
 // commands that list workloads (see LoadRegistry).
-func (f *Flags) AddRegistryFlags(fs *pflag.FlagSet) {
-	f.add(fs, kWorkloadDir, "stringArray", "")
-	f.add(fs, kConfig, "file", "")
-}
+func (f *Flags) AddRegistryFlags(fs *pflag.FlagSet) { f.addGroup(fs, registryFlags) }
 
 // AddTimeoutFlag registers --timeout, for commands that wait.
-func (f *Flags) AddTimeoutFlag(fs *pflag.FlagSet) {
-	f.add(fs, kTimeout, "duration", DefaultTimeout.String())
-}
+func (f *Flags) AddTimeoutFlag(fs *pflag.FlagSet) { f.addGroup(fs, waitFlags) }
 
-func (f *Flags) add(fs *pflag.FlagSet, k key, typ, def string) {
-	s := settingFor(k)
-	v := &flagValue{typ: typ, list: s.List, split: typ == "strings"}
-	f.vals[k] = v
-	fs.Var(v, s.Flag, s.Doc)
-	fs.Lookup(s.Flag).DefValue = def
-	if s.List {
-		fs.Lookup(s.Flag).DefValue = "[]"
+func (f *Flags) addGroup(fs *pflag.FlagSet, g flagGroup) {
+	for _, r := range rows {
+		m := r.info()
+		if m.groups&g == 0 {
+			continue
+		}
+		v := &flagValue{typ: m.typ, list: r.isList(), split: m.typ == "strings"}
+		f.vals[r] = v
+		fs.Var(v, m.flag, m.helpUsage())
+		fs.Lookup(m.flag).DefValue = r.defaultText()
+		if m.alias != "" {
+			alias := *fs.Lookup(m.flag)
+			alias.Name = m.alias
+			alias.Usage = "alias of --" + m.flag
+			alias.Hidden = true
+			fs.AddFlag(&alias)
+		}
 	}
 }
 
-// get returns the values given for k and whether the flag was given.
-func (f *Flags) get(k key) ([]string, bool) {
+// get returns what the command line gave for r, if anything.
+func (f *Flags) get(r row) (rawVal, bool) {
 	if f == nil {
-		return nil, false
+		return rawVal{}, false
 	}
-	v, ok := f.vals[k]
+	v, ok := f.vals[r]
 	if !ok || !v.set {
-		return nil, false
+		return rawVal{}, false
 	}
-	return v.vals, true
+	return rawVal{vals: v.vals, src: "--" + r.info().flag, layer: fromFlag}, true
 }
 
 // flagValue is a pflag.Value that keeps the raw text.

@@ -1,99 +1,168 @@
 package config
 
-// key names one setting.
-type key int
+import (
+	"strings"
+	"time"
 
-const (
-	kWorkloads key = iota
-	kVMCount
-	kCPUCores
-	kMemory
-	kDiskSize
-	kStorageClass
-	kImage
-	kNamespace
-	kParams
-	kSSHUser
-	kSSHKey
-	kSSHKeyFile
-	kSSHPassword
-	kSSHPasswordFile
-	kRunID
-	kTimeout
-	kConfig
-	kWorkloadDir
-	kGuest
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
-// Setting documents one setting and where each source spells it.
-type Setting struct {
-	key key
-	// Flag is the command-line flag ("" when there is none).
-	Flag string
-	// Env is the environment variable.
-	Env string
-	// File is the key in the config file ("" when there is none); keys
-	// under ssh are written ssh.<key>.
-	File string
-	// PerWorkload reports whether workloads.<name>.<File> overrides it.
-	PerWorkload bool
-	// List reports whether the setting takes several values: a repeatable
-	// flag, a comma-separated variable (newline-separated for
-	// VIRTWORK_SSH_KEY), a YAML list.
-	List bool
-	Doc  string
+// rows is every setting a user can give, in documentation order. Flags,
+// the environment and config file readers, --help, docs/cli and the README's
+// settings table all come from it; CONTRIBUTING.md says how to add a row.
+// A row whose config/workload func is nil is resolved by the named step its
+// comment gives. The table is never modified.
+var rows = []row{
+	workloadsRow,
+	&setting[int]{
+		meta: meta{flag: "vm-count", typ: "int", groups: runFlags, env: "VIRTWORK_VM_COUNT", file: "vm_count", perWorkload: true,
+			doc: "instances per workload (1-2000); a server/client workload makes one pair per instance"},
+		def: DefaultVMCount, parse: one(intIn(MinVMCount, MaxVMCount)),
+		workload: func(w *Workload, v int) { w.VMCount = v },
+	},
+	&setting[int]{
+		meta: meta{flag: "cpu-cores", typ: "int", groups: runFlags, env: "VIRTWORK_CPU_CORES", file: "cpu_cores", perWorkload: true,
+			doc: "vCPUs per VM (1-128)"},
+		def: DefaultCPUCores, parse: one(intIn(MinCPUCores, MaxCPUCores)),
+		workload: func(w *Workload, v int) { w.CPUCores = v },
+	},
+	&setting[resource.Quantity]{
+		meta: meta{flag: "memory", typ: "quantity", groups: runFlags, env: "VIRTWORK_MEMORY", file: "memory", perWorkload: true,
+			doc: "guest memory per VM, a Kubernetes quantity (256Mi-1Ti)"},
+		def: resource.MustParse(DefaultMemory), parse: one(quantityIn(MinMemory, MaxMemory)),
+		workload: func(w *Workload, v resource.Quantity) { w.Memory = v },
+	},
+	diskSizeRow,
+	&setting[string]{
+		meta: meta{flag: "storage-class", typ: "string", groups: runFlags, env: "VIRTWORK_STORAGE_CLASS", file: "storage_class", perWorkload: true,
+			doc: "StorageClass for data disks", defDoc: "the cluster's default class"},
+		parse:    one(parseStorageClass),
+		workload: func(w *Workload, v string) { w.StorageClass = v },
+	},
+	imageRow,
+	guestRow,
+	namespaceRow,
+	paramsRow,
+	workloadDirsRow,
+	&setting[string]{
+		meta: meta{flag: "ssh-user", typ: "string", groups: runFlags, env: "VIRTWORK_SSH_USER", file: "ssh.user",
+			doc: "create this user in every VM, with the keys and password below"},
+		parse:  one(parseUser),
+		config: func(c *Config, v string) { c.SSH.User = v },
+	},
+	&setting[[]string]{
+		meta: meta{flag: "ssh-key", typ: "stringArray", groups: runFlags, env: "VIRTWORK_SSH_KEY", envSep: "\n", file: "ssh.authorized_keys",
+			doc: "public key to authorize (repeatable; newline-separated in the variable)"},
+		parse:  each(parseAuthorizedKeys),
+		config: func(c *Config, v []string) { c.SSH.AuthorizedKeys = append(c.SSH.AuthorizedKeys, v...) },
+	},
+	sshKeyFilesRow,
+	sshPasswordRow,
+	sshPasswordFileRow,
+	runIDRow,
+	timeoutRow,
+	configRow,
 }
 
-// Settings lists every setting a user can give, in documentation order.
-// The README's configuration reference is checked against it.
-func Settings() []Setting {
-	return []Setting{
-		{key: kWorkloads, Flag: "workloads", Env: "VIRTWORK_WORKLOADS", List: true,
-			Doc: "workloads to run, comma-separated; `all` means every built-in one (default: all, minus those the config file disables)"},
-		{key: kVMCount, Flag: "vm-count", Env: "VIRTWORK_VM_COUNT", File: "vm_count", PerWorkload: true,
-			Doc: "instances per workload (1-2000); a server/client workload makes one pair per instance"},
-		{key: kCPUCores, Flag: "cpu-cores", Env: "VIRTWORK_CPU_CORES", File: "cpu_cores", PerWorkload: true,
-			Doc: "vCPUs per VM (1-128)"},
-		{key: kMemory, Flag: "memory", Env: "VIRTWORK_MEMORY", File: "memory", PerWorkload: true,
-			Doc: "guest memory per VM, a Kubernetes quantity (256Mi-1Ti)"},
-		{key: kDiskSize, Flag: "disk-size", Env: "VIRTWORK_DISK_SIZE", File: "disk_size", PerWorkload: true,
-			Doc: "data disk size for workloads that have one (1Gi-64Ti)"},
-		{key: kStorageClass, Flag: "storage-class", Env: "VIRTWORK_STORAGE_CLASS", File: "storage_class", PerWorkload: true,
-			Doc: "StorageClass for data disks (default: the cluster's default class)"},
-		{key: kImage, Flag: "image", Env: "VIRTWORK_IMAGE", File: "image",
-			Doc: "containerDisk image of every VM (--container-disk-image is accepted too)"},
-		{key: kGuest, Flag: "guest", Env: "VIRTWORK_GUEST", File: "guest",
-			Doc: "OS family of the image: fedora, centos-stream, ubuntu or debian; it decides package names (default: from a well-known --image repository, else fedora)"},
-		{key: kNamespace, Flag: "namespace", Env: "VIRTWORK_NAMESPACE", File: "namespace",
-			Doc: "namespace of the run (-n; the kubeconfig context's namespace is not used)"},
-		{key: kParams, Flag: "params", Env: "VIRTWORK_PARAMS", List: true,
-			Doc: "workload params as WORKLOAD.PARAM=VALUE, comma-separated; in the file, workloads.<name>.params"},
-		{key: kWorkloadDir, Flag: "workload-dir", Env: "VIRTWORK_WORKLOAD_DIR", File: "workload_dirs", List: true,
-			Doc: "directory of custom workloads, each in a subdirectory with a workload.yaml (repeatable; comma-separated in the variable; relative to the config file in it)"},
-		{key: kSSHUser, Flag: "ssh-user", Env: "VIRTWORK_SSH_USER", File: "ssh.user",
-			Doc: "create this user in every VM, with the keys and password below"},
-		{key: kSSHKey, Flag: "ssh-key", Env: "VIRTWORK_SSH_KEY", File: "ssh.authorized_keys", List: true,
-			Doc: "public key to authorize (repeatable; newline-separated in the variable)"},
-		{key: kSSHKeyFile, Flag: "ssh-key-file", Env: "VIRTWORK_SSH_KEY_FILE", File: "ssh.authorized_key_files", List: true,
-			Doc: "file of public keys to authorize (repeatable; comma-separated in the variable)"},
-		{key: kSSHPassword, Env: "VIRTWORK_SSH_PASSWORD",
-			Doc: "password for --ssh-user; stored only as a SHA-512 crypt hash"},
-		{key: kSSHPasswordFile, Flag: "ssh-password-file", Env: "VIRTWORK_SSH_PASSWORD_FILE", File: "ssh.password_file",
-			Doc: "file whose first line is the password for --ssh-user"},
-		{key: kRunID, Flag: "run-id", Env: "VIRTWORK_RUN_ID", File: "run_id",
-			Doc: "run id, a UUID (default: a new random one); the same id and inputs render the same bytes"},
-		{key: kTimeout, Flag: "timeout", Env: "VIRTWORK_TIMEOUT", File: "readiness_timeout",
-			Doc: "how long to wait for VMs to become ready (10s-24h)"},
-		{key: kConfig, Flag: "config", Env: "VIRTWORK_CONFIG",
-			Doc: "YAML config file"},
-	}
+// The rows below are named because a step of the resolver, or a command
+// that reads only some settings, refers to them.
+
+// workloadsRow: selection.go checks the names against the registry and
+// expands "all".
+var workloadsRow = &setting[[]string]{
+	meta: meta{flag: "workloads", typ: "strings", groups: runFlags, env: "VIRTWORK_WORKLOADS", fileDoc: "workloads.<name>.enabled",
+		doc: "workloads to run, comma-separated; `all` means every built-in one except the chaos ones", defDoc: "all, minus those the config file disables"},
+	parse: each(func(v, _ string) ([]string, error) { return []string{strings.TrimSpace(v)}, nil }),
 }
 
-func settingFor(k key) Setting {
-	for _, s := range Settings() {
-		if s.key == k {
-			return s
-		}
-	}
-	panic("config: no setting for key")
+// diskSizeRow: a custom workload's declared data disk size beats the
+// default (selection.go).
+var diskSizeRow = &setting[resource.Quantity]{
+	meta: meta{flag: "disk-size", typ: "quantity", groups: runFlags, env: "VIRTWORK_DISK_SIZE", file: "disk_size", perWorkload: true,
+		doc: "data disk size for workloads that have one (1Gi-64Ti)"},
+	def: resource.MustParse(DefaultDiskSize), parse: one(quantityIn(MinDiskSize, MaxDiskSize)),
+	workload: func(w *Workload, v resource.Quantity) { w.DiskSize = v },
+}
+
+// imageRow: without it, --guest picks the image (guest.go).
+var imageRow = &setting[string]{
+	meta: meta{flag: "image", alias: "container-disk-image", typ: "string", groups: runFlags, env: "VIRTWORK_IMAGE", file: "image",
+		doc: "containerDisk image of every VM (`--container-disk-image` is accepted too)"},
+	def: DefaultImage, parse: one(parseImage),
+	config: func(c *Config, v string) { c.Image = v },
+}
+
+// guestRow: guest.go infers the family from the image when it is not given.
+var guestRow = &setting[workloads.Guest]{
+	meta: meta{flag: "guest", typ: "string", groups: runFlags, env: "VIRTWORK_GUEST", file: "guest",
+		doc:    "OS family of the image: `fedora`, `centos-stream`, `ubuntu` or `debian`; it decides package names",
+		defDoc: "from a well-known `--image` repository, else `fedora`"},
+	parse: one(parseGuest),
+}
+
+var namespaceRow = &setting[string]{
+	meta: meta{flag: "namespace", short: "n", kubectl: true, env: "VIRTWORK_NAMESPACE", file: "namespace",
+		doc: "namespace of the run (`-n`; the kubeconfig context's namespace is not used)"},
+	def: DefaultNamespace, parse: one(parseNamespace),
+	config: func(c *Config, v string) { c.Namespace = v },
+}
+
+// paramsRow: selection.go checks each against its workload's schema and
+// merges them per key with the config file's workloads.<name>.params.
+var paramsRow = &setting[[]param]{
+	meta: meta{flag: "params", typ: "strings", groups: runFlags, env: "VIRTWORK_PARAMS", fileDoc: "workloads.<name>.params",
+		doc: "workload params as `WORKLOAD.PARAM=VALUE`, comma-separated; in the file, `workloads.<name>.params`"},
+	parse: each(parseParam),
+}
+
+// workloadDirsRow: load.go reads the directories before anything else, as
+// the file may name their workloads.
+var workloadDirsRow = &setting[[]string]{
+	meta: meta{flag: "workload-dir", typ: "stringArray", groups: runFlags | registryFlags, env: "VIRTWORK_WORKLOAD_DIR", file: "workload_dirs",
+		doc: "directory of custom workloads, each in a subdirectory with a `workload.yaml` (repeatable; comma-separated in the variable; relative to the config file in it)"},
+	parse: asIs,
+}
+
+// sshKeyFilesRow, sshPasswordRow, sshPasswordFileRow: ssh.go reads the
+// files and hashes the password.
+var sshKeyFilesRow = &setting[[]string]{
+	meta: meta{flag: "ssh-key-file", typ: "strings", groups: runFlags, env: "VIRTWORK_SSH_KEY_FILE", file: "ssh.authorized_key_files",
+		doc: "file of public keys to authorize (repeatable; comma-separated in the variable)"},
+	parse: asIs,
+}
+
+var sshPasswordRow = &setting[string]{
+	meta: meta{env: "VIRTWORK_SSH_PASSWORD",
+		doc: "password for `--ssh-user`; stored only as a SHA-512 crypt hash"},
+	parse: one(parsePassword),
+}
+
+var sshPasswordFileRow = &setting[string]{
+	meta: meta{flag: "ssh-password-file", typ: "string", groups: runFlags, env: "VIRTWORK_SSH_PASSWORD_FILE", file: "ssh.password_file",
+		doc: "file whose first line is the password for `--ssh-user`"},
+	parse: one(text),
+}
+
+// runIDRow: load.go makes a new id when none is given.
+var runIDRow = &setting[string]{
+	meta: meta{flag: "run-id", typ: "uuid", groups: runFlags | runRefFlags, env: "VIRTWORK_RUN_ID", file: "run_id",
+		doc: "run id, a UUID; the same id and inputs render the same bytes", defDoc: "a new random one"},
+	parse:  one(parseRunID),
+	config: func(c *Config, v string) { c.RunID = v },
+}
+
+var timeoutRow = &setting[time.Duration]{
+	meta: meta{flag: "timeout", typ: "duration", groups: waitFlags, env: "VIRTWORK_TIMEOUT", file: "readiness_timeout",
+		doc: "how long to wait for VMs to become ready (10s-24h)"},
+	def: DefaultTimeout, parse: one(parseTimeout),
+	config: func(c *Config, v time.Duration) { c.Timeout = v },
+}
+
+// configRow: load.go reads the file it names.
+var configRow = &setting[string]{
+	meta: meta{flag: "config", typ: "file", groups: runFlags | registryFlags, env: "VIRTWORK_CONFIG",
+		doc: "YAML config file"},
+	parse: one(parseConfigPath),
 }
