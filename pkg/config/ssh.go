@@ -6,9 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/go-crypt/crypt/algorithm/shacrypt"
 	"golang.org/x/crypto/ssh"
-
-	"github.com/virtwork/kubectl-virtwork/pkg/sha512crypt"
 )
 
 // ssh resolves the SSH access: the user and --ssh-key values are already
@@ -70,19 +69,35 @@ func (r *resolver) readPassword(file given[string]) (string, string, error) {
 	return pw, file.src, nil
 }
 
-// hashPassword returns the SHA-512 crypt hash of password. The salt is
-// derived from the run and the user, so the same inputs render the same
-// bytes while no two runs share a salt.
+// saltAlphabet is crypt(3)'s salt alphabet in its own order; the order
+// decides which salt a run gets, so it must not change.
+const saltAlphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// hashPassword returns the SHA-512 crypt ("$6$", 5000 rounds) hash of
+// password. The salt is derived from the run and the user, so the same
+// inputs render the same bytes while no two runs share a salt.
 func hashPassword(password, runID, user string) (string, error) {
 	sum := sha256.Sum256([]byte("virtwork-ssh-salt\x00" + runID + "\x00" + user))
 	salt := make([]byte, 16)
 	for i := range salt {
-		salt[i] = sha512crypt.SaltAlphabet[int(sum[i])%len(sha512crypt.SaltAlphabet)]
+		salt[i] = saltAlphabet[int(sum[i])%len(saltAlphabet)]
 	}
 	return sha512Crypt(password, string(salt))
 }
 
-func sha512Crypt(password, salt string) (string, error) { return sha512crypt.Hash(password, salt, 0) }
+// sha512Crypt is the "$6$" hash of password with salt and the scheme's
+// default 5000 rounds, which the hash then omits, as glibc and openssl do.
+func sha512Crypt(password, salt string) (string, error) {
+	h, err := shacrypt.New(shacrypt.WithSHA512(), shacrypt.WithIterations(shacrypt.IterationsDefaultOmitted))
+	if err != nil {
+		return "", err
+	}
+	d, err := h.HashWithSalt(password, []byte(salt))
+	if err != nil {
+		return "", err
+	}
+	return d.Encode(), nil
+}
 
 func parseAuthorizedKeys(text, src string) ([]string, error) {
 	if strings.Contains(text, "PRIVATE KEY") {
