@@ -414,6 +414,12 @@ func TestBadInput(t *testing.T) {
 		{"password without user", in{env: map[string]string{"VIRTWORK_SSH_PASSWORD": "x"}}, `VIRTWORK_SSH_PASSWORD needs --ssh-user`},
 		{"empty password file", in{args: []string{"--ssh-user", "a", "--ssh-password-file", "pw"}, files: map[string]string{"pw": "\n"}}, `--ssh-password-file: the password file pw is empty`},
 		{"empty list env", in{env: map[string]string{"VIRTWORK_WORKLOADS": " , "}}, `VIRTWORK_WORKLOADS is set but empty`},
+		// Stricter since every source's value of every row is parsed once,
+		// and the file is read with pkg/yamlfile.
+		{"overridden ssh key still checked", in{args: []string{"--ssh-key", testKey}, env: map[string]string{"VIRTWORK_SSH_KEY": "not a key"}}, `VIRTWORK_SSH_KEY is not an SSH public key`},
+		{"key given twice in file", in{args: withCfg, files: cfgFile("vm_count: 1\nvm_count: 2\n")}, `c.yaml:2: vm_count: given twice`},
+		{"ssh section key", in{args: withCfg, files: cfgFile("ssh:\n  usr: ops\n")}, `c.yaml:2: ssh.usr: unknown key (did you mean "user"?)`},
+		{"list key given a value", in{args: withCfg, files: cfgFile("workload_dirs: wl\n")}, `c.yaml:1: workload_dirs must be a list`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -448,6 +454,43 @@ func TestREADMESettingsTable(t *testing.T) {
 	}
 	if diff := cmp.Diff(string(want), string(readme)); diff != "" {
 		t.Errorf("README.md's settings table is stale (-generated +README); run make docs:\n%s", diff)
+	}
+}
+
+// TestRows checks the settings table itself: every name is spelled once,
+// every flag is registered by some command, every row says where its value
+// goes or which resolver step places it.
+func TestRows(t *testing.T) {
+	seen := map[string]bool{}
+	once := func(kind, name string) {
+		if name == "" {
+			return
+		}
+		if seen[kind+" "+name] {
+			t.Errorf("%s %q is in two rows", kind, name)
+		}
+		seen[kind+" "+name] = true
+	}
+	for _, r := range rows {
+		m := r.info()
+		once("flag", m.flag)
+		once("env", m.env)
+		once("file key", m.file)
+		if !strings.HasPrefix(m.env, "VIRTWORK_") {
+			t.Errorf("%s: variables start with VIRTWORK_", m.env)
+		}
+		if m.flag != "" && !m.kubectl && (m.groups == 0 || m.typ == "") {
+			t.Errorf("%s: a flag needs a type and the commands that register it", m.env)
+		}
+		if m.perWorkload && m.file == "" {
+			t.Errorf("%s: a per-workload setting needs a file key", m.env)
+		}
+		if m.doc == "" {
+			t.Errorf("%s has no doc", m.env)
+		}
+		if !r.placed() && m.step == "" {
+			t.Errorf("%s neither puts its value anywhere nor names the resolver step that does", m.env)
+		}
 	}
 }
 

@@ -23,6 +23,8 @@ type row interface {
 	// it goes; they do nothing for a setting a named step resolves.
 	toConfig(r *resolver, c *Config)
 	toWorkload(r *resolver, w *Workload)
+	// placed reports whether toConfig or toWorkload does anything.
+	placed() bool
 	// defaultText is the typed default as --help and the README print it,
 	// "" when there is none.
 	defaultText() string
@@ -54,6 +56,9 @@ type meta struct {
 	// defDoc says what the default is when it is computed at run time
 	// rather than a constant.
 	defDoc string
+	// step names the resolver step that places the value, for a row
+	// without config and workload funcs (or one a step adjusts).
+	step string
 }
 
 func (m *meta) info() *meta { return m }
@@ -113,6 +118,8 @@ func (s *setting[T]) parseAll(raws []rawVal) (any, error) {
 	}
 	return out, nil
 }
+
+func (s *setting[T]) placed() bool { return s.config != nil || s.workload != nil }
 
 func (s *setting[T]) toConfig(r *resolver, c *Config) {
 	if s.config == nil {

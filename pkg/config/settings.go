@@ -12,8 +12,9 @@ import (
 // rows is every setting a user can give, in documentation order. Flags,
 // the environment and config file readers, --help, docs/cli and the README's
 // settings table all come from it; CONTRIBUTING.md says how to add a row.
-// A row whose config/workload func is nil is resolved by the named step its
-// comment gives. The table is never modified.
+// A row whose config/workload func is nil is placed by the resolver step its
+// meta.step names (TestRows checks that one of the two is there). The table
+// is never modified.
 var rows = []row{
 	workloadsRow,
 	&setting[int]{
@@ -69,34 +70,35 @@ var rows = []row{
 // The rows below are named because a step of the resolver, or a command
 // that reads only some settings, refers to them.
 
-// workloadsRow: selection.go checks the names against the registry and
+// workloadsRow: selection checks the names against the registry and
 // expands "all".
 var workloadsRow = &setting[[]string]{
-	meta: meta{flag: "workloads", typ: "strings", groups: runFlags, env: "VIRTWORK_WORKLOADS", fileDoc: "workloads.<name>.enabled",
+	meta: meta{flag: "workloads", typ: "strings", groups: runFlags, env: "VIRTWORK_WORKLOADS", fileDoc: "workloads.<name>.enabled", step: "selection",
 		doc: "workloads to run, comma-separated; `all` means every built-in one except the chaos ones", defDoc: "all, minus those the config file disables"},
 	parse: each(func(v, _ string) ([]string, error) { return []string{strings.TrimSpace(v)}, nil }),
 }
 
 // diskSizeRow: a custom workload's declared data disk size beats the
-// default (selection.go).
+// default (workload, in selection.go).
 var diskSizeRow = &setting[resource.Quantity]{
-	meta: meta{flag: "disk-size", typ: "quantity", groups: runFlags, env: "VIRTWORK_DISK_SIZE", file: "disk_size", perWorkload: true,
+	meta: meta{flag: "disk-size", typ: "quantity", groups: runFlags, env: "VIRTWORK_DISK_SIZE", file: "disk_size", perWorkload: true, step: "workload",
 		doc: "data disk size for workloads that have one (1Gi-64Ti)"},
 	def: resource.MustParse(DefaultDiskSize), parse: one(quantityIn(MinDiskSize, MaxDiskSize)),
 	workload: func(w *Workload, v resource.Quantity) { w.DiskSize = v },
 }
 
-// imageRow: without it, --guest picks the image (guest.go).
+// imageRow: without it, --guest picks the image (resolveGuest, guest.go).
 var imageRow = &setting[string]{
-	meta: meta{flag: "image", alias: "container-disk-image", typ: "string", groups: runFlags, env: "VIRTWORK_IMAGE", file: "image",
+	meta: meta{flag: "image", alias: "container-disk-image", typ: "string", groups: runFlags, env: "VIRTWORK_IMAGE", file: "image", step: "resolveGuest",
 		doc: "containerDisk image of every VM (`--container-disk-image` is accepted too)"},
 	def: DefaultImage, parse: one(parseImage),
 	config: func(c *Config, v string) { c.Image = v },
 }
 
-// guestRow: guest.go infers the family from the image when it is not given.
+// guestRow: resolveGuest infers the family from the image when it is not
+// given.
 var guestRow = &setting[workloads.Guest]{
-	meta: meta{flag: "guest", typ: "string", groups: runFlags, env: "VIRTWORK_GUEST", file: "guest",
+	meta: meta{flag: "guest", typ: "string", groups: runFlags, env: "VIRTWORK_GUEST", file: "guest", step: "resolveGuest",
 		doc:    "OS family of the image: `fedora`, `centos-stream`, `ubuntu` or `debian`; it decides package names",
 		defDoc: "from a well-known `--image` repository, else `fedora`"},
 	parse: one(parseGuest),
@@ -109,45 +111,45 @@ var namespaceRow = &setting[string]{
 	config: func(c *Config, v string) { c.Namespace = v },
 }
 
-// paramsRow: selection.go checks each against its workload's schema and
-// merges them per key with the config file's workloads.<name>.params.
+// paramsRow: params (selection.go) checks each against its workload's
+// schema and merges them per key with the file's workloads.<name>.params.
 var paramsRow = &setting[[]param]{
-	meta: meta{flag: "params", typ: "strings", groups: runFlags, env: "VIRTWORK_PARAMS", fileDoc: "workloads.<name>.params",
+	meta: meta{flag: "params", typ: "strings", groups: runFlags, env: "VIRTWORK_PARAMS", fileDoc: "workloads.<name>.params", step: "params",
 		doc: "workload params as `WORKLOAD.PARAM=VALUE`, comma-separated; in the file, `workloads.<name>.params`"},
 	parse: each(parseParam),
 }
 
-// workloadDirsRow: load.go reads the directories before anything else, as
-// the file may name their workloads.
+// workloadDirsRow: withWorkloadDirs (load.go) reads the directories before
+// anything else is parsed, as the file may name their workloads.
 var workloadDirsRow = &setting[[]string]{
-	meta: meta{flag: "workload-dir", typ: "stringArray", groups: runFlags | registryFlags, env: "VIRTWORK_WORKLOAD_DIR", file: "workload_dirs",
+	meta: meta{flag: "workload-dir", typ: "stringArray", groups: runFlags | registryFlags, env: "VIRTWORK_WORKLOAD_DIR", file: "workload_dirs", step: "withWorkloadDirs",
 		doc: "directory of custom workloads, each in a subdirectory with a `workload.yaml` (repeatable; comma-separated in the variable; relative to the config file in it)"},
 	parse: asIs,
 }
 
-// sshKeyFilesRow, sshPasswordRow, sshPasswordFileRow: ssh.go reads the
-// files and hashes the password.
+// sshKeyFilesRow, sshPasswordRow, sshPasswordFileRow: ssh (ssh.go) reads
+// the files and hashes the password.
 var sshKeyFilesRow = &setting[[]string]{
-	meta: meta{flag: "ssh-key-file", typ: "strings", groups: runFlags, env: "VIRTWORK_SSH_KEY_FILE", file: "ssh.authorized_key_files",
+	meta: meta{flag: "ssh-key-file", typ: "strings", groups: runFlags, env: "VIRTWORK_SSH_KEY_FILE", file: "ssh.authorized_key_files", step: "ssh",
 		doc: "file of public keys to authorize (repeatable; comma-separated in the variable)"},
 	parse: asIs,
 }
 
 var sshPasswordRow = &setting[string]{
-	meta: meta{env: "VIRTWORK_SSH_PASSWORD",
+	meta: meta{env: "VIRTWORK_SSH_PASSWORD", step: "ssh",
 		doc: "password for `--ssh-user`; stored only as a SHA-512 crypt hash"},
 	parse: one(parsePassword),
 }
 
 var sshPasswordFileRow = &setting[string]{
-	meta: meta{flag: "ssh-password-file", typ: "string", groups: runFlags, env: "VIRTWORK_SSH_PASSWORD_FILE", file: "ssh.password_file",
+	meta: meta{flag: "ssh-password-file", typ: "string", groups: runFlags, env: "VIRTWORK_SSH_PASSWORD_FILE", file: "ssh.password_file", step: "ssh",
 		doc: "file whose first line is the password for `--ssh-user`"},
 	parse: one(text),
 }
 
-// runIDRow: load.go makes a new id when none is given.
+// runIDRow: resolve (load.go) makes a new id when none is given.
 var runIDRow = &setting[string]{
-	meta: meta{flag: "run-id", typ: "uuid", groups: runFlags | runRefFlags, env: "VIRTWORK_RUN_ID", file: "run_id",
+	meta: meta{flag: "run-id", typ: "uuid", groups: runFlags | runRefFlags, env: "VIRTWORK_RUN_ID", file: "run_id", step: "resolve",
 		doc: "run id, a UUID; the same id and inputs render the same bytes", defDoc: "a new random one"},
 	parse:  one(parseRunID),
 	config: func(c *Config, v string) { c.RunID = v },
@@ -160,9 +162,9 @@ var timeoutRow = &setting[time.Duration]{
 	config: func(c *Config, v time.Duration) { c.Timeout = v },
 }
 
-// configRow: load.go reads the file it names.
+// configRow: newResolver (load.go) reads the file it names.
 var configRow = &setting[string]{
-	meta: meta{flag: "config", typ: "file", groups: runFlags | registryFlags, env: "VIRTWORK_CONFIG",
+	meta: meta{flag: "config", typ: "file", groups: runFlags | registryFlags, env: "VIRTWORK_CONFIG", step: "newResolver",
 		doc: "YAML config file"},
 	parse: one(parseConfigPath),
 }
