@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
 )
 
 // checkedIn is the reference as committed, relative to this package.
@@ -105,5 +107,35 @@ func TestGenerateRemovesStalePages(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "kubectl_virtwork_apply.md")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestWriteSettingsTable: -readme replaces only what is between the
+// markers, and a README without them is an error, not a silent no-op.
+func TestWriteSettingsTable(t *testing.T) {
+	dir := t.TempDir()
+	readme := filepath.Join(dir, "README.md")
+	const begin = "<!-- settings table: generated from pkg/config/settings.go by `make docs`; do not edit -->\n"
+	const end = "<!-- end of the settings table -->\n"
+	if err := os.WriteFile(readme, []byte("# Title\n\n"+begin+"| stale |\n"+end+"\nAfter.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSettingsTable(readme); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# Title\n\n" + begin + config.SettingsTable() + end + "\nAfter.\n"
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	bare := filepath.Join(dir, "bare.md")
+	if err := os.WriteFile(bare, []byte("# No table\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSettingsTable(bare); err == nil || !strings.Contains(err.Error(), "no settings table marker") {
+		t.Errorf("README without markers: err = %v", err)
 	}
 }
