@@ -82,8 +82,11 @@ func TestListNamesStates(t *testing.T) {
 		got, err = status.List(ctx, client, opts)
 		return err == nil && len(got) == 1 && got[0].Running == 2 && got[0].Ready == 1, err
 	})
-	if err != nil || got[0].VMs != 2 || got[0].Failed != 0 || len(got[0].Machines) != 2 {
-		t.Fatalf("%v: run %+v", err, got)
+	if err != nil || len(got) != 1 || got[0].VMs != 2 || got[0].Failed != 0 || len(got[0].Machines) != 2 {
+		for _, r := range got {
+			t.Logf("run %+v", *r)
+		}
+		t.Fatalf("status of run %s: %v", b.RunID, err)
 	}
 	for _, m := range got[0].Machines {
 		want := "Ready"
