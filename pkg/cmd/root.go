@@ -127,11 +127,12 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
 	return root
 }
 
-// options is the shape of every command's Options: Complete takes the
-// arguments and is the only step that reads kubeconfig, environment or
-// files; Validate touches nothing outside the struct; Run calls the
-// library.
+// options is the shape of every command's Options, which runE enforces:
+// AddFlags registers its flags; Complete takes the arguments and is the
+// only step that reads kubeconfig, environment or files; Validate touches
+// nothing outside the struct; Run calls the library.
 type options interface {
+	AddFlags(c *cobra.Command)
 	Complete(args []string) error
 	Validate() error
 	Run(ctx context.Context) error
