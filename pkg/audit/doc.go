@@ -12,6 +12,8 @@
 // The store records what callers hand it and nothing else. Callers must never
 // put secrets (passwords, private keys, tokens) into an Invocation: Options
 // carries only whether such a setting was used, e.g. "ssh-auth": "true".
+// Commands record through a Recorder, which never fails the command: a
+// broken history costs one warning, not the run.
 //
 // SQLite comes from github.com/mattn/go-sqlite3 in cgo builds and from the
 // pure-Go modernc.org/sqlite when CGO_ENABLED=0 (or with the purego_sqlite

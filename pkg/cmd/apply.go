@@ -2,24 +2,14 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
-	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
-	"github.com/virtwork/kubectl-virtwork/pkg/apply"
-	"github.com/virtwork/kubectl-virtwork/pkg/audit"
-	"github.com/virtwork/kubectl-virtwork/pkg/preflight"
-	"github.com/virtwork/kubectl-virtwork/pkg/render"
+	"github.com/virtwork/kubectl-virtwork/pkg/deploy"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 )
 
@@ -44,17 +34,13 @@ type ApplyOptions struct {
 
 	run     *runConfig
 	audit   *auditFlags
-	client  dynamic.Interface
-	kube    kubernetes.Interface
-	mapper  meta.RESTMapper
-	server  string
-	context string
-	rec     *recorder
+	cluster *cluster
 }
 
 // NewApplyOptions returns ApplyOptions with defaults.
 func NewApplyOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *ApplyOptions {
-	return &ApplyOptions{IOStreams: streams, DryRun: dryRunNone, Concurrency: 32, run: newRunConfig(deps, configFlags, streams.ErrOut), audit: newAuditFlags(deps)}
+	return &ApplyOptions{IOStreams: streams, DryRun: dryRunNone, Concurrency: 32, For: string(wait.ForReady),
+		run: newRunConfig(deps, configFlags, streams.ErrOut), audit: newAuditFlags(deps)}
 }
 
 // NewApplyCmd builds `kubectl virtwork apply` (alias run).
@@ -97,8 +83,8 @@ func (o *ApplyOptions) AddFlags(c *cobra.Command) {
 }
 
 // Complete resolves the run and, unless nothing is to be sent, the
-// cluster clients from the kubeconfig flags.
-func (o *ApplyOptions) Complete() error {
+// audit history and the cluster clients from the kubeconfig flags.
+func (o *ApplyOptions) Complete([]string) error {
 	if err := o.run.load(); err != nil {
 		return err
 	}
@@ -108,43 +94,9 @@ func (o *ApplyOptions) Complete() error {
 	if err := o.audit.complete(); err != nil {
 		return err
 	}
-	if raw, err := o.run.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil {
-		o.context = raw.CurrentContext
-	}
-	if c := o.run.configFlags.Context; c != nil && *c != "" {
-		o.context = *c
-	}
-	cfg, err := restConfig(o.run.configFlags, o.run.deps.LookupEnv)
-	if err != nil {
-		return err
-	}
-	o.client, o.mapper, err = clients(cfg, o.run.configFlags, o.Concurrency)
-	if err != nil {
-		return err
-	}
-	if o.kube, err = kubeClient(cfg); err != nil {
-		return err
-	}
-	o.server = cfg.Host
-	return nil
-}
-
-// clients builds the dynamic client and REST mapper with a client-side
-// rate limit that does not throttle the worker pool (client-go's default
-// of 5 requests/s with bursts of 10 would).
-func clients(cfg *rest.Config, flags *genericclioptions.ConfigFlags, concurrency int) (dynamic.Interface, meta.RESTMapper, error) {
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS = float32(max(50, 40*concurrency))
-	cfg.Burst = max(100, 80*concurrency)
-	client, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("creating the API client: %w", err)
-	}
-	mapper, err := flags.ToRESTMapper()
-	if err != nil {
-		return nil, nil, fmt.Errorf("discovering the cluster's APIs: %w", err)
-	}
-	return client, mapper, nil
+	var err error
+	o.cluster, err = connect(o.run.configFlags, o.run.deps.LookupEnv, o.Concurrency)
+	return err
 }
 
 // Validate checks apply's own flags.
@@ -167,7 +119,8 @@ func (o *ApplyOptions) Validate() error {
 	return checkFor(o.For)
 }
 
-// Run renders, applies, waits and prints the summary.
+// Run renders the run and, for --dry-run=client, prints it; otherwise it
+// deploys it and prints the summary.
 func (o *ApplyOptions) Run(ctx context.Context) error {
 	b, err := o.run.render()
 	if err != nil {
@@ -179,151 +132,18 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		}
 		return b.WriteYAML(o.Out)
 	}
-
-	// --timeout bounds the whole command — checks, applying and waiting —
-	// so a server that stops answering cannot hold it in retries longer.
-	dctx, cancel := context.WithTimeout(ctx, o.run.cfg.Timeout)
-	defer cancel()
-	if !o.SkipPreflight {
-		if err := o.preflight(dctx, b); err != nil {
-			return err
-		}
-	}
-
-	sum := newSummary(o.run.cfg, b, o.DryRun == dryRunServer)
-	var workloadNames []string
-	for _, w := range o.run.cfg.Workloads {
-		workloadNames = append(workloadNames, w.Name)
-	}
-	opts := runOptions(o.run.cfg)
-	opts["concurrency"] = fmt.Sprint(o.Concurrency)
-	opts["dry-run"] = o.DryRun
-	opts["force-conflicts"] = fmt.Sprint(o.ForceConflicts)
-	rec, err := o.audit.startRecording(ctx, audit.Invocation{
-		RunID: b.RunID, Command: audit.CommandApply, KubeContext: o.context, Server: o.server,
-		Namespace: b.Namespace, Image: o.run.cfg.Image, Workloads: workloadNames, Options: opts,
-	}, o.ErrOut)
-	if err != nil {
+	sum, err := deploy.Apply(ctx, deploy.Options{
+		Client: o.cluster.client, Mapper: o.cluster.mapper, Kube: o.cluster.kube,
+		Config: o.run.cfg, Bundle: b,
+		ServerDryRun: o.DryRun == dryRunServer, ForceConflicts: o.ForceConflicts, Concurrency: o.Concurrency,
+		NoWait: o.NoWait, For: wait.Target(o.For), SkipPreflight: o.SkipPreflight,
+		AuditDB: o.audit.path, KubeContext: o.cluster.context, Server: o.cluster.server,
+		Log: o.ErrOut,
+	})
+	if sum == nil {
 		return err
 	}
-	o.rec = rec
-	rec.event("apply started: %d objects", b.Len())
-	prog := newProgress(o.ErrOut)
-	total := b.Len()
-	var done atomic.Int64
-	applier := apply.New(o.client, o.mapper, apply.Options{
-		Force:       o.ForceConflicts,
-		DryRun:      o.DryRun == dryRunServer,
-		Concurrency: o.Concurrency,
-		OnResult: func(r apply.Result) {
-			rec.object(r)
-			prog.update(fmt.Sprintf("applying run %s: %d/%d objects", b.RunID, done.Add(1), total))
-		},
-	})
-	start := time.Now()
-	rep, applyErr := applier.Apply(dctx, b.Objects())
-	sum.addApply(rep, time.Since(start))
-	rec.event("applied %d objects, %d failed, %d not attempted, in %s", len(rep.Results), len(rep.Failures()), rep.NotAttempted, time.Since(start).Round(time.Millisecond))
-	prog.finish(fmt.Sprintf("applied %d/%d objects of run %s in %s", len(rep.Results)-len(rep.Failures()), total, b.RunID, time.Since(start).Round(time.Millisecond)))
-
-	if ctx.Err() != nil || dctx.Err() != nil || applyErr != nil {
-		sum.incomplete()
-	}
-	switch {
-	case ctx.Err() != nil:
-		sum.Interrupted = true
-		return o.finish(sum, ErrInterrupted)
-	case dctx.Err() != nil:
-		return o.finish(sum, fmt.Errorf("applying run %s: --timeout %s passed with %d of %d objects applied", b.RunID, o.run.cfg.Timeout, len(rep.Results)-len(rep.Failures()), total))
-	case applyErr != nil:
-		return o.finish(sum, applyErr)
-	case o.DryRun == dryRunServer || o.NoWait:
-		return o.finish(sum, nil)
-	}
-
-	res, err := o.wait(dctx, b, rep)
-	if err != nil {
-		return o.finish(sum, err)
-	}
-	sum.addWait(res, wait.Target(o.For))
-	rec.vms(res)
-	c := res.Counts()
-	rec.event("wait ended: %d ready, %d failed, %d waiting", c.Ready, c.Failed, c.Waiting)
-	if ctx.Err() != nil {
-		sum.Interrupted = true
-		return o.finish(sum, ErrInterrupted)
-	}
-	if !res.Done || res.Counts().Failed > 0 {
-		return o.finish(sum, ErrNotReady)
-	}
-	return o.finish(sum, nil)
-}
-
-// preflight runs the checks of `kubectl virtwork preflight` for this
-// apply; on a failure it prints the checklist to stderr (stdout is for the
-// summary) and returns an error naming every problem.
-func (o *ApplyOptions) preflight(ctx context.Context, b *render.Bundle) error {
-	rep, err := preflight.Run(ctx, o.kube, applyNeeds(o.run.cfg, b, !o.NoWait && o.DryRun == dryRunNone))
-	if err != nil {
-		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
-			return ErrInterrupted
-		}
-		return fmt.Errorf("preflight: %w", err)
-	}
-	if !rep.OK() {
-		rep.Print(o.ErrOut)
-		return preflightError(rep, ", nothing was applied; --skip-preflight applies anyway")
-	}
-	fmt.Fprintf(o.ErrOut, "preflight: all %d checks passed\n", len(rep.Checks))
-	return nil
-}
-
-// wait follows the run until ctx, which carries the --timeout deadline,
-// ends.
-func (o *ApplyOptions) wait(ctx context.Context, b *render.Bundle, rep *apply.Report) (*wait.Result, error) {
-	return waitForRun(ctx, o.client, o.ErrOut, wait.Options{
-		Namespace:   b.Namespace,
-		RunID:       b.RunID,
-		Expected:    b.VMNames(),
-		Started:     rep.AppliedAt("VirtualMachine"),
-		DataVolumes: b.HasDataVolumes(),
-		For:         wait.Target(o.For),
-	})
-}
-
-// waitForRun follows a run with a progress line on w.
-func waitForRun(ctx context.Context, client dynamic.Interface, w interface{ Write([]byte) (int, error) }, opts wait.Options) (*wait.Result, error) {
-	prog := newProgress(w)
-	start := time.Now()
-	line := func(p wait.Progress) string {
-		return fmt.Sprintf("waiting for run %s: %d/%d ready, %d failed, %s", opts.RunID, p.Ready, p.Total, p.Failed, time.Since(start).Round(time.Second))
-	}
-	opts.Progress = func(p wait.Progress) { prog.update(line(p)) }
-	res, err := wait.ForRun(ctx, client, opts)
-	if err != nil {
-		return nil, fmt.Errorf("waiting for run %s: %w", opts.RunID, err)
-	}
-	prog.finish(line(res.Counts()))
-	return res, nil
-}
-
-// finish records the outcome, prints the summary and returns err.
-func (o *ApplyOptions) finish(sum *summary, err error) error {
-	if err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, ErrNotReady) {
-		sum.Error = err.Error()
-	}
-	status := audit.Succeeded
-	switch {
-	case errors.Is(err, ErrInterrupted):
-		status = audit.Interrupted
-		o.rec.event("interrupted")
-	case errors.Is(err, ErrNotReady):
-		status = audit.NotReady
-	case err != nil:
-		status = audit.Failed
-	}
-	o.rec.finish(status, summaryCounts(sum), err)
-	if perr := sum.print(o.Out, o.Output); perr != nil && err == nil {
+	if perr := sum.Print(o.Out, o.Output); perr != nil && err == nil {
 		return perr
 	}
 	if sum.Interrupted || err != nil {

@@ -5,9 +5,65 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
+
+// cluster is what a command that talks to the API server holds. Every such
+// command builds it with connect, so each reads the kubeconfig the same
+// way and gives the same errors when there is none to read.
+type cluster struct {
+	client dynamic.Interface
+	mapper meta.RESTMapper
+	// kube is the typed client preflight asks with.
+	kube kubernetes.Interface
+	// server and context are recorded in the audit history.
+	server, context string
+}
+
+// connect loads the kubeconfig through restConfig and builds the clients;
+// concurrency is how many requests the command keeps in flight at most.
+func connect(flags *genericclioptions.ConfigFlags, lookupEnv func(string) (string, bool), concurrency int) (*cluster, error) {
+	cfg, err := restConfig(flags, lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	c := &cluster{server: cfg.Host}
+	if raw, err := flags.ToRawKubeConfigLoader().RawConfig(); err == nil {
+		c.context = raw.CurrentContext
+	}
+	if flags.Context != nil && *flags.Context != "" {
+		c.context = *flags.Context
+	}
+	// A client-side rate limit that does not throttle the worker pool
+	// (client-go's default of 5 requests/s with bursts of 10 would).
+	dyn := rest.CopyConfig(cfg)
+	dyn.QPS = float32(max(50, 40*concurrency))
+	dyn.Burst = max(100, 80*concurrency)
+	if c.client, err = dynamic.NewForConfig(dyn); err != nil {
+		return nil, fmt.Errorf("creating the API client: %w", err)
+	}
+	if c.mapper, err = flags.ToRESTMapper(); err != nil {
+		return nil, fmt.Errorf("discovering the cluster's APIs: %w", err)
+	}
+	// Room for preflight's concurrent access reviews.
+	typed := rest.CopyConfig(cfg)
+	typed.QPS, typed.Burst = 100, 200
+	if c.kube, err = kubernetes.NewForConfig(typed); err != nil {
+		return nil, fmt.Errorf("creating the API client: %w", err)
+	}
+	return c, nil
+}
+
+// hasAPI reports whether the cluster serves gvr (CDI may be missing).
+func (c *cluster) hasAPI(gvr schema.GroupVersionResource) bool {
+	_, err := c.mapper.KindFor(gvr)
+	return err == nil
+}
 
 // restConfig loads the kubeconfig the kubectl flags point at, as kubectl
 // does, and turns what kubectl only finds out from a refused connection to

@@ -59,7 +59,7 @@ func (o *RenderOptions) AddFlags(c *cobra.Command) {
 
 // Complete resolves the run configuration from flags, environment and
 // config file.
-func (o *RenderOptions) Complete() error { return o.run.load() }
+func (o *RenderOptions) Complete([]string) error { return o.run.load() }
 
 // Validate checks the output options.
 func (o *RenderOptions) Validate() error {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/deploy"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
@@ -31,10 +32,13 @@ const (
 	ExitInterrupted = 130
 )
 
-// Sentinel errors that map to their own exit codes.
+// Sentinel errors that map to their own exit codes; the library that
+// returns each defines it.
 var (
-	ErrNotReady    = errors.New("not every VM became ready")
-	ErrInterrupted = errors.New("interrupted")
+	ErrNotReady    = deploy.ErrNotReady
+	ErrInterrupted = deploy.ErrInterrupted
+	// ErrPreflight: a preflight check failed; the message names each one.
+	ErrPreflight = deploy.ErrPreflight
 )
 
 // Deps is what commands take from the outside world; tests replace it.
@@ -123,17 +127,21 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
 	return root
 }
 
-// options is the shape of every command's Options.
+// options is the shape of every command's Options, which runE enforces:
+// AddFlags registers its flags; Complete takes the arguments and is the
+// only step that reads kubeconfig, environment or files; Validate touches
+// nothing outside the struct; Run calls the library.
 type options interface {
-	Complete() error
+	AddFlags(c *cobra.Command)
+	Complete(args []string) error
 	Validate() error
 	Run(ctx context.Context) error
 }
 
 // runE runs an Options' steps in order.
 func runE(o options) func(*cobra.Command, []string) error {
-	return func(c *cobra.Command, _ []string) error {
-		if err := o.Complete(); err != nil {
+	return func(c *cobra.Command, args []string) error {
+		if err := o.Complete(args); err != nil {
 			return err
 		}
 		if err := o.Validate(); err != nil {

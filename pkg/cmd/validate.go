@@ -25,21 +25,22 @@ const validateRunID = "00000000-0000-4000-8000-000000000000"
 
 // ValidateOptions checks custom workload directories.
 type ValidateOptions struct {
-	streams genericiooptions.IOStreams
-	deps    Deps
-	dirs    []string
+	genericiooptions.IOStreams
+
+	deps Deps
+	dirs []string
 }
 
 // NewValidateOptions returns ValidateOptions with defaults.
 func NewValidateOptions(streams genericiooptions.IOStreams, deps Deps) *ValidateOptions {
-	return &ValidateOptions{streams: streams, deps: deps}
+	return &ValidateOptions{IOStreams: streams, deps: deps}
 }
 
 // NewValidateCmd checks custom workload directories as --workload-dir
 // would, then runs the real validators on what each workload renders.
 func NewValidateCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Command {
 	o := NewValidateOptions(streams, deps)
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "validate DIR...",
 		Short: "Check custom workload directories, then run cloud-init, systemd and shellcheck on what they render",
 		Long: `validate reads each DIR as --workload-dir does (a directory holding a workload.yaml, or
@@ -55,17 +56,22 @@ exits 2 when any is invalid.`,
 			}
 			return nil
 		},
-		RunE: func(c *cobra.Command, args []string) error {
-			o.dirs = args
-			return runE(o)(c, args)
-		},
+		RunE: runE(o),
 	}
+	o.AddFlags(c)
+	return c
 }
 
-// Complete implements options.
-func (o *ValidateOptions) Complete() error { return nil }
+// AddFlags registers validate's flags: it has none of its own.
+func (o *ValidateOptions) AddFlags(*cobra.Command) {}
 
-// Validate implements options.
+// Complete takes the directories.
+func (o *ValidateOptions) Complete(args []string) error {
+	o.dirs = args
+	return nil
+}
+
+// Validate checks that each directory is named.
 func (o *ValidateOptions) Validate() error {
 	for _, d := range o.dirs {
 		if d == "" {
@@ -75,7 +81,7 @@ func (o *ValidateOptions) Validate() error {
 	return nil
 }
 
-// Run implements options.
+// Run checks each directory and prints one verdict per workload.
 func (o *ValidateOptions) Run(ctx context.Context) error {
 	total, failed := 0, 0
 	seen := map[string]string{} // workload name -> directory
@@ -84,7 +90,7 @@ func (o *ValidateOptions) Run(ctx context.Context) error {
 		if err != nil {
 			total++
 			failed++
-			fmt.Fprintf(o.streams.Out, "FAIL  %s\n      %v\n", dir, err)
+			fmt.Fprintf(o.Out, "FAIL  %s\n      %v\n", dir, err)
 			continue
 		}
 		for _, e := range entries {
@@ -103,7 +109,7 @@ func (o *ValidateOptions) Run(ctx context.Context) error {
 // validateEntry prints one entry's verdict and reports whether it is valid.
 func (o *ValidateOptions) validateEntry(ctx context.Context, e workloads.Entry, seen map[string]string) bool {
 	fail := func(err error) bool {
-		fmt.Fprintf(o.streams.Out, "FAIL  %s\n      %v\n", e.Dir, err)
+		fmt.Fprintf(o.Out, "FAIL  %s\n      %v\n", e.Dir, err)
 		return false
 	}
 	if e.Err != nil {
@@ -148,9 +154,9 @@ func (o *ValidateOptions) validateEntry(ctx context.Context, e workloads.Entry, 
 	if !ok {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(o.streams.Out, "%s  %s (%s)\n", verdict, e.Dir, name)
+	fmt.Fprintf(o.Out, "%s  %s (%s)\n", verdict, e.Dir, name)
 	for _, l := range lines {
-		fmt.Fprintln(o.streams.Out, indent(l, "      "))
+		fmt.Fprintln(o.Out, indent(l, "      "))
 	}
 	return ok
 }

@@ -1,45 +1,62 @@
 package cmd
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/report"
 	"github.com/virtwork/kubectl-virtwork/pkg/version"
 )
 
-// printJSON writes v as indented JSON, the way every -o json here looks.
-func printJSON(w io.Writer, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", data)
-	return err
+// VersionOptions prints the plugin's version.
+type VersionOptions struct {
+	genericiooptions.IOStreams
+
+	Output string
 }
 
-// NewVersionCmd prints the plugin's version.
+// NewVersionOptions returns VersionOptions with defaults.
+func NewVersionOptions(streams genericiooptions.IOStreams) *VersionOptions {
+	return &VersionOptions{IOStreams: streams}
+}
+
+// NewVersionCmd builds `kubectl virtwork version`.
 func NewVersionCmd(streams genericiooptions.IOStreams) *cobra.Command {
-	var output string
+	o := NewVersionOptions(streams)
 	c := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of kubectl-virtwork",
-		RunE: func(c *cobra.Command, _ []string) error {
-			v := version.Get()
-			switch output {
-			case "":
-				fmt.Fprintf(streams.Out, "kubectl-virtwork %s (commit %s, built %s, %s, %s)\n", v.Version, v.Commit, v.Date, v.GoVersion, v.Platform)
-			case "json":
-				return printJSON(streams.Out, v)
-			default:
-				return invalidOutput(output, "json")
-			}
-			return nil
-		},
+		RunE:  runE(o),
 	}
-	c.Flags().StringVarP(&output, "output", "o", "", "output format: json")
+	o.AddFlags(c)
 	return c
+}
+
+// AddFlags registers version's flags.
+func (o *VersionOptions) AddFlags(c *cobra.Command) {
+	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json")
+}
+
+// Complete has nothing to read: the version is stamped at build time.
+func (o *VersionOptions) Complete([]string) error { return nil }
+
+// Validate checks the output format.
+func (o *VersionOptions) Validate() error {
+	if o.Output != "" && o.Output != "json" {
+		return invalidOutput(o.Output, "json")
+	}
+	return nil
+}
+
+// Run prints the version.
+func (o *VersionOptions) Run(context.Context) error {
+	v := version.Get()
+	if o.Output == "json" {
+		return report.JSON(o.Out, v)
+	}
+	_, err := fmt.Fprintf(o.Out, "kubectl-virtwork %s (commit %s, built %s, %s, %s)\n", v.Version, v.Commit, v.Date, v.GoVersion, v.Platform)
+	return err
 }

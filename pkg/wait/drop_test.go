@@ -94,7 +94,7 @@ func TestWaitSurvivesDroppedWatches(t *testing.T) {
 		Namespace: e.ns, RunID: b.RunID, Expected: b.VMNames(), Started: started, DataVolumes: true,
 		Tick: 50 * time.Millisecond,
 		Progress: func(p wait.Progress) {
-			if p.Ready > 0 && p.Ready < p.Total {
+			if p.Reached > 0 && p.Reached < p.Total {
 				once.Do(proxy.cut) // mid-run, with watches open
 			}
 		},
@@ -105,7 +105,7 @@ func TestWaitSurvivesDroppedWatches(t *testing.T) {
 	if proxy.cuts < 1 {
 		t.Fatal("the connections were never cut; the test proved nothing")
 	}
-	if c := res.Counts(); !res.Done || c.Ready != 10 {
+	if c := res.Counts(); !res.Done || c.Reached != 10 {
 		t.Fatalf("after the cut: done %v, counts %+v", res.Done, c)
 	}
 }

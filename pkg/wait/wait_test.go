@@ -15,6 +15,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
 	"github.com/virtwork/kubectl-virtwork/pkg/render"
+	"github.com/virtwork/kubectl-virtwork/pkg/report"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 	"github.com/virtwork/kubectl-virtwork/test/cluster"
 	"github.com/virtwork/kubectl-virtwork/test/runs"
@@ -104,13 +105,17 @@ func Test200VMsReachRunning(t *testing.T) {
 	started := e.deploy(t, b.Objects())
 	res := e.wait(t, b, started, 3*time.Minute)
 	c := res.Counts()
-	if !res.Done || c.Ready != 204 || c.Failed != 0 {
+	if !res.Done || c.Reached != 204 || c.Failed != 0 {
 		t.Fatalf("done %v, counts %+v", res.Done, c)
 	}
 	for _, of := range []func(wait.VM) time.Duration{wait.VM.TimeToRunning, wait.VM.TimeToReady} {
-		p50, p95, worst := res.Percentiles(of)
-		if p50 <= 0 || p50 > p95 || p95 > worst {
-			t.Errorf("time to running/ready p50 %s p95 %s max %s", p50, p95, worst)
+		var ds []time.Duration
+		for _, vm := range res.VMs {
+			ds = append(ds, of(vm))
+		}
+		p := report.PercentilesOf(ds)
+		if p == nil || p.P50 <= 0 || p.P50 > p.P95 || p.P95 > p.Max {
+			t.Errorf("time to running/ready %+v", p)
 		}
 	}
 	for _, vm := range res.VMs {
@@ -149,12 +154,12 @@ func TestFaultsEndTheWaitEarly(t *testing.T) {
 				t.Errorf("the failure was reported after %s", took)
 			}
 			c := res.Counts()
-			if !res.Done || c.Failed != 1 || c.Ready != 3 {
+			if !res.Done || c.Failed != 1 || c.Reached != 3 {
 				t.Fatalf("done %v, counts %+v: %+v", res.Done, c, res.VMs)
 			}
 			for _, vm := range res.VMs {
-				if vm.Name == bad && (vm.Phase != wait.Failed || !strings.Contains(vm.Reason, tt.reason)) {
-					t.Errorf("%s: phase %s reason %q, want failed with %q", vm.Name, vm.Phase, vm.Reason, tt.reason)
+				if vm.Name == bad && (vm.State != wait.Failed || !strings.Contains(vm.Reason, tt.reason)) {
+					t.Errorf("%s: state %s reason %q, want failed with %q", vm.Name, vm.State, vm.Reason, tt.reason)
 				}
 			}
 		})
@@ -174,7 +179,7 @@ func TestTimeout(t *testing.T) {
 		t.Errorf("wait returned after %s with a 3s timeout", took)
 	}
 	c := res.Counts()
-	if res.Done || c.Waiting != 1 || c.Ready != 1 {
+	if res.Done || c.Waiting != 1 || c.Reached != 1 {
 		t.Fatalf("done %v counts %+v", res.Done, c)
 	}
 	if res.VMs[0].Name != slow || res.VMs[0].Reason == "" {
@@ -196,7 +201,7 @@ func TestReattach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Done || len(res.VMs) != 4 || res.Counts().Ready != 4 {
+	if !res.Done || len(res.VMs) != 4 || res.Counts().Reached != 4 {
 		t.Fatalf("done %v VMs %+v", res.Done, res.VMs)
 	}
 	for _, vm := range res.VMs {
@@ -216,15 +221,23 @@ func TestWorkloadNotActive(t *testing.T) {
 	started := e.deploy(t, annotate(b.Objects(), map[string]simulator.Fault{inactive: simulator.FaultWorkloadInactive}))
 	res := e.wait(t, b, started, 5*time.Second)
 	c := res.Counts()
-	if res.Done || c.Ready != 1 || c.Waiting != 1 {
+	if res.Done || c.Reached != 1 || c.Waiting != 1 {
 		t.Fatalf("done %v counts %+v", res.Done, c)
 	}
 	vm := res.VMs[1]
-	if vm.Name != inactive || !strings.HasPrefix(vm.Reason, "Running, workload not active: the readiness probe failed") || vm.RunningAt.IsZero() || !vm.ReadyAt.IsZero() {
+	if vm.Name != inactive || vm.State != wait.Running || vm.Reached || !strings.HasPrefix(vm.Reason, "Running, workload not active: the readiness probe failed") || vm.RunningAt.IsZero() || !vm.ReadyAt.IsZero() {
 		t.Errorf("inactive VM %+v", vm)
 	}
+	if other := res.VMs[0]; other.State != wait.Ready || !other.Reached {
+		t.Errorf("active VM %+v", other)
+	}
 	res = e.wait(t, b, started, time.Minute, wait.ForRunning)
-	if !res.Done || res.Counts().Ready != 2 {
+	if !res.Done || res.Counts().Reached != 2 {
 		t.Errorf("--for=running: done %v counts %+v", res.Done, res.Counts())
+	}
+	// Reaching --for=running does not make the VM ready: its state still
+	// says what it is.
+	if vm := res.VMs[1]; vm.State != wait.Running || !vm.Reached || vm.Reason != "" {
+		t.Errorf("--for=running, inactive VM %+v", vm)
 	}
 }

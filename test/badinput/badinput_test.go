@@ -164,6 +164,15 @@ func cases() []badInput {
 		kc("kubeconfig unknown user", goodKC, `loading kubeconfig: auth info "nope" does not exist`, "--context", "a", "--user", "nope"),
 		kc("server not a url", goodKC, `the API server address "::bad" (from --server or the kubeconfig) is not a URL`, "--server", "::bad"),
 		kc("request timeout", goodKC, "Invalid timeout value", "--context", "a", "--request-timeout", "soon"),
+		// Every command that talks to a cluster reads the kubeconfig the same way.
+		{name: "status kubeconfig empty", cmd: "status", args: []string{"--kubeconfig", "kc.yaml"}, files: map[string]string{"kc.yaml": "apiVersion: v1\nkind: Config\n"},
+			want: "no cluster to talk to: kc.yaml names none; pass --kubeconfig FILE or --server URL"},
+		{name: "cleanup kubeconfig without current context", cmd: "cleanup", args: []string{"--kubeconfig", "kc.yaml", "--all", "--yes"}, files: map[string]string{"kc.yaml": goodKC},
+			want: "the kubeconfig sets no current-context; pass --context NAME (contexts: a)"},
+		{name: "preflight kubeconfig without current context", cmd: "preflight", args: []string{"--kubeconfig", "kc.yaml", "--for", "status"}, files: map[string]string{"kc.yaml": goodKC},
+			want: "the kubeconfig sets no current-context; pass --context NAME (contexts: a)"},
+		{name: "wait kubeconfig empty", cmd: "wait", args: []string{"--kubeconfig", "kc.yaml", "--run-id", uuid.NewString()}, files: map[string]string{"kc.yaml": "apiVersion: v1\nkind: Config\n"},
+			want: "no cluster to talk to: kc.yaml names none"},
 		// Other commands that write.
 		{name: "cleanup without target", cmd: "cleanup", want: "name what to delete: --run-id ID for one run, or --all for every run"},
 		{name: "cleanup both targets", cmd: "cleanup", args: []string{"--all", "--run-id", uuid.NewString()}, want: "--run-id and --all exclude each other"},

@@ -299,7 +299,7 @@ func BenchmarkWait1000VMs(b *testing.B) {
 		ctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute)
 		res, err = wait.ForRun(ctx, client, opts)
 		cancel()
-		if err != nil || !res.Done || res.Counts().Ready != 1000 {
+		if err != nil || !res.Done || res.Counts().Reached != 1000 {
 			b.Fatalf("wait: %v %+v", err, res.Counts())
 		}
 	}

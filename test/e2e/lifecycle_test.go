@@ -17,6 +17,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
 	"github.com/virtwork/kubectl-virtwork/pkg/cmd"
+	"github.com/virtwork/kubectl-virtwork/test/simulator"
 	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
@@ -59,19 +60,21 @@ func TestStatus(t *testing.T) {
 		}
 	}
 	var runs []struct {
-		RunID        string
-		VMs, Running int
-		Machines     []struct{ Name, Phase, Node string }
+		RunID               string
+		VMs, Running, Ready int
+		Machines            []struct{ Name, State, Node string }
 	}
 	js := mustRun(t, p.run(t.Context(), "status", "-A", "--run-id", two, "-o", "json"), "status --run-id")
 	if err := json.Unmarshal([]byte(js.stdout), &runs); err != nil {
 		t.Fatalf("%v\n%s", err, js.stdout)
 	}
-	if len(runs) != 1 || runs[0].RunID != two || runs[0].VMs != 4 || runs[0].Running != 4 || len(runs[0].Machines) != 4 {
+	if len(runs) != 1 || runs[0].RunID != two || runs[0].VMs != 4 || runs[0].Running != 4 || runs[0].Ready != 4 || len(runs[0].Machines) != 4 {
 		t.Fatalf("status --run-id: %+v", runs)
 	}
+	// apply waited for ready: each VM's workload is active, and status
+	// says Ready (it used to say Running for the same VMs).
 	for _, m := range runs[0].Machines {
-		if m.Phase != "Running" || m.Node == "" {
+		if m.State != "Ready" || m.Node == "" {
 			t.Errorf("machine %+v", m)
 		}
 	}
@@ -227,6 +230,34 @@ func TestKillDuringApply(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestApplyAndHistoryAgree: apply's summary and history's detail of the
+// same two-VM run print the same time-to-Running figures. The disk VM
+// imports its DataVolume first, so the two reach Running a few steps
+// apart: the nearest-rank p50 of the two is the earlier, and history,
+// which took the later, used to print a different p50 than apply.
+func TestApplyAndHistoryAgree(t *testing.T) {
+	e := newEnv(t)
+	e.simulate(t, simulator.Options{StepDelay: 300 * time.Millisecond})
+	p := newPlugin(t)
+	runID := "a2345678-2222-4222-8222-222222222222"
+	applied := mustRun(t, p.run(t.Context(), "apply", "-n", e.ns, "--workloads", "cpu,disk", "--run-id", runID), "apply")
+	history := mustRun(t, p.run(t.Context(), "history", runID), "history RUN-ID")
+	figures := func(out string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if rest, ok := strings.CutPrefix(l, "Time from apply to Running:"); ok {
+				return strings.TrimSpace(rest)
+			}
+		}
+		t.Fatalf("no time to Running in:\n%s", out)
+		return ""
+	}
+	a, h := figures(applied.stdout), figures(history.stdout)
+	t.Logf("apply: %s; history: %s", a, h)
+	if a != h {
+		t.Errorf("apply printed %q, history %q", a, h)
 	}
 }
 

@@ -1,4 +1,4 @@
-package cmd
+package progress
 
 import (
 	"bytes"
@@ -16,13 +16,13 @@ func TestProgressOnATerminal(t *testing.T) {
 		t.Skipf("no pty: %v", err)
 	}
 	defer ptmx.Close()
-	p := newProgress(tty)
+	p := New(tty)
 	if !p.tty {
 		t.Fatal("a pty is not seen as a terminal")
 	}
-	p.update("1/3")
-	p.update("2/3")
-	p.finish("3/3 done")
+	p.Update("1/3")
+	p.Update("2/3")
+	p.Finish("3/3 done")
 	tty.Close()
 	got, _ := io.ReadAll(ptmx)
 	want := "\r\x1b[K1/3\r\x1b[K2/3\r\x1b[K3/3 done"
@@ -34,14 +34,14 @@ func TestProgressOnATerminal(t *testing.T) {
 // Elsewhere it writes plain lines, at most one per interval, and the last.
 func TestProgressInALog(t *testing.T) {
 	var buf bytes.Buffer
-	p := newProgress(&buf)
+	p := New(&buf)
 	if p.tty {
 		t.Fatal("a buffer is seen as a terminal")
 	}
 	for _, l := range []string{"1/3", "2/3", "3/3"} {
-		p.update(l)
+		p.Update(l)
 	}
-	p.finish("done")
+	p.Finish("done")
 	if got := buf.String(); got != "1/3\ndone\n" {
 		t.Errorf("log output %q", got)
 	}

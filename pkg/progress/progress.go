@@ -1,4 +1,4 @@
-package cmd
+package progress
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 	"k8s.io/cli-runtime/pkg/printers"
 )
 
-// progress writes status to stderr: on a terminal one line rewritten in
+// Line writes status to stderr: on a terminal one line rewritten in
 // place; elsewhere (CI logs, pipes) a plain line every few seconds and on
-// finish, so logs stay readable.
-type progress struct {
+// finish, so logs stay readable. It is safe for concurrent use.
+type Line struct {
 	mu       sync.Mutex
 	w        io.Writer
 	tty      bool
@@ -22,12 +22,13 @@ type progress struct {
 	shown    bool
 }
 
-func newProgress(w io.Writer) *progress {
-	return &progress{w: w, tty: printers.IsTerminal(w), every: 5 * time.Second}
+// New returns a Line writing to w.
+func New(w io.Writer) *Line {
+	return &Line{w: w, tty: printers.IsTerminal(w), every: 5 * time.Second}
 }
 
-// update shows line now on a terminal, or when a plain line is due.
-func (p *progress) update(line string) {
+// Update shows line now on a terminal, or when a plain line is due.
+func (p *Line) Update(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.lastLine = line
@@ -42,8 +43,8 @@ func (p *progress) update(line string) {
 	}
 }
 
-// finish prints the final line and ends the live line.
-func (p *progress) finish(line string) {
+// Finish prints the final line and ends the live line.
+func (p *Line) Finish(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.tty {

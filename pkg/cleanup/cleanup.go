@@ -1,0 +1,184 @@
+package cleanup
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilwait "k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/access"
+	"github.com/virtwork/kubectl-virtwork/pkg/audit"
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/progress"
+)
+
+// Options say what to remove and how.
+type Options struct {
+	Client dynamic.Interface
+	Mapper meta.RESTMapper
+
+	// Namespace to clean; "" for every namespace.
+	Namespace string
+	// RunID is the run to remove; "" removes every virtwork run.
+	RunID string
+	// DryRun lists what would be deleted and deletes nothing.
+	DryRun bool
+	// Confirm is asked, with the number of objects found, before
+	// anything is deleted; false deletes nothing. nil deletes without
+	// asking.
+	Confirm func(total int) (bool, error)
+	// Wait waits, up to Timeout, until everything is gone.
+	Wait    bool
+	Timeout time.Duration
+	// DeleteNamespace also deletes the namespaces virtwork created, when
+	// nothing else is left in them.
+	DeleteNamespace bool
+
+	// AuditDB is the history to record in; "" records nothing. Server is
+	// recorded with the invocation.
+	AuditDB, Server string
+	// Out receives what was found and done; Log progress and warnings.
+	Out, Log io.Writer
+}
+
+// cleaner is one Run under way.
+type cleaner struct {
+	o   Options
+	rec *audit.Recorder
+}
+
+// Run finds, confirms, deletes and waits; a cleanup that deletes anything
+// is recorded in the audit history, linked to the runs it removed.
+func Run(ctx context.Context, o Options) (err error) {
+	c := &cleaner{o: o}
+	f, err := c.find(ctx)
+	if err != nil {
+		return err
+	}
+	if f.Total == 0 {
+		fmt.Fprintf(o.Out, "nothing to delete: no objects of %s in %s\n", c.target(), namespaceText(o.Namespace))
+		return c.cleanNamespaces(ctx, nil)
+	}
+	f.Print(o.Out)
+	if o.DryRun {
+		fmt.Fprintln(o.Out, "dry run: nothing was deleted")
+		return nil
+	}
+	if o.Confirm != nil {
+		if ok, err := o.Confirm(f.Total); err != nil || !ok {
+			if err == nil {
+				fmt.Fprintln(o.Log, "nothing was deleted")
+			}
+			return err
+		}
+	}
+	if c.rec, err = audit.StartRecorder(ctx, o.AuditDB, c.invocation(f), o.Log); err != nil {
+		return err
+	}
+	c.rec.LinkCleanup(sortedKeys(f.RunIDs))
+	c.rec.Event("deleting %d objects of %d run(s)", f.Total, len(f.RunIDs))
+	defer func() {
+		status := audit.Succeeded
+		if err != nil {
+			status = audit.Failed
+		}
+		c.rec.Finish(status, nil, err)
+	}()
+	if err := c.delete(ctx, f); err != nil {
+		return err
+	}
+	if o.Wait {
+		if err := c.waitGone(ctx, f); err != nil {
+			return err
+		}
+	}
+	return c.cleanNamespaces(ctx, f)
+}
+
+func (c *cleaner) invocation(f *Found) audit.Invocation {
+	return audit.Invocation{
+		RunID: c.o.RunID, Command: audit.CommandCleanup, Server: c.o.Server, Namespace: c.o.Namespace,
+		Options: map[string]string{
+			"all":              fmt.Sprint(c.o.RunID == ""),
+			"all-namespaces":   fmt.Sprint(c.o.Namespace == ""),
+			"delete-namespace": fmt.Sprint(c.o.DeleteNamespace),
+		},
+		Counts: map[string]int{"objects/found": f.Total},
+	}
+}
+
+func (c *cleaner) selector() string {
+	if c.o.RunID != "" {
+		return labels.Selector(c.o.RunID)
+	}
+	return labels.ManagedBy + "=" + labels.ManagedByValue
+}
+
+func (c *cleaner) target() string {
+	if c.o.RunID == "" {
+		return "any virtwork run"
+	}
+	return "run " + c.o.RunID
+}
+
+// delete sends one collection delete per kind and namespace found.
+func (c *cleaner) delete(ctx context.Context, f *Found) error {
+	for _, ns := range sortedKeys(f.ByNamespace) {
+		for _, k := range kinds() {
+			if f.ByNamespace[ns][k.name] == 0 {
+				continue
+			}
+			policy := metav1.DeletePropagationBackground
+			err := c.o.Client.Resource(k.gvr).Namespace(ns).DeleteCollection(ctx,
+				metav1.DeleteOptions{PropagationPolicy: &policy}, metav1.ListOptions{LabelSelector: c.selector()})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return c.remaining(ctx, fmt.Errorf("deleting %s in %s: %w", k.gvr.Resource, ns, access.Explain(err)))
+			}
+		}
+	}
+	fmt.Fprintf(c.o.Log, "deleting %d objects of %s\n", f.Total, c.target())
+	return nil
+}
+
+// waitGone polls until nothing found is left, or Timeout passes.
+func (c *cleaner) waitGone(ctx context.Context, f *Found) error {
+	prog := progress.New(c.o.Log)
+	wctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
+	defer cancel()
+	err := utilwait.PollUntilContextCancel(wctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		left, err := c.find(ctx)
+		if err != nil {
+			return false, nil // keep trying until the deadline
+		}
+		prog.Update(fmt.Sprintf("waiting for deletion: %d/%d objects left", left.Total, f.Total))
+		return left.Total == 0, nil
+	})
+	if err != nil {
+		return c.remaining(ctx, fmt.Errorf("not everything was deleted within %s", c.o.Timeout))
+	}
+	prog.Finish(fmt.Sprintf("deleted %d objects of %s", f.Total, c.target()))
+	return nil
+}
+
+// remaining prints what is left and returns err.
+func (c *cleaner) remaining(ctx context.Context, err error) error {
+	left, lerr := c.find(context.WithoutCancel(ctx))
+	if lerr == nil && left.Total > 0 {
+		fmt.Fprintln(c.o.Log, "still present:")
+		left.Print(c.o.Log)
+	}
+	return err
+}
+
+func namespaceText(ns string) string {
+	if ns == "" {
+		return "any namespace"
+	}
+	return "namespace " + ns
+}

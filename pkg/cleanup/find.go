@@ -1,0 +1,109 @@
+package cleanup
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/access"
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/wait"
+)
+
+// kind is one kind of object a run leaves.
+type kind struct {
+	name string
+	gvr  schema.GroupVersionResource
+}
+
+// kinds are what a run leaves, in delete order. VMIs follow their VMs and
+// DataVolumes' PVCs their DataVolumes through owner references; deleting
+// the labelled ones directly also covers what an interrupted apply left
+// half-made.
+func kinds() []kind {
+	return []kind{
+		{"VirtualMachine", wait.VMResource},
+		{"DataVolume", wait.DVResource},
+		{"PersistentVolumeClaim", schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}},
+		{"Service", schema.GroupVersionResource{Version: "v1", Resource: "services"}},
+		{"Secret", schema.GroupVersionResource{Version: "v1", Resource: "secrets"}},
+	}
+}
+
+// Found is what a cleanup targets.
+type Found struct {
+	// ByNamespace counts objects by kind, per namespace.
+	ByNamespace map[string]map[string]int
+	// RunIDs are the runs they belong to.
+	RunIDs map[string]bool
+	Total  int
+}
+
+// hasAPI reports whether the cluster serves gvr (CDI's DataVolumes may be
+// missing).
+func hasAPI(mapper meta.RESTMapper, gvr schema.GroupVersionResource) bool {
+	_, err := mapper.KindFor(gvr)
+	return err == nil
+}
+
+// find lists what the cleanup targets, leaving out what is already being
+// deleted.
+func (c *cleaner) find(ctx context.Context) (*Found, error) {
+	f := &Found{ByNamespace: map[string]map[string]int{}, RunIDs: map[string]bool{}}
+	for _, k := range kinds() {
+		if !hasAPI(c.o.Mapper, k.gvr) {
+			continue // CDI not installed: no DataVolumes to find
+		}
+		list, err := c.o.Client.Resource(k.gvr).Namespace(c.o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: c.selector()})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", k.gvr.Resource, access.Explain(err))
+		}
+		for _, item := range list.Items {
+			if item.GetDeletionTimestamp() != nil {
+				continue // already going
+			}
+			ns := item.GetNamespace()
+			if f.ByNamespace[ns] == nil {
+				f.ByNamespace[ns] = map[string]int{}
+			}
+			f.ByNamespace[ns][k.name]++
+			f.Total++
+			if id := item.GetLabels()[labels.RunID]; id != "" {
+				f.RunIDs[id] = true
+			}
+		}
+	}
+	return f, nil
+}
+
+// Print writes the objects found by namespace and kind, and their runs.
+func (f *Found) Print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAMESPACE\tKIND\tCOUNT")
+	for _, ns := range sortedKeys(f.ByNamespace) {
+		for _, k := range kinds() {
+			if n := f.ByNamespace[ns][k.name]; n > 0 {
+				fmt.Fprintf(tw, "%s\t%s\t%d\n", ns, k.name, n)
+			}
+		}
+	}
+	tw.Flush()
+	ids := sortedKeys(f.RunIDs)
+	fmt.Fprintf(w, "%d objects of %d run(s): %s\n", f.Total, len(ids), strings.Join(ids, ", "))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,93 @@
+package cleanup
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/access"
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/wait"
+)
+
+var namespaceGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+
+// cleanNamespaces deletes, with DeleteNamespace, the namespaces virtwork
+// created that hold nothing else; it says why it keeps any other. With
+// nothing found (f nil) it looks at Namespace alone.
+func (c *cleaner) cleanNamespaces(ctx context.Context, f *Found) error {
+	if !c.o.DeleteNamespace {
+		return nil
+	}
+	var names []string
+	if f != nil {
+		names = sortedKeys(f.ByNamespace)
+	} else if c.o.Namespace != "" {
+		names = []string{c.o.Namespace}
+	}
+	for _, ns := range names {
+		if err := c.cleanNamespace(ctx, ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *cleaner) cleanNamespace(ctx context.Context, ns string) error {
+	obj, err := c.o.Client.Resource(namespaceGVR).Get(ctx, ns, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading namespace %s: %w", ns, access.Explain(err))
+	}
+	if obj.GetAnnotations()[labels.CreatedByRun] == "" {
+		fmt.Fprintf(c.o.Out, "kept namespace %s: virtwork did not create it (no %s annotation)\n", ns, labels.CreatedByRun)
+		return nil
+	}
+	if other, err := c.otherObject(ctx, ns); err != nil {
+		return err
+	} else if other != "" {
+		fmt.Fprintf(c.o.Out, "kept namespace %s: it still holds objects virtwork did not create (%s)\n", ns, other)
+		return nil
+	}
+	if err := c.o.Client.Resource(namespaceGVR).Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting namespace %s: %w", ns, access.Explain(err))
+	}
+	fmt.Fprintf(c.o.Out, "deleted namespace %s\n", ns)
+	return nil
+}
+
+// otherObject names an object in ns that is not virtwork's, or "".
+func (c *cleaner) otherObject(ctx context.Context, ns string) (string, error) {
+	gvrs := []schema.GroupVersionResource{
+		{Version: "v1", Resource: "pods"}, {Version: "v1", Resource: "configmaps"},
+		wait.VMIResource,
+	}
+	for _, k := range kinds() {
+		gvrs = append(gvrs, k.gvr)
+	}
+	for _, gvr := range gvrs {
+		if !hasAPI(c.o.Mapper, gvr) {
+			continue
+		}
+		list, err := c.o.Client.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return "", fmt.Errorf("listing %s in %s: %w", gvr.Resource, ns, access.Explain(err))
+		}
+		for _, item := range list.Items {
+			if item.GetDeletionTimestamp() != nil || item.GetLabels()[labels.ManagedBy] == labels.ManagedByValue {
+				continue
+			}
+			if gvr.Resource == "configmaps" && item.GetName() == "kube-root-ca.crt" {
+				continue // every namespace gets one
+			}
+			return strings.TrimSuffix(gvr.Resource, "s") + "/" + item.GetName(), nil
+		}
+	}
+	return "", nil
+}

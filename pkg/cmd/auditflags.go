@@ -1,0 +1,57 @@
+package cmd
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/audit"
+)
+
+// auditEnv names the audit DB when --audit-db is not given.
+const auditEnv = "VIRTWORK_AUDIT_DB"
+
+// auditFlags are --audit-db and --no-audit, shared by the commands that
+// record (apply, cleanup) and the one that reads (history).
+type auditFlags struct {
+	deps     Deps
+	path     string
+	disabled bool
+}
+
+func newAuditFlags(deps Deps) *auditFlags { return &auditFlags{deps: deps} }
+
+func (a *auditFlags) addFlags(c *cobra.Command, canDisable bool) {
+	c.Flags().StringVar(&a.path, "audit-db", "", "the local audit history (default $"+auditEnv+", else $XDG_STATE_HOME/virtwork/audit.db)")
+	if canDisable {
+		c.Flags().BoolVar(&a.disabled, "no-audit", false, "record nothing in the audit history (objects still carry the run id label)")
+	}
+}
+
+// complete resolves the path: --audit-db, then $VIRTWORK_AUDIT_DB, then the
+// user's state directory; "" with --no-audit.
+func (a *auditFlags) complete() error {
+	if a.disabled {
+		a.path = ""
+		return nil
+	}
+	if a.path == "" {
+		if v, ok := a.deps.LookupEnv(auditEnv); ok && v != "" {
+			a.path = v
+		}
+	}
+	if a.path == "" {
+		p, err := audit.DefaultPath()
+		if err != nil {
+			return fmt.Errorf("finding the audit history: %w (set --audit-db or --no-audit)", err)
+		}
+		a.path = p
+	}
+	abs, err := filepath.Abs(a.path)
+	if err != nil {
+		return usageError{fmt.Errorf("--audit-db %s: %w", a.path, err)}
+	}
+	a.path = abs
+	return nil
+}

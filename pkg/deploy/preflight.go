@@ -1,0 +1,81 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/access"
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/preflight"
+	"github.com/virtwork/kubectl-virtwork/pkg/render"
+)
+
+// ErrPreflight: a preflight check failed; the message names each one.
+var ErrPreflight = errors.New("preflight failed")
+
+// preflight runs the checks of `kubectl virtwork preflight` for this
+// apply; on a failure it prints the checklist to Log (stdout is for the
+// summary) and returns an error naming every problem.
+func (o Options) preflight(ctx context.Context) error {
+	rep, err := preflight.Run(ctx, o.Kube, ApplyNeeds(o.Config, o.Bundle, !o.NoWait && !o.ServerDryRun))
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+			return ErrInterrupted
+		}
+		return fmt.Errorf("preflight: %w", err)
+	}
+	if !rep.OK() {
+		rep.Print(o.Log)
+		return preflightError(rep, ", nothing was applied; --skip-preflight applies anyway")
+	}
+	fmt.Fprintf(o.Log, "preflight: all %d checks passed\n", len(rep.Checks))
+	return nil
+}
+
+// ApplyNeeds is what applying b does: its kinds, its data disks, and
+// whether it waits.
+func ApplyNeeds(cfg *config.Config, b *render.Bundle, waits bool) preflight.Needs {
+	var kinds []string
+	for kind, n := range b.Counts() {
+		if n > 0 && kind != "Namespace" {
+			kinds = append(kinds, kind)
+		}
+	}
+	slices.Sort(kinds)
+	defaultClass := false
+	for _, w := range cfg.Workloads {
+		if wl, ok := cfg.Registry.Get(w.Name); ok && wl.Spec().NeedsDataDisk() && w.StorageClass == "" {
+			defaultClass = true
+		}
+	}
+	return preflight.Apply(b.Namespace, kinds, waits, b.HasDataVolumes(), defaultClass)
+}
+
+// Preflight checks needs and returns the checklist, with ErrPreflight
+// naming every problem when a check failed.
+func Preflight(ctx context.Context, kube kubernetes.Interface, needs preflight.Needs) (*preflight.Report, error) {
+	rep, err := preflight.Run(ctx, kube, needs)
+	if err != nil {
+		return nil, err
+	}
+	return rep, preflightError(rep, "")
+}
+
+// preflightError is nil when every check passed, else ErrPreflight with
+// every problem named in one line.
+func preflightError(rep *preflight.Report, then string) error {
+	missing := rep.Missing()
+	if len(missing) == 0 {
+		return nil
+	}
+	problems := make([]string, len(missing))
+	for i, c := range missing {
+		problems[i] = c.Problem()
+	}
+	return fmt.Errorf("%w for %s%s: %s (%s)", ErrPreflight, rep.Command, then, strings.Join(problems, "; "), access.Hint)
+}

@@ -1,0 +1,44 @@
+package status
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Print writes runs as kubectl-style tables: one row per run and, when
+// the runs list their machines, one row per VM. With no runs it writes
+// that there are none, in ns, to errOut.
+func Print(out, errOut io.Writer, runs []*Run, ns string) error {
+	if len(runs) == 0 {
+		fmt.Fprintf(errOut, "no virtwork runs in %s\n", NamespaceText(ns))
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN ID\tNAMESPACE\tWORKLOADS\tVMS\tRUNNING\tREADY\tFAILED\tAGE")
+	machines := false
+	for _, rs := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", rs.RunID, rs.Namespace, strings.Join(rs.Workloads, ","), rs.VMs, rs.Running, rs.Ready, rs.Failed, rs.Age)
+		machines = machines || len(rs.Machines) > 0
+	}
+	if err := tw.Flush(); err != nil || !machines {
+		return err
+	}
+	fmt.Fprintln(out)
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VM\tSTATE\tNODE\tREASON")
+	for _, rs := range runs {
+		for _, m := range rs.Machines {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, m.State, dash(m.Node), dash(m.Reason))
+		}
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,157 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/access"
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/wait"
+)
+
+// Options say which runs to report.
+type Options struct {
+	// Namespace to look in; "" for every namespace.
+	Namespace string
+	// RunID, when set, reports that run alone, VM by VM.
+	RunID string
+	// DataVolumes also reads the runs' DataVolumes (CDI is installed).
+	DataVolumes bool
+	// Now is the clock ages are measured against.
+	Now func() time.Time
+}
+
+// Run is one run as status reports it.
+type Run struct {
+	RunID     string   `json:"runID"`
+	Namespace string   `json:"namespace"`
+	Workloads []string `json:"workloads"`
+	VMs       int      `json:"vms"`
+	// Running counts the VMs that booted, Ready those of them whose
+	// workload is active, Failed those that failed for good.
+	Running int       `json:"running"`
+	Ready   int       `json:"ready"`
+	Failed  int       `json:"failed"`
+	Created time.Time `json:"created"`
+	Age     string    `json:"age"`
+	// Machines lists each VM, when Options.RunID is set.
+	Machines []VM `json:"machines,omitempty"`
+}
+
+// VM is one VM of a run.
+type VM struct {
+	Name string `json:"name"`
+	// State is Pending, Running, Ready or Failed (wait.State, capitalised
+	// as kubectl prints phases).
+	State  string `json:"state"`
+	Node   string `json:"node,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// List finds the runs by label, newest first. With a RunID it is an error
+// for the run to have no VMs.
+func List(ctx context.Context, client dynamic.Interface, o Options) ([]*Run, error) {
+	selector := labels.ManagedBy + "=" + labels.ManagedByValue
+	if o.RunID != "" {
+		selector = labels.Selector(o.RunID)
+	}
+	vms, err := client.Resource(wait.VMResource).Namespace(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, fmt.Errorf("listing VirtualMachines: %w", access.Explain(err))
+	}
+	type key struct{ ns, run string }
+	found := map[key]*Run{}
+	for _, vm := range vms.Items {
+		k := key{vm.GetNamespace(), vm.GetLabels()[labels.RunID]}
+		rs := found[k]
+		if rs == nil {
+			rs = &Run{RunID: k.run, Namespace: k.ns, Created: vm.GetCreationTimestamp().Time}
+			found[k] = rs
+		}
+		if w := vm.GetLabels()[labels.Component]; w != "" && !slices.Contains(rs.Workloads, w) {
+			rs.Workloads = append(rs.Workloads, w)
+		}
+		if t := vm.GetCreationTimestamp().Time; t.Before(rs.Created) {
+			rs.Created = t
+		}
+	}
+	out := []*Run{}
+	for k, rs := range found {
+		snap, err := wait.Snapshot(ctx, client, wait.Options{Namespace: k.ns, RunID: k.run, DataVolumes: o.DataVolumes})
+		if err != nil {
+			return nil, err
+		}
+		rs.add(snap, o.RunID != "")
+		rs.Age = Age(o.Now().Sub(rs.Created))
+		out = append(out, rs)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.After(out[j].Created)
+		}
+		return out[i].RunID < out[j].RunID
+	})
+	if o.RunID != "" && len(out) == 0 {
+		return nil, fmt.Errorf("run %s has no VirtualMachines in %s", o.RunID, NamespaceText(o.Namespace))
+	}
+	return out, nil
+}
+
+// add counts the VMs of a snapshot and, with machines, lists each.
+func (rs *Run) add(snap *wait.Result, machines bool) {
+	for _, vm := range snap.VMs {
+		rs.VMs++
+		switch vm.State {
+		case wait.Ready:
+			rs.Ready++
+			rs.Running++
+		case wait.Running:
+			rs.Running++
+		case wait.Failed:
+			rs.Failed++
+		}
+		if machines {
+			rs.Machines = append(rs.Machines, VM{Name: vm.Name, State: stateText(vm.State), Node: vm.Node, Reason: vm.Reason})
+		}
+	}
+	sort.Strings(rs.Workloads)
+}
+
+func stateText(s wait.State) string {
+	switch s {
+	case wait.Pending:
+		return "Pending"
+	case wait.Running:
+		return "Running"
+	case wait.Ready:
+		return "Ready"
+	}
+	return "Failed"
+}
+
+// NamespaceText names where a command looked.
+func NamespaceText(ns string) string {
+	if ns == "" {
+		return "any namespace"
+	}
+	return "namespace " + ns
+}
+
+// Age prints a duration the way kubectl get does: 45s, 12m, 3h, 2d.
+func Age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

@@ -1,0 +1,106 @@
+package wait
+
+import "time"
+
+// State is where a VM stands, named for what it is, whatever the wait
+// waits for.
+type State string
+
+// The states, in the order a VM passes through them.
+const (
+	// Pending: not running yet (being created, scheduled, its disk
+	// imported, or booting).
+	Pending State = "pending"
+	// Running: the VMI runs, but its readiness probe has not (yet) found
+	// the workload's unit active.
+	Running State = "running"
+	// Ready: the VMI runs and its readiness probe found the workload's
+	// unit active.
+	Ready State = "ready"
+	// Failed: the VM will not start without someone changing something.
+	Failed State = "failed"
+)
+
+// Target is the state a wait waits for.
+type Target string
+
+// The targets.
+const (
+	// ForReady waits for the VMI's Ready condition: its readiness probe,
+	// which asks the guest whether the workload's unit is active,
+	// succeeded. The default.
+	ForReady Target = "ready"
+	// ForRunning waits for the VMI's phase Running: the VM booted,
+	// whatever runs in it.
+	ForRunning Target = "running"
+)
+
+// Reached reports whether a VM in state s has nothing left to wait for
+// when the wait is for target ("" is ForReady).
+func (s State) Reached(target Target) bool {
+	return s == Ready || s == Running && target == ForRunning
+}
+
+// VM is one VM's state.
+type VM struct {
+	Name  string
+	State State
+	// Reached reports that State is the wait's target, or past it.
+	Reached bool
+	// Reason says why a VM failed or, when it has not reached the
+	// target, what it is waiting in.
+	Reason string
+	Node   string
+	// Started is when the VM was applied (or created, when re-attaching).
+	Started time.Time
+	// RunningAt is when its VMI was first seen Running; ReadyAt when it
+	// was first seen Ready (the workload active). Zero when not seen.
+	RunningAt, ReadyAt time.Time
+}
+
+// Waiting reports that the VM has neither reached the target nor failed.
+func (v VM) Waiting() bool { return !v.Reached && v.State != Failed }
+
+// TimeToRunning is RunningAt-Started, 0 when the VM was not seen Running.
+func (v VM) TimeToRunning() time.Duration { return since(v.Started, v.RunningAt) }
+
+// TimeToReady is ReadyAt-Started, 0 when the VM was not seen Ready.
+func (v VM) TimeToReady() time.Duration { return since(v.Started, v.ReadyAt) }
+
+func since(start, at time.Time) time.Duration {
+	if start.IsZero() || at.IsZero() {
+		return 0
+	}
+	return at.Sub(start)
+}
+
+// Progress is a snapshot of the counts: VMs that reached the target, that
+// failed for good, and that are still waiting for one or the other.
+type Progress struct {
+	Reached, Failed, Waiting, Total int
+}
+
+// Result is the state of every VM when ForRun or Snapshot returned.
+type Result struct {
+	VMs []VM // sorted by name
+	// Target is what the wait waited for.
+	Target Target
+	// Done reports that every VM reached the target or failed.
+	Done bool
+}
+
+// Counts returns the result's progress counts.
+func (r *Result) Counts() Progress {
+	p := Progress{Total: len(r.VMs)}
+	for _, v := range r.VMs {
+		switch {
+		case v.Reached:
+			p.Reached++
+		case v.State == Failed:
+			p.Failed++
+		default:
+			p.Waiting++
+		}
+	}
+	return p
+}

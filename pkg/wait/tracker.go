@@ -1,0 +1,240 @@
+package wait
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// failedStatuses are VM printableStatus values KubeVirt sets when a VM will
+// not start without someone changing something.
+var failedStatuses = []string{
+	"ErrorUnschedulable", "ErrImagePull", "ImagePullBackOff", "ErrorDataVolumeNotFound",
+	"DataVolumeError", "CrashLoopBackOff", "ErrorPvcNotFound",
+}
+
+// tracker folds watch events into per-VM state.
+type tracker struct {
+	opts    Options
+	changed chan struct{}
+
+	mu       sync.Mutex
+	expected map[string]bool
+	vms      map[string]*vmState
+}
+
+type vmState struct {
+	created    time.Time
+	vmiPhase   string
+	vmiReason  string
+	node       string
+	printable  string
+	failureMsg string
+	dvFailed   string
+	runningAt  time.Time
+	// ready is the VMI's Ready condition; notReady its message while
+	// False.
+	ready    bool
+	notReady string
+	readyAt  time.Time
+	seenVM   bool
+}
+
+func newTracker(opts Options) *tracker {
+	t := &tracker{opts: opts, changed: make(chan struct{}, 1), vms: map[string]*vmState{}}
+	if len(opts.Expected) > 0 {
+		t.expected = map[string]bool{}
+		for _, n := range opts.Expected {
+			t.expected[n] = true
+		}
+	}
+	return t
+}
+
+func (t *tracker) state(name string) *vmState {
+	s, ok := t.vms[name]
+	if !ok {
+		s = &vmState{}
+		t.vms[name] = s
+	}
+	return s
+}
+
+func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
+	now := time.Now()
+	t.mu.Lock()
+	switch kind {
+	case VMIResource.Resource:
+		s := t.state(u.GetName())
+		s.vmiPhase, _, _ = unstructured.NestedString(u.Object, "status", "phase")
+		s.vmiReason, _, _ = unstructured.NestedString(u.Object, "status", "reason")
+		s.node, _, _ = unstructured.NestedString(u.Object, "status", "nodeName")
+		s.ready, s.notReady = readyCondition(u)
+		if s.vmiPhase == "Running" && s.runningAt.IsZero() {
+			s.runningAt = now
+		}
+		if s.vmiPhase == "Running" && s.ready && s.readyAt.IsZero() {
+			s.readyAt = now
+		}
+	case VMResource.Resource:
+		s := t.state(u.GetName())
+		s.created = u.GetCreationTimestamp().Time
+		s.printable, _, _ = unstructured.NestedString(u.Object, "status", "printableStatus")
+		s.failureMsg = conditionMessage(u)
+		if t.expected == nil {
+			s.seenVM = true
+		}
+	case DVResource.Resource:
+		owner := ""
+		for _, ref := range u.GetOwnerReferences() {
+			if ref.Kind == "VirtualMachine" {
+				owner = ref.Name
+			}
+		}
+		if owner == "" {
+			break
+		}
+		s := t.state(owner)
+		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
+		if phase == "Failed" {
+			s.dvFailed = fmt.Sprintf("DataVolume %s failed", u.GetName())
+			if msg := conditionMessage(u); msg != "" {
+				s.dvFailed += ": " + msg
+			}
+		} else {
+			s.dvFailed = ""
+		}
+	}
+	t.mu.Unlock()
+	select {
+	case t.changed <- struct{}{}:
+	default:
+	}
+}
+
+// listed fixes the expected set, when none was given, to the VMs the first
+// list found.
+func (t *tracker) listed() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.expected != nil {
+		return
+	}
+	t.expected = map[string]bool{}
+	for name, s := range t.vms {
+		if s.seenVM {
+			t.expected[name] = true
+		}
+	}
+}
+
+func (t *tracker) result() *Result {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	names := make([]string, 0, len(t.expected))
+	for n := range t.expected {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	res := &Result{VMs: make([]VM, 0, len(names)), Target: t.opts.For, Done: true}
+	for _, n := range names {
+		s := t.vms[n]
+		if s == nil {
+			s = &vmState{}
+		}
+		vm := VM{Name: n, Node: s.node, Started: t.opts.Started[n], RunningAt: s.runningAt, ReadyAt: s.readyAt}
+		if vm.Started.IsZero() {
+			vm.Started = s.created
+		}
+		vm.State, vm.Reason = s.classify()
+		if vm.Reached = vm.State.Reached(t.opts.For); vm.Reached {
+			vm.Reason = ""
+		}
+		res.Done = res.Done && !vm.Waiting()
+		res.VMs = append(res.VMs, vm)
+	}
+	return res
+}
+
+// classify names the VM's state and, unless it is Ready, why it is not.
+func (s *vmState) classify() (State, string) {
+	switch {
+	case s.vmiPhase == "Running" && s.ready:
+		return Ready, ""
+	case s.vmiPhase == "Running":
+		// Booted, but the probe says the workload is not active.
+		reason := "Running, workload not active"
+		if s.notReady != "" {
+			reason += ": " + s.notReady
+		}
+		return Running, reason
+	case s.vmiPhase == "Failed":
+		reason := "VirtualMachineInstance failed"
+		if s.vmiReason != "" {
+			reason += ": " + s.vmiReason
+		}
+		return Failed, reason
+	case slices.Contains(failedStatuses, s.printable):
+		reason := s.printable
+		if s.failureMsg != "" {
+			reason += ": " + s.failureMsg
+		}
+		return Failed, reason
+	case s.dvFailed != "":
+		return Failed, s.dvFailed
+	}
+	return Pending, waitingReason(s)
+}
+
+func waitingReason(s *vmState) string {
+	switch {
+	case s.printable != "":
+		return s.printable
+	case s.vmiPhase != "":
+		return "VMI " + s.vmiPhase
+	}
+	return "not created yet"
+}
+
+// readyCondition reads a VMI's Ready condition: whether it is True, and
+// its message when it is not.
+func readyCondition(u *unstructured.Unstructured) (bool, string) {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok || m["type"] != "Ready" {
+			continue
+		}
+		msg, _ := m["message"].(string)
+		return m["status"] == "True", msg
+	}
+	return false, ""
+}
+
+// conditionMessage returns the message of the object's failure condition:
+// one of type Failure or Ready/Running with status False and a message.
+func conditionMessage(u *unstructured.Unstructured) string {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	var msgs []string
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok {
+			continue
+		}
+		typ, _ := m["type"].(string)
+		status, _ := m["status"].(string)
+		msg, _ := m["message"].(string)
+		if msg == "" {
+			continue
+		}
+		if typ == "Failure" && status == "True" || (typ == "Ready" || typ == "Running" || typ == "PodScheduled") && status == "False" {
+			msgs = append(msgs, msg)
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
