@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	kustomizetypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 )
 
@@ -94,5 +95,39 @@ func TestRenderImportsNoClient(t *testing.T) {
 		if strings.HasPrefix(d, "k8s.io/client-go") || strings.HasPrefix(d, "k8s.io/cli-runtime") || strings.Contains(d, "sqlite") {
 			t.Errorf("pkg/render depends on %s", d)
 		}
+	}
+}
+
+// TestKustomizationAsTheLibraryWritesIt: kustomization.yaml goes through
+// the package's encoder and comes out byte for byte as sigs.k8s.io/yaml,
+// which wrote it before, writes the same kustomize type.
+func TestKustomizationAsTheLibraryWritesIt(t *testing.T) {
+	b := mustRender(t, testConfig(t, 2, "cpu", "network"))
+	var got []byte
+	var resources []string
+	err := b.WriteFiles(func(name string, data []byte) error {
+		if name == KustomizationFile {
+			got = data
+		} else {
+			resources = append(resources, name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := yaml.Marshal(kustomizetypes.Kustomization{
+		TypeMeta: kustomizetypes.TypeMeta{
+			APIVersion: kustomizetypes.KustomizationVersion,
+			Kind:       kustomizetypes.KustomizationKind,
+		},
+		SortOptions: &kustomizetypes.SortOptions{Order: kustomizetypes.FIFOSortOrder},
+		Resources:   resources,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("kustomization.yaml (-library +encoder):\n%s", diff)
 	}
 }
