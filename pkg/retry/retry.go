@@ -14,10 +14,11 @@ import (
 )
 
 // DefaultBackoff rides out several seconds of API server trouble: 8
-// attempts, 200ms apart at first, doubling, with 10% jitter (about 25s
-// from the first attempt to the last).
+// attempts, 200ms apart at first, each wait 1.8 times the last, with 10%
+// jitter: about 15s from the first attempt to the last, as before. (A Cap
+// would end utilwait's backoff early instead of holding the wait.)
 func DefaultBackoff() utilwait.Backoff {
-	return utilwait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 8}
+	return utilwait.Backoff{Duration: 200 * time.Millisecond, Factor: 1.8, Jitter: 0.1, Steps: 8}
 }
 
 // Do runs fn until it succeeds, fails with an error Retryable refuses, or b
