@@ -163,11 +163,28 @@ func (e *yamlEncoder) mapping(m map[string]any, n int, inline bool) {
 		if i > 0 || !inline {
 			e.indent(n)
 		}
-		e.str(k)
+		e.key(k, n)
 		e.buf = append(e.buf, ':')
 		e.entry(m[k], n)
 	}
 	e.keys = e.keys[:start]
+}
+
+// maxImplicitKey is the longest key YAML parsers take without "? ": the
+// spec limits an implicit key to 1024 characters.
+const maxImplicitKey = 1024
+
+// key writes k, the key of a mapping at indent n, up to the ':'. A key
+// too long to be implicit is written explicit, "? key" on its own line.
+func (e *yamlEncoder) key(k string, n int) {
+	start := len(e.buf)
+	e.str(k)
+	if len(e.buf)-start <= maxImplicitKey {
+		return
+	}
+	encoded := append([]byte("? "), e.buf[start:]...)
+	e.buf = append(append(e.buf[:start], encoded...), '\n')
+	e.indent(n)
 }
 
 // entry writes v after "key:" of a mapping at indent n. Lists sit at the

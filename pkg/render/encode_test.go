@@ -47,6 +47,8 @@ func TestYAMLEncoderRoundTrips(t *testing.T) {
 		"'q'", "\"q\"", "back\\slash", "new\nline", "tab\tc", "trailing ", " leading", "ünïcødé",
 		"line\u2028sep", "bom\ufeff", "nel\u0085", "emoji 🚀", "ctl\x01", "$6$salt$hash", "ALL=(ALL) NOPASSWD:ALL",
 		"key=value", "a,b", "a?b", "=", "<<", "---", "...",
+		// Keys over 1024 characters must be explicit (found by FuzzYAMLEncoder).
+		strings.Repeat("u", 1023), strings.Repeat("u", 1100), strings.Repeat("ü", 300),
 	}
 	for _, s := range tricky {
 		v := map[string]any{
