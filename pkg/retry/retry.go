@@ -24,7 +24,9 @@ func DefaultBackoff() utilwait.Backoff {
 // Do runs fn until it succeeds, fails with an error Retryable refuses, or b
 // or ctx runs out, and returns fn's last error. b.Steps counts the
 // attempts; a b without steps is DefaultBackoff. Pass only requests that
-// are safe to repeat.
+// are safe to repeat. It is client-go's retry.OnError with a context:
+// OnError sleeps through a cancelled one, which would hold an apply past
+// its --timeout or a SIGINT.
 func Do(ctx context.Context, b utilwait.Backoff, fn func() error) error {
 	if b.Steps < 1 {
 		b = DefaultBackoff()
