@@ -2,38 +2,23 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilwait "k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/access"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
-)
-
-// Outcome is what applying one object did.
-type Outcome string
-
-// Outcomes. With a server-side dry run they say what would happen.
-const (
-	Created    Outcome = "created"
-	Configured Outcome = "configured"
-	Unchanged  Outcome = "unchanged"
-	// Existing: a namespace that was there before the run; it is used as
-	// it is and never claimed.
-	Existing Outcome = "existing"
-	Failed   Outcome = "failed"
+	"github.com/virtwork/kubectl-virtwork/pkg/retry"
 )
 
 // Options tune an Applier.
@@ -44,70 +29,12 @@ type Options struct {
 	DryRun bool
 	// Concurrency bounds the requests in flight within one kind.
 	Concurrency int
-	// Retry bounds retries of requests that may be repeated safely.
-	Retry Backoff
+	// Retry is the backoff for the faults client-go does not retry
+	// itself (see pkg/retry); without steps it is retry.DefaultBackoff.
+	Retry utilwait.Backoff
 	// OnResult, when set, is called after each object (from several
 	// goroutines; it must be safe for that).
 	OnResult func(Result)
-}
-
-// Result is one object's outcome.
-type Result struct {
-	Kind, Namespace, Name string
-	Outcome               Outcome
-	Err                   error
-	// At is when the object's apply finished.
-	At time.Time
-}
-
-// Ref is "Kind namespace/name".
-func (r Result) Ref() string {
-	if r.Namespace == "" {
-		return r.Kind + " " + r.Name
-	}
-	return r.Kind + " " + r.Namespace + "/" + r.Name
-}
-
-// Report is everything an Apply attempted.
-type Report struct {
-	Results []Result
-	// NotAttempted counts objects left alone after a hard error or an
-	// interrupt.
-	NotAttempted int
-}
-
-// Counts returns, per kind, how many objects had each outcome.
-func (r *Report) Counts() map[string]map[Outcome]int {
-	out := map[string]map[Outcome]int{}
-	for _, res := range r.Results {
-		if out[res.Kind] == nil {
-			out[res.Kind] = map[Outcome]int{}
-		}
-		out[res.Kind][res.Outcome]++
-	}
-	return out
-}
-
-// Failures returns the failed results.
-func (r *Report) Failures() []Result {
-	var out []Result
-	for _, res := range r.Results {
-		if res.Outcome == Failed {
-			out = append(out, res)
-		}
-	}
-	return out
-}
-
-// AppliedAt returns when each object of kind was applied, by name.
-func (r *Report) AppliedAt(kind string) map[string]time.Time {
-	out := map[string]time.Time{}
-	for _, res := range r.Results {
-		if res.Kind == kind && res.Outcome != Failed {
-			out[res.Name] = res.At
-		}
-	}
-	return out
 }
 
 // Applier applies bundles through the dynamic client.
@@ -127,8 +54,8 @@ func New(client dynamic.Interface, mapper meta.RESTMapper, opts Options) *Applie
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
 	}
-	if opts.Retry.Attempts < 1 {
-		opts.Retry = DefaultBackoff()
+	if opts.Retry.Steps < 1 {
+		opts.Retry = retry.DefaultBackoff()
 	}
 	return &Applier{client: client, mapper: mapper, opts: opts}
 }
@@ -207,7 +134,7 @@ func (a *Applier) startKind(ctx context.Context, first *unstructured.Unstructure
 	var mapping *meta.RESTMapping
 	// The mapper reads the server's discovery on first use, which a busy
 	// server can fail like any other request.
-	err := a.retry(ctx, func() error {
+	err := retry.Do(ctx, a.opts.Retry, func() error {
 		var err error
 		mapping, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		return err
@@ -253,7 +180,7 @@ func (a *Applier) startKind(ctx context.Context, first *unstructured.Unstructure
 
 func (a *Applier) listExisting(ctx context.Context, res dynamic.NamespaceableResourceInterface, gvr schema.GroupVersionResource, first *unstructured.Unstructured) (map[string]*unstructured.Unstructured, error) {
 	var list *unstructured.UnstructuredList
-	err := a.retry(ctx, func() error {
+	err := retry.Do(ctx, a.opts.Retry, func() error {
 		var err error
 		list, err = res.Namespace(first.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.ManagedBy + "=" + labels.ManagedByValue})
 		return err
@@ -290,7 +217,7 @@ func (a *Applier) applyOne(ctx context.Context, b *kindBatch, obj *unstructured.
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	var out *unstructured.Unstructured
-	err := a.retry(ctx, func() error {
+	err := retry.Do(ctx, a.opts.Retry, func() error {
 		var err error
 		out, err = b.resource.Namespace(obj.GetNamespace()).Apply(ctx, obj.GetName(), obj, opts)
 		return err
@@ -317,77 +244,6 @@ func (a *Applier) applyOne(ctx context.Context, b *kindBatch, obj *unstructured.
 	return res
 }
 
-// namespace creates the run's namespace unless it exists. An existing
-// namespace is used as it is: apply never claims a namespace it did not
-// create, and marks the ones it creates so cleanup can tell them apart.
-func (a *Applier) namespace(ctx context.Context, res dynamic.NamespaceableResourceInterface, obj *unstructured.Unstructured) Result {
-	r := Result{Kind: "Namespace", Name: obj.GetName()}
-	var existing *unstructured.Unstructured
-	err := a.retry(ctx, func() error {
-		var err error
-		existing, err = res.Get(ctx, obj.GetName(), metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		r.Outcome, r.Err, r.At = Failed, describe(r, err), time.Now()
-		return r
-	}
-	if existing != nil {
-		r.Outcome, r.At = Existing, time.Now()
-		if existing.GetAnnotations()[labels.CreatedByRun] != "" {
-			r.Outcome = Unchanged // created by a virtwork run, as it is
-		}
-		return r
-	}
-	ns := obj.DeepCopy()
-	ann := ns.GetAnnotations()
-	if ann == nil {
-		ann = map[string]string{}
-	}
-	ann[labels.CreatedByRun] = ns.GetLabels()[labels.RunID]
-	ns.SetAnnotations(ann)
-	opts := metav1.CreateOptions{FieldManager: labels.FieldManager}
-	if a.opts.DryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	err = a.retry(ctx, func() error {
-		_, err := res.Create(ctx, ns, opts)
-		return err
-	})
-	r.At = time.Now()
-	if apierrors.IsAlreadyExists(err) {
-		r.Outcome = Existing // created meanwhile by someone else: not ours
-		// ... unless it was this very create, retried after its answer
-		// was lost: then it carries this run's annotation.
-		var got *unstructured.Unstructured
-		err = a.retry(ctx, func() error {
-			var err error
-			got, err = res.Get(ctx, ns.GetName(), metav1.GetOptions{})
-			return err
-		})
-		if err == nil && got.GetAnnotations()[labels.CreatedByRun] == ann[labels.CreatedByRun] {
-			r.Outcome = Created
-		}
-		if err != nil {
-			r.Outcome, r.Err = Failed, describe(r, err)
-		}
-		return r
-	}
-	switch {
-	case err != nil:
-		r.Outcome, r.Err = Failed, describe(r, err)
-	default:
-		r.Outcome = Created
-		if a.opts.DryRun {
-			a.newNamespaces.Store(ns.GetName(), true)
-		}
-	}
-	return r
-}
-
 // sameContent compares what an apply returned with the object as it was
 // listed, ignoring what every write changes and the status, which apply
 // never writes.
@@ -402,42 +258,3 @@ func sameContent(a, b *unstructured.Unstructured) bool {
 	}
 	return equality.Semantic.DeepEqual(strip(a), strip(b))
 }
-
-// describe turns an API error into the one line a user needs.
-func describe(r Result, err error) error {
-	verb := "applying"
-	if r.Kind == "Namespace" {
-		verb = "creating"
-	}
-	var status apierrors.APIStatus
-	if apierrors.IsConflict(err) && errors.As(err, &status) {
-		var fields []string
-		owners := map[string]bool{}
-		if d := status.Status().Details; d != nil {
-			for _, c := range d.Causes {
-				if c.Type == metav1.CauseTypeFieldManagerConflict {
-					fields = append(fields, c.Field)
-					owners[c.Message] = true
-				}
-			}
-		}
-		if len(fields) > 0 {
-			var who []string
-			for o := range owners {
-				who = append(who, o)
-			}
-			return fmt.Errorf("%s %s: %s owned by another field manager (%s); rerun with --force-conflicts to take them over: %w",
-				verb, r.Ref(), strings.Join(fields, ", "), strings.Join(who, "; "), errConflict)
-		}
-	}
-	return fmt.Errorf("%s %s: %w", verb, r.Ref(), access.Explain(err))
-}
-
-// ErrNameTaken marks an object whose name another run already uses.
-var ErrNameTaken = errors.New("name taken by another run")
-
-// errConflict marks field-ownership conflicts.
-var errConflict = errors.New("field manager conflict")
-
-// IsConflict reports whether err is a field-ownership conflict.
-func IsConflict(err error) bool { return errors.Is(err, errConflict) }

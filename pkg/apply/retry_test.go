@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilwait "k8s.io/apimachinery/pkg/util/wait"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	clienttesting "k8s.io/client-go/testing"
 )
@@ -42,7 +43,7 @@ func TestApplyRetriesUntilItSucceeds(t *testing.T) {
 	})
 	mapper := meta.NewDefaultRESTMapper(nil)
 	mapper.Add(schema.GroupVersionKind{Version: "v1", Kind: "Secret"}, meta.RESTScopeNamespace)
-	a := New(client, mapper, Options{Concurrency: 2, Retry: Backoff{Attempts: 5, Initial: time.Millisecond, Max: 5 * time.Millisecond}})
+	a := New(client, mapper, Options{Concurrency: 2, Retry: utilwait.Backoff{Steps: 5, Duration: time.Millisecond, Factor: 2}})
 	secret := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "s", "namespace": "ns"},
 	}}

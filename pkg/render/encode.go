@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	kustomizetypes "sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/yaml"
 )
 
 // WriteYAML writes the bundle as a YAML stream, one document per object.
@@ -78,11 +77,25 @@ func (b *Bundle) WriteFiles(write func(name string, data []byte) error) error {
 		SortOptions: &kustomizetypes.SortOptions{Order: kustomizetypes.FIFOSortOrder},
 		Resources:   resources,
 	}
-	data, err := yaml.Marshal(k)
+	m, err := jsonValue(k)
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", KustomizationFile, err)
 	}
-	return write(KustomizationFile, data)
+	e.buf = e.buf[:0]
+	e.mapping(m, 0, false)
+	return write(KustomizationFile, e.buf)
+}
+
+// jsonValue turns v into the JSON-like form the encoder takes, through its
+// JSON encoding (the field names and omissions kustomize reads).
+func jsonValue(v any) (map[string]any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	err = json.Unmarshal(data, &m)
+	return m, err
 }
 
 func objectFile(obj map[string]any) string {
@@ -150,11 +163,28 @@ func (e *yamlEncoder) mapping(m map[string]any, n int, inline bool) {
 		if i > 0 || !inline {
 			e.indent(n)
 		}
-		e.str(k)
+		e.key(k, n)
 		e.buf = append(e.buf, ':')
 		e.entry(m[k], n)
 	}
 	e.keys = e.keys[:start]
+}
+
+// maxImplicitKey is the longest key YAML parsers take without "? ": the
+// spec limits an implicit key to 1024 characters.
+const maxImplicitKey = 1024
+
+// key writes k, the key of a mapping at indent n, up to the ':'. A key
+// too long to be implicit is written explicit, "? key" on its own line.
+func (e *yamlEncoder) key(k string, n int) {
+	start := len(e.buf)
+	e.str(k)
+	if len(e.buf)-start <= maxImplicitKey {
+		return
+	}
+	encoded := append([]byte("? "), e.buf[start:]...)
+	e.buf = append(append(e.buf[:start], encoded...), '\n')
+	e.indent(n)
 }
 
 // entry writes v after "key:" of a mapping at indent n. Lists sit at the

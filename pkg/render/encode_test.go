@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	kustomizetypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 )
 
@@ -46,6 +47,8 @@ func TestYAMLEncoderRoundTrips(t *testing.T) {
 		"'q'", "\"q\"", "back\\slash", "new\nline", "tab\tc", "trailing ", " leading", "ünïcødé",
 		"line\u2028sep", "bom\ufeff", "nel\u0085", "emoji 🚀", "ctl\x01", "$6$salt$hash", "ALL=(ALL) NOPASSWD:ALL",
 		"key=value", "a,b", "a?b", "=", "<<", "---", "...",
+		// Keys over 1024 characters must be explicit (found by FuzzYAMLEncoder).
+		strings.Repeat("u", 1023), strings.Repeat("u", 1100), strings.Repeat("ü", 300),
 	}
 	for _, s := range tricky {
 		v := map[string]any{
@@ -94,5 +97,39 @@ func TestRenderImportsNoClient(t *testing.T) {
 		if strings.HasPrefix(d, "k8s.io/client-go") || strings.HasPrefix(d, "k8s.io/cli-runtime") || strings.Contains(d, "sqlite") {
 			t.Errorf("pkg/render depends on %s", d)
 		}
+	}
+}
+
+// TestKustomizationAsTheLibraryWritesIt: kustomization.yaml goes through
+// the package's encoder and comes out byte for byte as sigs.k8s.io/yaml,
+// which wrote it before, writes the same kustomize type.
+func TestKustomizationAsTheLibraryWritesIt(t *testing.T) {
+	b := mustRender(t, testConfig(t, 2, "cpu", "network"))
+	var got []byte
+	var resources []string
+	err := b.WriteFiles(func(name string, data []byte) error {
+		if name == KustomizationFile {
+			got = data
+		} else {
+			resources = append(resources, name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := yaml.Marshal(kustomizetypes.Kustomization{
+		TypeMeta: kustomizetypes.TypeMeta{
+			APIVersion: kustomizetypes.KustomizationVersion,
+			Kind:       kustomizetypes.KustomizationKind,
+		},
+		SortOptions: &kustomizetypes.SortOptions{Order: kustomizetypes.FIFOSortOrder},
+		Resources:   resources,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("kustomization.yaml (-library +encoder):\n%s", diff)
 	}
 }

@@ -76,12 +76,6 @@ func (u *userDataEncoder) encode(cc workloads.CloudConfig, s config.SSH) ([]byte
 	if len(cc.WriteFiles) > 0 {
 		buf.WriteString("write_files:\n")
 		for _, f := range cc.WriteFiles {
-			if item, ok := simpleFileItem(f); ok {
-				// Small per-VM files (the EnvironmentFile) skip the
-				// YAML encoder and the cache.
-				buf.Write(item)
-				continue
-			}
 			item, ok := u.files[f]
 			if !ok {
 				var ib bytes.Buffer
@@ -132,63 +126,6 @@ func (u *userDataEncoder) encode(cc workloads.CloudConfig, s config.SSH) ([]byte
 		}
 	}
 	return buf.Bytes(), nil
-}
-
-// simpleFileItem writes a write_files item directly when its content is
-// plain text that YAML's literal style carries unchanged and its path needs
-// no quoting; the result is byte-for-byte what the YAML encoder writes
-// (TestSimpleFileItemMatchesEncoder).
-func simpleFileItem(f workloads.File) ([]byte, bool) {
-	if len(f.Content) == 0 || len(f.Content) > 4096 || !plainSafe(f.Path) || !octal(f.Permissions) {
-		return nil, false
-	}
-	body := f.Content[:len(f.Content)-1]
-	if f.Content[len(f.Content)-1] != '\n' || body == "" {
-		return nil, false
-	}
-	lineStart := true
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		switch {
-		case c == '\n':
-			if lineStart || body[i-1] == ' ' {
-				return nil, false // empty line or trailing space
-			}
-			lineStart = true
-			continue
-		case c < 0x20 || c >= 0x7f:
-			return nil, false
-		case c == ' ' && lineStart:
-			return nil, false // leading space
-		}
-		lineStart = false
-	}
-	if body[len(body)-1] == ' ' {
-		return nil, false
-	}
-	b := make([]byte, 0, len(f.Content)+len(f.Path)+80+6*strings.Count(f.Content, "\n"))
-	b = append(b, "  - path: "...)
-	b = append(b, f.Path...)
-	b = append(b, "\n    permissions: '"...)
-	b = append(b, f.Permissions...)
-	b = append(b, "'\n    owner: root:root\n    content: |\n"...)
-	for line := range strings.Lines(f.Content) {
-		b = append(b, "      "...)
-		b = append(b, line...)
-	}
-	return b, true
-}
-
-func octal(s string) bool {
-	if len(s) != 4 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '7' {
-			return false
-		}
-	}
-	return true
 }
 
 func fileNode(f workloads.File) *yaml.Node {

@@ -81,26 +81,7 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 	t := &roleTemplate{spec: spec, workload: spec.Name, role: role.Name, runID: cfg.RunID}
 	if role.DataDisk != nil {
 		t.hasDataDisk = true
-		devs := &vm.Spec.Template.Spec.Domain.Devices
-		devs.Disks = append(devs.Disks, virtioDisk(dataDisk, role.DataDisk.Serial))
-		vm.Spec.Template.Spec.Volumes = append(vm.Spec.Template.Spec.Volumes, kubevirtv1.Volume{
-			Name:         dataDisk,
-			VolumeSource: kubevirtv1.VolumeSource{DataVolume: &kubevirtv1.DataVolumeSource{}},
-		})
-		storage := &cdiv1beta1.StorageSpec{
-			Resources: corev1.VolumeResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceStorage: wc.DiskSize.DeepCopy()},
-			},
-		}
-		if wc.StorageClass != "" {
-			storage.StorageClassName = ptr(wc.StorageClass)
-		}
-		vm.Spec.DataVolumeTemplates = []kubevirtv1.DataVolumeTemplateSpec{{
-			Spec: cdiv1beta1.DataVolumeSpec{
-				Source:  &cdiv1beta1.DataVolumeSource{Blank: &cdiv1beta1.DataVolumeBlankImage{}},
-				Storage: storage,
-			},
-		}}
+		addDataDisk(vm, role.DataDisk.Serial, wc)
 	}
 	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(vm)
 	if err != nil {
@@ -114,18 +95,47 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 	if r, ok := domain["resources"].(map[string]any); ok && len(r) == 0 {
 		delete(domain, "resources") // KubeVirt derives requests from cores and guest memory
 	}
-	// The parts every VM of the role shares are encoded once: the domain
-	// and networks (at indent 6, under spec.template.spec) and the data
-	// volume's spec (at indent 4, in spec.dataVolumeTemplates[0]).
+	preEncodeShared(obj)
+	t.obj = obj
+	return t, nil
+}
+
+// addDataDisk gives the VM its data disk: a blank DataVolume of the
+// workload's size, seen in the guest under serial.
+func addDataDisk(vm *kubevirtv1.VirtualMachine, serial string, wc config.Workload) {
+	devs := &vm.Spec.Template.Spec.Domain.Devices
+	devs.Disks = append(devs.Disks, virtioDisk(dataDisk, serial))
+	vm.Spec.Template.Spec.Volumes = append(vm.Spec.Template.Spec.Volumes, kubevirtv1.Volume{
+		Name:         dataDisk,
+		VolumeSource: kubevirtv1.VolumeSource{DataVolume: &kubevirtv1.DataVolumeSource{}},
+	})
+	storage := &cdiv1beta1.StorageSpec{
+		Resources: corev1.VolumeResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceStorage: wc.DiskSize.DeepCopy()},
+		},
+	}
+	if wc.StorageClass != "" {
+		storage.StorageClassName = ptr(wc.StorageClass)
+	}
+	vm.Spec.DataVolumeTemplates = []kubevirtv1.DataVolumeTemplateSpec{{
+		Spec: cdiv1beta1.DataVolumeSpec{
+			Source:  &cdiv1beta1.DataVolumeSource{Blank: &cdiv1beta1.DataVolumeBlankImage{}},
+			Storage: storage,
+		},
+	}}
+}
+
+// preEncodeShared encodes once the parts every VM of the role shares: the
+// domain and networks (at indent 6, under spec.template.spec) and the data
+// volume's spec (at indent 4, in spec.dataVolumeTemplates[0]).
+func preEncodeShared(obj map[string]any) {
 	vmiSpec := obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
-	vmiSpec["domain"] = newPreEncoded(domain, 6)
+	vmiSpec["domain"] = newPreEncoded(vmiSpec["domain"], 6)
 	vmiSpec["networks"] = newPreEncoded(vmiSpec["networks"], 6)
 	if dvts, ok := obj["spec"].(map[string]any)["dataVolumeTemplates"].([]any); ok {
 		dvt := dvts[0].(map[string]any)
 		dvt["spec"] = newPreEncoded(dvt["spec"], 4)
 	}
-	t.obj = obj
-	return t, nil
 }
 
 // prune removes null values and the empty maps that only wrapped them, the
