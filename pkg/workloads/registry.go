@@ -73,7 +73,7 @@ func loadBuiltin(fsys fs.FS) (*Registry, error) {
 			return nil, fmt.Errorf("built-in workload %s: %w", de.Name(), err)
 		}
 		if d.spec.Name != de.Name() {
-			return nil, fmt.Errorf("%s: name: %q must be the directory's name, %q", d.at(d.nameLine, "name"), d.spec.Name, de.Name())
+			return nil, fmt.Errorf("%s: %q must be the directory's name, %q", d.at(d.nameLine, "name"), d.spec.Name, de.Name())
 		}
 		d.builtin = true
 		ws = append(ws, d)
@@ -153,9 +153,6 @@ func (r *Registry) isBuiltinDir(d *Definition) bool {
 
 func (r *Registry) checkName(d *Definition, more []Workload) error {
 	name := d.spec.Name
-	if d.spec.Implicit {
-		return fmt.Errorf("%s: only built-in workloads run implicitly; a workload from --workload-dir runs when --workloads names it", d.at(d.implicitLine, "implicit"))
-	}
 	for _, w := range append(r.list(), more...) {
 		if w.Spec().Name != name {
 			continue
@@ -164,6 +161,9 @@ func (r *Registry) checkName(d *Definition, more []Workload) error {
 			return fmt.Errorf("%s: workload %q is also defined in %s; names must be unique", d.at(d.nameLine, "name"), name, path.Join(o.Dir, SpecFile))
 		}
 		return fmt.Errorf("%s: %q is a built-in workload; choose another name", d.at(d.nameLine, "name"), name)
+	}
+	if d.spec.Implicit {
+		return fmt.Errorf("%s: only built-in workloads run implicitly; a workload from --workload-dir runs when --workloads names it", d.at(d.implicitLine, "implicit"))
 	}
 	return nil
 }
