@@ -2,6 +2,8 @@ package workloads
 
 import (
 	"io/fs"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -167,7 +169,7 @@ func TestFormatRejects(t *testing.T) {
 		{"data file outside /etc/virtwork", spec("dir: /etc/virtwork/full", "dir: /etc/systemd/system"), `workload.yaml:21: data_files[0].dir: "/etc/systemd/system" must be a directory under /etc/virtwork`},
 		{"data file in /etc/virtwork itself", spec("dir: /etc/virtwork/full", "dir: /etc/virtwork"), "data_files[0].dir:"},
 		{"data file dotdot", spec("dir: /etc/virtwork/full", "dir: /etc/virtwork/../passwd"), "data_files[0].dir:"},
-		{"data file is a unit", spec("{file: virtwork-full.fio", "{file: virtwork-full-extra.service"), "not a unit, script or drop-in"},
+		{"data file is a unit", spec("{file: virtwork-full.fio", "{file: virtwork-full-extra.service"), "not a unit or script"},
 		{"declared twice", spec("drop_ins:\n", "drop_ins:\n  - {file: postgresql-virtwork.conf, units: [x.service]}\n"), "drop_ins[1]: postgresql-virtwork.conf is declared twice in drop_ins and data_files"},
 		{"declared file missing", func(d fstest.MapFS) { delete(d, "virtwork-full.fio") }, "workload.yaml:21: data_files[0]: virtwork-full.fio is not a file in wl/echo"},
 		{"env bad name", spec("{name: VIRTWORK_FULL_PORT", "{name: PATH"), `roles[0].env[0]: "PATH" must be VIRTWORK_ followed by`},
@@ -243,5 +245,41 @@ func TestImplicitIsForBuiltins(t *testing.T) {
 	}
 	if err := Builtin().CheckName(e[0].Workload); err == nil || !strings.Contains(err.Error(), `mine/cpu/workload.yaml:1: name: "cpu" is a built-in workload`) {
 		t.Errorf("an edited copy of templates/cpu: %v", err)
+	}
+}
+
+// TestREADMEAnnotatesEveryKey: the README's annotated workload.yaml loads,
+// and shows every key the loader knows.
+func TestREADMEAnnotatesEveryKey(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "`workload.yaml`, annotated:")
+	if ok {
+		_, block, ok = strings.Cut(block, "```yaml\n")
+	}
+	if ok {
+		block, _, ok = strings.Cut(block, "```\n")
+	}
+	if !ok {
+		t.Fatal("README.md has no annotated workload.yaml block")
+	}
+	dir := fstest.MapFS{"workload.yaml": {Data: []byte(block)}}
+	for _, f := range regexp.MustCompile(`[a-z-]*virtwork[a-z0-9-]*\.(service|sh|conf)\b`).FindAllString(block, -1) {
+		if !strings.HasPrefix(f, "virtwork-mount") {
+			dir[f] = &fstest.MapFile{Data: []byte("# " + f + "\n")}
+		}
+	}
+	if _, err := loadOne(t, dir); err != nil {
+		t.Errorf("the annotated workload.yaml does not load: %v", err)
+	}
+	keys := [][]string{topKeys, roleKeys, paramKeys, diskCheckKeys, envItemKeys, {"file", "units", "dir", "mount_point", "serial", "size", "role", "clients", "ports", "protocol"}}
+	for _, ks := range keys {
+		for _, k := range ks {
+			if !regexp.MustCompile(`(?m)(^|[ {,-])` + k + `:`).MatchString(block) {
+				t.Errorf("the README's annotated workload.yaml does not show %s", k)
+			}
+		}
 	}
 }

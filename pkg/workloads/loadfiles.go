@@ -71,8 +71,8 @@ func (l *loader) readDataFiles(n yamlfile.Node) error {
 			switch {
 			case err != nil:
 				return err
-			case k == "file" && (!dataFileName.MatchString(val) || slices.Contains([]string{".service", ".timer", ".sh", ".conf"}, path.Ext(val))):
-				return v.Errorf("%q must be virtwork-<name>.<ext> (lowercase letters, digits, '-'), not a unit, script or drop-in", val)
+			case k == "file" && (!dataFileName.MatchString(val) || slices.Contains([]string{".service", ".timer", ".sh"}, path.Ext(val))):
+				return v.Errorf("%q must be virtwork-<name>.<ext> (lowercase letters, digits, '-'), not a unit or script", val)
 			case k == "dir" && (!dataDir.MatchString(val) || path.Clean(val) != val):
 				return v.Errorf("%q must be a directory under /etc/virtwork, such as /etc/virtwork/fio", val)
 			case k == "file":

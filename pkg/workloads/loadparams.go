@@ -140,12 +140,14 @@ func paramRange(ps *ParamSpec, item yamlfile.Node, nodes map[string]yamlfile.Nod
 	return nil
 }
 
+var envItemKeys = []string{"params", "param", "service_host", "name", "value"}
+
 // readEnv reads a role's env: its EnvironmentFile's lines, in order.
 func readEnv(n yamlfile.Node, setup *roleSetup, rn *roleNodes) error {
 	setup.env = []envItem{}
 	return n.List(func(_ int, v yamlfile.Node) error {
 		var e envItem
-		err := v.Mapping([]string{"params", "param", "service_host", "name", "value"}, func(k string, v yamlfile.Node) error {
+		err := v.Mapping(envItemKeys, func(k string, v yamlfile.Node) error {
 			val, err := v.String()
 			switch {
 			case err != nil:
