@@ -99,8 +99,11 @@ func (l *loader) readRole(n yamlfile.Node) error {
 		case "env":
 			err = readEnv(v, &setup, &rn)
 		case "also_start":
-			setup.start, err = v.Strings()
-			_ = v.List(func(_ int, item yamlfile.Node) error { rn.start = append(rn.start, item); return nil })
+			err = v.List(func(_ int, item yamlfile.Node) error {
+				u, err := item.String()
+				setup.start, rn.start = append(setup.start, u), append(rn.start, item)
+				return err
+			})
 		}
 		return err
 	})

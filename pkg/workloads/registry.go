@@ -60,7 +60,7 @@ func loadBuiltin(fsys fs.FS) (*Registry, error) {
 	}
 	var ws []Workload
 	for _, de := range des {
-		if !de.IsDir() || de.Name() == sharedDir {
+		if !de.IsDir() || de.Name() == sharedDir || strings.HasPrefix(de.Name(), ".") {
 			continue
 		}
 		dir := path.Join("templates", de.Name())

@@ -2,7 +2,9 @@ package workloads
 
 import "fmt"
 
-// Workload is one kind of load a VM can run.
+// Workload is one kind of load a VM can run. Every workload that ships, and
+// every one a user defines, is a *Definition loaded from a directory; the
+// interface lets a test hand a registry something else.
 type Workload interface {
 	// Spec describes the workload: roles, disks, Service and params.
 	Spec() Spec
