@@ -167,6 +167,7 @@ func TestCustomRejects(t *testing.T) {
 		{"serial long", spec("mount_point: /srv/echo", "mount_point: /srv/echo, serial: "+strings.Repeat("s", 21)), "1-20"},
 		{"disk size", spec("size: 2Gi", "size: 2Mi"), "roles[0].data_disk.size: \"2Mi\" must be a Kubernetes quantity between 1Gi and 64Ti"},
 		{"service role", spec("role: server", "role: nobody"), `workload.yaml:12: service.role: no role named "nobody"`},
+		{"service empty", spec("service:\n  role: server\n  clients: [client]\n  ports: [{name: echo, port: 7}]\n", "service:\n"), `workload.yaml:11: service: missing required key "role"`},
 		{"service client", spec("clients: [client]", "clients: [nobody]"), "service.clients[0]:"},
 		{"service self client", spec("clients: [client]", "clients: [server]"), "cannot be its client"},
 		{"port range", spec("port: 7}", "port: 70000}"), "service.ports[0].port: must be an integer between 1 and 65535"},

@@ -120,7 +120,7 @@ func loadEntry(fsys fs.FS, dir string) Entry {
 // against the rest of the file and the directory's files.
 type loader struct {
 	d        *Definition
-	service  yamlfile.Node
+	service  *yamlfile.Node // nil: no Service
 	roles    []roleNodes
 	installs map[string]install // drop-ins and data files, by file name
 	params   yamlfile.Node
@@ -130,10 +130,10 @@ type loader struct {
 
 // roleNodes are a role's nodes, for messages about its files and env.
 type roleNodes struct {
-	node, unit yamlfile.Node
-	files      []yamlfile.Node // nil: every file of the directory
-	env        []yamlfile.Node // parallel to roleSetup.env
-	start      []yamlfile.Node // parallel to roleSetup.start
+	unit  yamlfile.Node
+	files []yamlfile.Node // nil: every file of the directory
+	env   []yamlfile.Node // parallel to roleSetup.env
+	start []yamlfile.Node // parallel to roleSetup.start
 }
 
 // install is where a declared drop-in or data file goes.
@@ -200,7 +200,7 @@ func (l *loader) topField(k string, v yamlfile.Node) error {
 	case "roles":
 		err = l.readRoles(v)
 	case "service":
-		l.service = v
+		l.service = &v
 	case "params":
 		l.params = v
 		err = l.readParams(v)
@@ -236,8 +236,8 @@ func (l *loader) finish() error {
 	if s.Implicit && s.Chaos {
 		return fmt.Errorf("%s: a chaos workload is never implicit; runs get it only when --workloads names it", d.at(d.implicitLine, "implicit"))
 	}
-	if !l.service.Null() {
-		if err := l.readService(l.service); err != nil {
+	if l.service != nil {
+		if err := l.readService(*l.service); err != nil {
 			return err
 		}
 	}

@@ -59,7 +59,7 @@ func (l *loader) readRoles(n yamlfile.Node) error {
 func (l *loader) readRole(n yamlfile.Node) error {
 	var r Role
 	var setup roleSetup
-	rn := roleNodes{node: n}
+	var rn roleNodes
 	err := n.Mapping(roleKeys, func(k string, v yamlfile.Node) error {
 		var err error
 		switch k {
