@@ -1,13 +1,14 @@
-// Package templates holds the static files that virtwork writes into guests:
-// systemd units, the scripts they run and fio job files, one folder per
-// workload plus lib/ for pieces that several workloads share. The files
-// contain no placeholders: every value a user chooses reaches them through
-// the workload's EnvironmentFile, so they can be validated as they are.
+// Package templates holds the built-in workloads, one directory each: a
+// workload.yaml and the systemd units, scripts, drop-ins and data files it
+// installs, in the same format as a custom workload directory (see
+// pkg/workloads). lib/ holds what several workloads share: the data disk's
+// setup script. Adding a directory here adds a built-in workload; nothing
+// else lists them.
 package templates
 
 import "embed"
 
-// FS is the embedded template tree.
+// FS is the embedded template tree: every file of every directory.
 //
-//go:embed lib cpu memory database network disk tps chaos-network chaos-disk chaos-process
+//go:embed */*
 var FS embed.FS

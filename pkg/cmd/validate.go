@@ -139,8 +139,9 @@ func (o *ValidateOptions) validateEntry(ctx context.Context, e workloads.Entry, 
 				continue
 			}
 			ok = false
-			// Every role gets every file of a custom workload: say a
-			// failure in a shared file once.
+			// Roles often get the same files (all of them, unless
+			// the workload lists a role's files): say a failure in a
+			// shared file once.
 			if first, dup := shown[r.Check+r.Detail]; dup {
 				line += " (as for " + first + ")"
 				continue

@@ -145,8 +145,8 @@ func describe(reg *workloads.Registry, guest workloads.Guest) []workloadInfo {
 				}
 			}
 		}
-		if c, ok := w.(*workloads.Custom); ok {
-			wi.Source = c.Dir
+		if d, ok := w.(*workloads.Definition); ok {
+			wi.Source = d.Source()
 		}
 		for _, r := range s.Roles {
 			wi.Roles = append(wi.Roles, roleInfo{Name: r.Name, Unit: r.Unit, VMs: r.VMs(), DataDisk: r.DataDisk})

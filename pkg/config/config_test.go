@@ -507,7 +507,8 @@ func (chaosTest) CloudConfig(workloads.Instance) (workloads.CloudConfig, error) 
 
 // TestChaosIsNeverImplicit: chaos workloads run only when named.
 func TestChaosIsNeverImplicit(t *testing.T) {
-	reg, err := workloads.NewRegistry(workloads.CPU{}, chaosTest{})
+	cpu, _ := workloads.Builtin().Get("cpu")
+	reg, err := workloads.NewRegistry(cpu, chaosTest{})
 	if err != nil {
 		t.Fatal(err)
 	}

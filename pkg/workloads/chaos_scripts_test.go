@@ -231,7 +231,8 @@ func TestChaosSignalsAreRealSignals(t *testing.T) {
 	for _, f := range strings.Fields(string(out)) {
 		known[strings.TrimPrefix(f, "SIG")] = true
 	}
-	p, _ := ChaosProcess{}.Spec().Param("signal")
+	w, _ := Builtin().Get("chaos-process")
+	p, _ := w.Spec().Param("signal")
 	for _, s := range p.Allowed {
 		if !known[s] {
 			t.Errorf("signal %q is not in kill -l", s)

@@ -33,52 +33,19 @@ const (
 // EnvFilePath is where a workload's EnvironmentFile lives in the guest.
 func EnvFilePath(workload string) string { return path.Join(guestEnvDir, workload+".env") }
 
-// guestFile is one template installed into the guest.
+// guestFile is one file of templates/lib installed into the guest.
 type guestFile struct {
 	src  string // path under templates/
 	dest string
 	mode string
 }
 
-// script installs templates/<src> (a .sh file) as an executable named after it.
-func script(src string) guestFile {
-	return guestFile{src: src, dest: path.Join(guestBinDir, strings.TrimSuffix(path.Base(src), ".sh")), mode: "0755"}
-}
-
-// unit installs templates/<src> as a systemd unit.
-func unit(src string) guestFile {
-	return guestFile{src: src, dest: path.Join(guestUnitDir, path.Base(src)), mode: "0644"}
-}
-
-// dropIn installs templates/<src> as a drop-in for the named unit.
-func dropIn(forUnit, src string) guestFile {
-	return guestFile{src: src, dest: path.Join(guestUnitDir, forUnit+".d", path.Base(src)), mode: "0644"}
-}
-
-// data installs templates/<src> as a read-only data file under dir.
-func data(src, dir string) guestFile {
-	return guestFile{src: src, dest: path.Join(dir, path.Base(src)), mode: "0644"}
-}
-
-// mountDataDisk is the shared setup script that formats and mounts a data disk.
-var mountDataDisk = script("lib/virtwork-mount-data-disk.sh")
+// mountDataDisk is the shared setup script that formats and mounts a data
+// disk; every role with a data disk gets it first.
+var mountDataDisk = guestFile{src: "lib/virtwork-mount-data-disk.sh", dest: path.Join(guestBinDir, "virtwork-mount-data-disk"), mode: "0755"}
 
 // EnvVar is one line of a workload's EnvironmentFile.
 type EnvVar struct{ Name, Value string }
-
-// assemble builds a CloudConfig that installs the given templates, writes
-// the workload's EnvironmentFile and enables and starts the given unit.
-func assemble(workload string, packages []string, env []EnvVar, startUnit string, files ...guestFile) (CloudConfig, error) {
-	out := make([]File, 0, len(files))
-	for _, f := range files {
-		content, err := templateFile(f.src)
-		if err != nil {
-			return CloudConfig{}, fmt.Errorf("workload %s: %w", workload, err)
-		}
-		out = append(out, File{Path: f.dest, Permissions: f.mode, Content: content})
-	}
-	return assembleFiles(workload, packages, env, startUnit, out)
-}
 
 // templateFile reads one file of the embedded template tree.
 func templateFile(src string) (string, error) {
@@ -89,9 +56,11 @@ func templateFile(src string) (string, error) {
 	return string(content), nil
 }
 
-// assembleFiles is assemble for files already read. Values in env are
-// validated (canonical params or names render derived); it checks them
-// once more so that no newline or quote can ever reach the file.
+// assembleFiles builds a CloudConfig that installs files, writes the
+// workload's EnvironmentFile and enables and starts startUnit. Values in
+// env are validated (canonical params, constants checked at load, names
+// render derived); it checks them once more so that no newline or quote can
+// ever reach the file.
 func assembleFiles(workload string, packages []string, env []EnvVar, startUnit string, files []File) (CloudConfig, error) {
 	cc := CloudConfig{Packages: packages}
 	var b strings.Builder
@@ -128,13 +97,4 @@ func envSafe(v string) bool {
 		}
 	}
 	return true
-}
-
-// paramEnv lists the EnvironmentFile lines for every param of spec.
-func paramEnv(spec Spec, v Values) []EnvVar {
-	env := make([]EnvVar, 0, len(spec.Params))
-	for _, p := range spec.Params {
-		env = append(env, EnvVar{Name: p.Env, Value: v[p.Name]})
-	}
-	return env
 }

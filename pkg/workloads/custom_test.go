@@ -42,7 +42,7 @@ func goodDir() fstest.MapFS {
 	}
 }
 
-func loadOne(t *testing.T, fsys fstest.MapFS) (*Custom, error) {
+func loadOne(t *testing.T, fsys fstest.MapFS) (*Definition, error) {
 	t.Helper()
 	entries, err := LoadDir(fsys, "wl/echo")
 	if err != nil {
@@ -145,8 +145,8 @@ func TestCustomRejects(t *testing.T) {
 		{"not yaml", file("workload.yaml", "name: [x\n"), "wl/echo/workload.yaml: not valid YAML"},
 		{"empty", file("workload.yaml", ""), "wl/echo/workload.yaml: empty"},
 		{"two documents", file("workload.yaml", goodSpec+"---\nname: x\n"), "one YAML document"},
-		{"unknown key", spec("packages:", "packagez:"), `wl/echo/workload.yaml:3: packagez: unknown field (did you mean "packages"?)`},
-		{"no name", spec("name: echo\n", ""), `missing required field "name"`},
+		{"unknown key", spec("packages:", "packagez:"), `wl/echo/workload.yaml:3: packagez: unknown key (did you mean "packages"?)`},
+		{"no name", spec("name: echo\n", ""), `missing required key "name"`},
 		{"path trick name", spec("name: echo", "name: ../etc"), `workload.yaml:1: name: "../etc" must be a DNS-1123 label`},
 		{"upper name", spec("name: echo", "name: Echo"), "workload.yaml:1: name:"},
 		{"long name", spec("name: echo", "name: "+strings.Repeat("e", 25)), "at most 24"},
@@ -156,7 +156,7 @@ func TestCustomRejects(t *testing.T) {
 		{"duplicate role", spec("- name: client", "- name: server"), `workload.yaml:8: roles[1].name: role "server" is declared twice`},
 		{"unit outside prefix", spec("unit: virtwork-echo-server.service", "unit: sshd.service"), `workload.yaml:6: roles[0].unit: "sshd.service" must be a virtwork-*.service`},
 		{"unit path", spec("unit: virtwork-echo-server.service", "unit: ../virtwork-x.service"), "roles[0].unit:"},
-		{"unit missing", spec("unit: virtwork-echo-server.service", "unit: virtwork-nope.service"), "workload.yaml:6: roles.server.unit: virtwork-nope.service is not a file in wl/echo"},
+		{"unit missing", spec("unit: virtwork-echo-server.service", "unit: virtwork-nope.service"), "workload.yaml:6: roles[0].unit: virtwork-nope.service is not a file in wl/echo"},
 		{"count zero", spec("count: 2", "count: 0"), "workload.yaml:10: roles[1].count: must be an integer between 1 and 100"},
 		{"mount root", spec("mount_point: /srv/echo", "mount_point: /"), "roles[0].data_disk.mount_point:"},
 		{"mount etc", spec("mount_point: /srv/echo", "mount_point: /etc"), "not a system directory"},
@@ -167,6 +167,7 @@ func TestCustomRejects(t *testing.T) {
 		{"serial long", spec("mount_point: /srv/echo", "mount_point: /srv/echo, serial: "+strings.Repeat("s", 21)), "1-20"},
 		{"disk size", spec("size: 2Gi", "size: 2Mi"), "roles[0].data_disk.size: \"2Mi\" must be a Kubernetes quantity between 1Gi and 64Ti"},
 		{"service role", spec("role: server", "role: nobody"), `workload.yaml:12: service.role: no role named "nobody"`},
+		{"service empty", spec("service:\n  role: server\n  clients: [client]\n  ports: [{name: echo, port: 7}]\n", "service:\n"), `workload.yaml:11: service: missing required key "role"`},
 		{"service client", spec("clients: [client]", "clients: [nobody]"), "service.clients[0]:"},
 		{"service self client", spec("clients: [client]", "clients: [server]"), "cannot be its client"},
 		{"port range", spec("port: 7}", "port: 70000}"), "service.ports[0].port: must be an integer between 1 and 65535"},
@@ -310,7 +311,7 @@ func TestPackagesPerGuest(t *testing.T) {
 		t.Errorf("listed packages %v", c.Spec().Packages)
 	}
 	d["workload.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(goodSpec, "packages: [coreutils]", "packages:\n  debain: [x]", 1))}
-	if _, err := loadOne(t, d); err == nil || !strings.Contains(err.Error(), `workload.yaml:4: packages.debain: unknown field (did you mean "debian"?)`) {
+	if _, err := loadOne(t, d); err == nil || !strings.Contains(err.Error(), `workload.yaml:4: packages.debain: unknown key (did you mean "debian"?)`) {
 		t.Errorf("misspelt family: %v", err)
 	}
 	// The guest agent is started first, without blocking.

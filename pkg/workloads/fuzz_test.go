@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -153,19 +154,25 @@ func FuzzBuiltinParams(f *testing.F) {
 
 // FuzzCustomParams: the same for a custom workload whose unit and script
 // hold placeholders of every param type, where values are written into
-// the templates themselves.
+// the templates themselves, and for one that uses every field of the
+// format (per-role files and env, drop-ins, data files).
 func FuzzCustomParams(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s)
 	}
-	entries, err := LoadDir(goodDir(), "wl/echo")
-	if err != nil || entries[0].Err != nil {
-		f.Fatal(err, entries[0].Err)
+	var ws []Workload
+	for _, dir := range []fstest.MapFS{goodDir(), fullDir()} {
+		entries, err := LoadDir(dir, "wl/echo")
+		if err != nil || entries[0].Err != nil {
+			f.Fatal(err, entries[0].Err)
+		}
+		ws = append(ws, entries[0].Workload)
 	}
-	w := entries[0].Workload
 	f.Fuzz(func(t *testing.T, v string) {
-		for _, p := range w.Spec().Params {
-			fuzzValue(t, w, p.Name, v)
+		for _, w := range ws {
+			for _, p := range w.Spec().Params {
+				fuzzValue(t, w, p.Name, v)
+			}
 		}
 	})
 }

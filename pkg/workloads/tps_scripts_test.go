@@ -21,7 +21,8 @@ import (
 func TestTPSScriptsOnLoopback(t *testing.T) {
 	tools.Require(t, "curl")
 	tools.Require(t, "python3")
-	spec := TPS{}.Spec()
+	tps, _ := Builtin().Get("tps")
+	spec := tps.Spec()
 	fileSize, _ := spec.Param("file-size")
 	size, err := fileSize.Parse("512K")
 	if err != nil {

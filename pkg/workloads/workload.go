@@ -1,15 +1,10 @@
 package workloads
 
-import (
-	"fmt"
-	"slices"
-	"sort"
-	"strings"
+import "fmt"
 
-	"github.com/virtwork/kubectl-virtwork/pkg/suggest"
-)
-
-// Workload is one kind of load a VM can run.
+// Workload is one kind of load a VM can run. Every workload that ships, and
+// every one a user defines, is a *Definition loaded from a directory; the
+// interface lets a test hand a registry something else.
 type Workload interface {
 	// Spec describes the workload: roles, disks, Service and params.
 	Spec() Spec
@@ -36,6 +31,10 @@ type Spec struct {
 	// killed processes). They are never selected implicitly: not by
 	// default, not by "all".
 	Chaos bool
+	// Implicit marks the workloads a run gets when the user names none,
+	// or says "all". Only built-in workloads may set it, and never with
+	// Chaos.
+	Implicit bool
 }
 
 // Role is one VM of a workload instance.
@@ -139,69 +138,4 @@ func (s Spec) NeedsDataDisk() bool {
 		}
 	}
 	return false
-}
-
-// Registry maps workload names to workloads.
-type Registry struct {
-	byName map[string]Workload
-	names  []string
-}
-
-// NewRegistry returns a registry of the given workloads; names must be unique.
-func NewRegistry(ws ...Workload) (*Registry, error) {
-	r := &Registry{byName: make(map[string]Workload, len(ws))}
-	for _, w := range ws {
-		name := w.Spec().Name
-		if _, dup := r.byName[name]; dup {
-			return nil, fmt.Errorf("workload %q registered twice", name)
-		}
-		if _, err := w.Spec().Defaults(); err != nil {
-			return nil, err
-		}
-		r.byName[name] = w
-		r.names = append(r.names, name)
-	}
-	sort.Strings(r.names)
-	return r, nil
-}
-
-// Builtin returns the registry of the workloads that ship with virtwork.
-func Builtin() *Registry {
-	r, err := NewRegistry(CPU{}, Memory{}, Database{}, Network{}, Disk{}, TPS{}, ChaosNetwork{}, ChaosDisk{}, ChaosProcess{})
-	if err != nil {
-		panic(err) // the built-in set is fixed; a failure here is a programming error
-	}
-	return r
-}
-
-// Names lists the registered workloads, sorted.
-func (r *Registry) Names() []string { return slices.Clone(r.names) }
-
-// Implicit lists the workloads a run gets when the user names none, or
-// says "all": every registered one except chaos workloads and custom ones
-// (adding a workload directory does not change what "all" runs).
-func (r *Registry) Implicit() []string {
-	var out []string
-	for _, n := range r.names {
-		_, custom := r.byName[n].(*Custom)
-		if !r.byName[n].Spec().Chaos && !custom {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// Get returns the named workload.
-func (r *Registry) Get(name string) (Workload, bool) {
-	w, ok := r.byName[name]
-	return w, ok
-}
-
-// Lookup returns the named workload or an error that lists the known ones and
-// suggests the closest name.
-func (r *Registry) Lookup(name string) (Workload, error) {
-	if w, ok := r.byName[name]; ok {
-		return w, nil
-	}
-	return nil, fmt.Errorf("unknown workload %q%s (known: %s)", name, suggest.DidYouMean(name, r.names), strings.Join(r.names, ", "))
 }

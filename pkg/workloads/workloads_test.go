@@ -82,26 +82,28 @@ func TestEveryParamIsSafeInTheGuest(t *testing.T) {
 
 func TestAssembleRefusesUnsafeValues(t *testing.T) {
 	for _, v := range []string{"", "a b", "x\nExecStart=/bin/sh", "$(id)", "`id`", "a;b", "a\"b", "%n"} {
-		if _, err := assemble("cpu", nil, []EnvVar{{"VIRTWORK_X", v}}, "virtwork-cpu.service"); err == nil {
+		if _, err := assembleFiles("cpu", nil, []EnvVar{{"VIRTWORK_X", v}}, "virtwork-cpu.service", nil); err == nil {
 			t.Errorf("value %q reached the EnvironmentFile", v)
 		}
 	}
 }
 
 func TestCloudConfigErrors(t *testing.T) {
-	if _, err := (Network{}).CloudConfig(Instance{Role: "client", Params: Values{}}); err == nil {
-		t.Error("a client without its server's host must fail")
+	network, _ := Builtin().Get("network")
+	if _, err := network.CloudConfig(Instance{Role: "client", Params: Values{}}); err == nil || err.Error() != "workload network: client needs the server's Service host" {
+		t.Errorf("a client without its server's host must fail: %v", err)
 	}
-	if _, err := (Network{}).CloudConfig(Instance{Role: "observer"}); err == nil {
+	if _, err := network.CloudConfig(Instance{Role: "observer"}); err == nil {
 		t.Error("an unknown role must fail")
 	}
 }
 
 func TestRegistry(t *testing.T) {
-	if _, err := NewRegistry(CPU{}, CPU{}); err == nil {
+	reg := Builtin()
+	cpu, _ := reg.Get("cpu")
+	if _, err := NewRegistry(cpu, cpu); err == nil {
 		t.Error("duplicate names must fail")
 	}
-	reg := Builtin()
 	if _, err := reg.Lookup("dsk"); err == nil || !strings.Contains(err.Error(), `did you mean "disk"?`) {
 		t.Errorf("Lookup(dsk) = %v", err)
 	}
@@ -109,11 +111,14 @@ func TestRegistry(t *testing.T) {
 
 // TestCheckDisk: the fio files must fit the data disk.
 func TestCheckDisk(t *testing.T) {
+	w, _ := Builtin().Get("disk")
+	disk := w.(DiskChecker)
 	v := Values{"file-size": "1073741824"}
-	if err := (Disk{}).CheckDisk(v, 10<<30); err != nil {
+	if err := disk.CheckDisk(v, 10<<30); err != nil {
 		t.Errorf("1G files on 10Gi: %v", err)
 	}
-	if err := (Disk{}).CheckDisk(v, 2<<30); err == nil {
-		t.Error("2 x 1G files on a 2Gi disk must not fit")
+	want := "two fio files of 1G need 2G, more than 90% of the 2G data disk; lower disk.file-size or raise the disk size"
+	if err := disk.CheckDisk(v, 2<<30); err == nil || err.Error() != want {
+		t.Errorf("2 x 1G files on a 2Gi disk must not fit: %v\nwant %s", err, want)
 	}
 }
