@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -81,7 +83,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	if c.rec, err = audit.StartRecorder(ctx, o.AuditDB, c.invocation(f), o.Log); err != nil {
 		return err
 	}
-	c.rec.LinkCleanup(sortedKeys(f.RunIDs))
+	c.rec.LinkCleanup(slices.Sorted(maps.Keys(f.RunIDs)))
 	c.rec.Event("deleting %d objects of %d run(s)", f.Total, len(f.RunIDs))
 	defer func() {
 		status := audit.Succeeded
@@ -129,7 +131,7 @@ func (c *cleaner) target() string {
 
 // delete sends one collection delete per kind and namespace found.
 func (c *cleaner) delete(ctx context.Context, f *Found) error {
-	for _, ns := range sortedKeys(f.ByNamespace) {
+	for _, ns := range slices.Sorted(maps.Keys(f.ByNamespace)) {
 		for _, k := range kinds() {
 			if f.ByNamespace[ns][k.name] == 0 {
 				continue

@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -87,7 +88,7 @@ func (c *cleaner) find(ctx context.Context) (*Found, error) {
 func (f *Found) Print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAMESPACE\tKIND\tCOUNT")
-	for _, ns := range sortedKeys(f.ByNamespace) {
+	for _, ns := range slices.Sorted(maps.Keys(f.ByNamespace)) {
 		for _, k := range kinds() {
 			if n := f.ByNamespace[ns][k.name]; n > 0 {
 				fmt.Fprintf(tw, "%s\t%s\t%d\n", ns, k.name, n)
@@ -95,15 +96,6 @@ func (f *Found) Print(w io.Writer) {
 		}
 	}
 	tw.Flush()
-	ids := sortedKeys(f.RunIDs)
+	ids := slices.Sorted(maps.Keys(f.RunIDs))
 	fmt.Fprintf(w, "%d objects of %d run(s): %s\n", f.Total, len(ids), strings.Join(ids, ", "))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

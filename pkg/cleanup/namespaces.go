@@ -3,6 +3,8 @@ package cleanup
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,7 +27,7 @@ func (c *cleaner) cleanNamespaces(ctx context.Context, f *Found) error {
 	}
 	var names []string
 	if f != nil {
-		names = sortedKeys(f.ByNamespace)
+		names = slices.Sorted(maps.Keys(f.ByNamespace))
 	} else if c.o.Namespace != "" {
 		names = []string{c.o.Namespace}
 	}

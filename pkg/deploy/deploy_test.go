@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"iter"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +14,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/pflag"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
@@ -195,20 +193,6 @@ func TestApplyServerDryRunSendsNothing(t *testing.T) {
 	}
 }
 
-// annotate sets a simulator fault on the named VMs.
-func annotate(objs iter.Seq[*unstructured.Unstructured], faults map[string]simulator.Fault) iter.Seq[*unstructured.Unstructured] {
-	return func(yield func(*unstructured.Unstructured) bool) {
-		for o := range objs {
-			if f, ok := faults[o.GetName()]; ok && o.GetKind() == "VirtualMachine" {
-				o.SetAnnotations(map[string]string{simulator.FaultAnnotation: string(f)})
-			}
-			if !yield(o) {
-				return
-			}
-		}
-	}
-}
-
 // TestWaitNamesStates: re-attaching to a run with one VM whose workload
 // never becomes active, a wait for ready ends not ready, with that VM
 // waiting; a wait for running is done. The VM is Running in both, never
@@ -218,7 +202,7 @@ func TestWaitNamesStates(t *testing.T) {
 	_, b := e.load(t, "--workloads", "cpu", "--vm-count", "2")
 	inactive := b.VMNames()[1]
 	if _, err := apply.New(e.opts.Client, e.opts.Mapper, apply.Options{Concurrency: 4}).Apply(t.Context(),
-		annotate(b.Objects(), map[string]simulator.Fault{inactive: simulator.FaultWorkloadInactive})); err != nil {
+		simulator.Annotate(b.Objects(), map[string]simulator.Fault{inactive: simulator.FaultWorkloadInactive})); err != nil {
 		t.Fatal(err)
 	}
 	w := WaitOptions{Client: e.opts.Client, Namespace: e.ns, RunID: b.RunID, Timeout: time.Minute, For: wait.ForRunning, Log: &bytes.Buffer{}}

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -92,7 +93,7 @@ func PrintDetail(w io.Writer, d audit.Detail) {
 	}
 	if len(inv.Options) > 0 {
 		var opts []string
-		for _, k := range sortedKeys(inv.Options) {
+		for _, k := range slices.Sorted(maps.Keys(inv.Options)) {
 			opts = append(opts, k+"="+inv.Options[k])
 		}
 		fmt.Fprintf(w, "Options: %s\n", strings.Join(opts, " "))
@@ -125,7 +126,7 @@ func printObjectRecords(w io.Writer, objs []audit.Object) {
 	}
 	for _, kind := range sortedKinds(outcomes) {
 		var parts []string
-		for _, oc := range sortedKeys(outcomes[kind]) {
+		for _, oc := range slices.Sorted(maps.Keys(outcomes[kind])) {
 			parts = append(parts, fmt.Sprintf("%d %s", outcomes[kind][oc], oc))
 		}
 		fmt.Fprintf(w, "  %s: %s\n", kind, strings.Join(parts, ", "))
@@ -161,15 +162,6 @@ func printVMRecords(w io.Writer, vms []audit.VM) {
 			fmt.Fprintf(w, "  %s failed: %s\n", vm.Name, vm.Reason)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func dash(s string) string {

@@ -80,20 +80,6 @@ func (e *env) wait(t *testing.T, b *render.Bundle, started map[string]time.Time,
 	return res
 }
 
-// annotate sets a simulator fault on the named VMs.
-func annotate(objs iter.Seq[*unstructured.Unstructured], faults map[string]simulator.Fault) iter.Seq[*unstructured.Unstructured] {
-	return func(yield func(*unstructured.Unstructured) bool) {
-		for o := range objs {
-			if f, ok := faults[o.GetName()]; ok && o.GetKind() == "VirtualMachine" {
-				o.SetAnnotations(map[string]string{simulator.FaultAnnotation: string(f)})
-			}
-			if !yield(o) {
-				return
-			}
-		}
-	}
-}
-
 // Test200VMsReachRunning: a run of the five original workloads (204 VMs; named, so a new workload does not change the count) is followed to
 // Running through one watch per kind.
 func Test200VMsReachRunning(t *testing.T) {
@@ -148,7 +134,7 @@ func TestFaultsEndTheWaitEarly(t *testing.T) {
 				}
 			}
 			start := time.Now()
-			started := e.deploy(t, annotate(b.Objects(), map[string]simulator.Fault{bad: tt.fault}))
+			started := e.deploy(t, simulator.Annotate(b.Objects(), map[string]simulator.Fault{bad: tt.fault}))
 			res := e.wait(t, b, started, 2*time.Minute)
 			if took := time.Since(start); took > 30*time.Second {
 				t.Errorf("the failure was reported after %s", took)
@@ -172,7 +158,7 @@ func TestTimeout(t *testing.T) {
 	e := newEnv(t, simulator.Options{StepDelay: 50 * time.Millisecond, SlowStartDelay: time.Hour})
 	b := runs.Bundle(t, e.ns, "--workloads", "cpu", "--vm-count", "2")
 	slow := b.VMNames()[0]
-	started := e.deploy(t, annotate(b.Objects(), map[string]simulator.Fault{slow: simulator.FaultSlowStart}))
+	started := e.deploy(t, simulator.Annotate(b.Objects(), map[string]simulator.Fault{slow: simulator.FaultSlowStart}))
 	start := time.Now()
 	res := e.wait(t, b, started, 3*time.Second)
 	if took := time.Since(start); took < 3*time.Second || took > 10*time.Second {
@@ -218,7 +204,7 @@ func TestWorkloadNotActive(t *testing.T) {
 	e := newEnv(t, simulator.Options{StepDelay: 50 * time.Millisecond})
 	b := runs.Bundle(t, e.ns, "--workloads", "cpu", "--vm-count", "2")
 	inactive := b.VMNames()[1]
-	started := e.deploy(t, annotate(b.Objects(), map[string]simulator.Fault{inactive: simulator.FaultWorkloadInactive}))
+	started := e.deploy(t, simulator.Annotate(b.Objects(), map[string]simulator.Fault{inactive: simulator.FaultWorkloadInactive}))
 	res := e.wait(t, b, started, 5*time.Second)
 	c := res.Counts()
 	if res.Done || c.Reached != 1 || c.Waiting != 1 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"sync"
 	"time"
 
@@ -295,4 +296,19 @@ var errNotOwned = errors.New("exists but is not controlled by this VirtualMachin
 func controlledBy(u *unstructured.Unstructured, uid types.UID) bool {
 	ref := metav1.GetControllerOf(u)
 	return ref != nil && ref.UID == uid
+}
+
+// Annotate sets a Fault on the named VirtualMachines of objs as they pass,
+// so a test can apply a rendered bundle with some VMs set to misbehave.
+func Annotate(objs iter.Seq[*unstructured.Unstructured], faults map[string]Fault) iter.Seq[*unstructured.Unstructured] {
+	return func(yield func(*unstructured.Unstructured) bool) {
+		for o := range objs {
+			if f, ok := faults[o.GetName()]; ok && o.GetKind() == "VirtualMachine" {
+				o.SetAnnotations(map[string]string{FaultAnnotation: string(f)})
+			}
+			if !yield(o) {
+				return
+			}
+		}
+	}
 }
