@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
@@ -130,7 +131,7 @@ func TestWorkloadsListsCustom(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	var infos []workloadInfo
+	var infos []workloads.Info
 	if err := json.Unmarshal([]byte(r.stdout), &infos); err != nil {
 		t.Fatal(err)
 	}
