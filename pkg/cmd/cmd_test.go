@@ -191,15 +191,15 @@ func TestWorkloadsCommand(t *testing.T) {
 		}
 	}
 	j := execute(t, nil, nil, "workloads", "-o", "json")
-	var infos []workloadInfo
+	var infos []workloads.Info
 	if err := json.Unmarshal([]byte(j.stdout), &infos); err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]workloadInfo{}
+	byName := map[string]workloads.Info{}
 	for _, wi := range infos {
 		byName[wi.Name] = wi
 	}
-	if len(infos) != 9 || byName["database"].Roles[0].DataDisk == nil || len(byName["cpu"].Params) != 2 {
+	if len(infos) != len(workloads.Builtin().Names()) || byName["database"].Roles[0].DataDisk == nil || len(byName["cpu"].Params) != 2 {
 		t.Errorf("json: %+v", infos)
 	}
 }

@@ -51,13 +51,6 @@ type Deps struct {
 	OpenDir func(string) fs.FS
 }
 
-func (d Deps) openDir(dir string) fs.FS {
-	if d.OpenDir == nil {
-		return os.DirFS(dir)
-	}
-	return d.OpenDir(dir)
-}
-
 // DefaultDeps reads the real environment and files.
 func DefaultDeps() Deps {
 	return Deps{Registry: workloads.Builtin(), LookupEnv: os.LookupEnv, ReadFile: os.ReadFile, NewRunID: uuid.NewString, OpenDir: os.DirFS}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
@@ -42,77 +43,31 @@ func requireValidators(t *testing.T) {
 	}
 }
 
-func TestValidateExamples(t *testing.T) {
+// TestValidateCommand: validate prints pkg/validate's verdicts on stdout
+// and exits 0 when every directory is valid, or 2 with a count on stderr;
+// a built-in workload's directory validates like a custom one.
+func TestValidateCommand(t *testing.T) {
 	requireValidators(t)
-	r := execute(t, nil, nil, "validate", "../../examples/workloads")
-	if r.code != ExitOK || r.stderr != "" {
-		t.Fatalf("exit %d, stderr %q, stdout:\n%s", r.code, r.stderr, r.stdout)
-	}
-	for _, want := range []string{
-		"ok    ../../examples/workloads/sysbench-cpu (sysbench-cpu)\n      worker: cloud-init schema ok, systemd-analyze verify ok, shellcheck ok\n",
-		"ok    ../../examples/workloads/valkey (valkey)\n      server: cloud-init schema ok, systemd-analyze verify ok, shellcheck ok\n      client: cloud-init schema ok, systemd-analyze verify ok, shellcheck ok\n",
-	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
-		}
-	}
-}
-
-// TestValidateReportsEachEntry: broken entries fail one by one, with the
-// validator's own words, and the command exits 2.
-func TestValidateReportsEachEntry(t *testing.T) {
-	requireValidators(t)
-	dir := copyExamples(t)
-	edit := func(rel, old, new string) {
-		p := filepath.Join(dir, rel)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(data), old) {
-			t.Fatalf("%s lacks %q", rel, old)
-		}
-		if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// systemd: a misspelt key. shellcheck: an unquoted variable.
-	edit("sysbench-cpu/virtwork-sysbench-cpu.service", "Restart=always", "Restrat=always")
-	edit("valkey/virtwork-valkey-client.sh", `-h "$VIRTWORK_SERVICE_HOST" -p 6379 ping`, `-h $VIRTWORK_SERVICE_HOST -p 6379 ping`)
-	// The same checks as --workload-dir: a clash with a built-in name.
-	if err := os.MkdirAll(filepath.Join(dir, "clash"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "clash", "workload.yaml"), []byte("name: memory\nroles: [{name: w, unit: virtwork-m.service}]\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "clash", "virtwork-m.service"), []byte("[Service]\nExecStart=/bin/true\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	good := filepath.Join(t.TempDir(), "good")
-	if err := os.Rename(filepath.Join(copyExamples(t), "valkey"), good); err != nil {
-		t.Fatal(err)
+	const cpuOK = "ok    ../../templates/cpu (cpu)\n      worker: cloud-init schema ok, systemd-analyze verify ok, shellcheck ok\n"
+	r := execute(t, nil, nil, "validate", "../../templates/cpu")
+	if r.code != ExitOK || r.stderr != "" || r.stdout != cpuOK {
+		t.Errorf("validate templates/cpu: exit %d, stderr %q, stdout:\n%s", r.code, r.stderr, r.stdout)
 	}
 
-	r := execute(t, nil, nil, "validate", dir, good)
-	if r.code != ExitUsage {
-		t.Errorf("exit %d, want %d", r.code, ExitUsage)
+	clash := filepath.Join(t.TempDir(), "clash")
+	if err := os.Mkdir(clash, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if r.stderr != "error: 4 of 4 workload directories are invalid\n" {
-		t.Errorf("stderr %q", r.stderr)
+	if err := os.WriteFile(filepath.Join(clash, "workload.yaml"), []byte("name: memory\nroles: [{name: w, unit: virtwork-m.service}]\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{
-		"FAIL  " + dir + "/sysbench-cpu (sysbench-cpu)\n",
-		"virtwork-sysbench-cpu.service:11: Unknown key 'Restrat' in section [Service]",
-		"FAIL  " + dir + "/valkey (valkey)\n",
-		"SC2086",
-		"FAIL  " + dir + "/clash\n      " + dir + "/clash/workload.yaml:1: name: \"memory\" is a built-in workload; choose another name\n",
-		"FAIL  " + good + "\n      workload \"valkey\" is also defined in " + dir + "/valkey; names must be unique\n",
-		"      client: cloud-init schema ok, systemd-analyze verify ok, shellcheck failed (as for server)\n",
-	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
-		}
+	if err := os.WriteFile(filepath.Join(clash, "virtwork-m.service"), []byte("[Service]\nExecStart=/bin/true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = execute(t, nil, nil, "validate", "../../templates/cpu", clash)
+	want := cpuOK + "FAIL  " + clash + "\n      " + clash + "/workload.yaml:1: name: \"memory\" is a built-in workload; choose another name\n"
+	if r.code != ExitUsage || r.stderr != "error: 1 of 2 workload directories are invalid\n" || r.stdout != want {
+		t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant:\n%s", r.code, r.stderr, r.stdout, want)
 	}
 }
 
@@ -130,7 +85,7 @@ func TestWorkloadsListsCustom(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	var infos []workloadInfo
+	var infos []workloads.Info
 	if err := json.Unmarshal([]byte(r.stdout), &infos); err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,20 @@ type Workload struct {
 	Params       workloads.Values
 }
 
+// Settings lists the workload's settings by flag name ("vm-count": "3",
+// "memory": "2Gi"): one entry per row of pkg/config that places a value in
+// a Workload, leaving out a value that is empty (a storage class left to
+// the cluster). Params are not among them. The audit history records them.
+func (w Workload) Settings() map[string]string {
+	out := map[string]string{}
+	for _, r := range rows {
+		if v := r.workloadText(&w); v != "" {
+			out[r.info().flag] = v
+		}
+	}
+	return out
+}
+
 // SSH is the optional login the guests get.
 type SSH struct {
 	// User, when set, is created with the keys and password below.

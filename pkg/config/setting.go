@@ -23,6 +23,9 @@ type row interface {
 	// it goes; they do nothing for a setting a named step resolves.
 	toConfig(r *resolver, c *Config)
 	toWorkload(r *resolver, w *Workload)
+	// workloadText is the value toWorkload placed in w, as text; "" for a
+	// row that places none there.
+	workloadText(w *Workload) string
 	// placed reports whether toConfig or toWorkload does anything.
 	placed() bool
 	// defaultText is the typed default as --help and the README print it,
@@ -80,10 +83,12 @@ type setting[T any] struct {
 	// parse checks one source's value and returns it typed; its errors
 	// name rawVal.src.
 	parse func(rawVal) (T, error)
-	// config and workload put the value where it goes; nil when a named
-	// step of the resolver does (see the row's comment).
+	// config puts the value where it goes and workload returns the field
+	// of a Workload it goes to (so it can be read back for the history);
+	// nil when a named step of the resolver places it (see the row's
+	// comment).
 	config   func(*Config, T)
-	workload func(*Workload, T)
+	workload func(*Workload) *T
 }
 
 // given is one parsed value and the source it came from.
@@ -140,11 +145,21 @@ func (s *setting[T]) toWorkload(r *resolver, w *Workload) {
 	if g, ok := pick(r, s, w.Name); ok {
 		v = g.v
 	}
-	s.workload(w, v)
+	*s.workload(w) = v
 }
 
-func (s *setting[T]) defaultText() string {
-	switch v := any(s.def).(type) {
+func (s *setting[T]) workloadText(w *Workload) string {
+	if s.workload == nil {
+		return ""
+	}
+	return s.text(*s.workload(w))
+}
+
+func (s *setting[T]) defaultText() string { return s.text(s.def) }
+
+// text is a value as the docs and the history print it; "" for a list.
+func (s *setting[T]) text(val T) string {
+	switch v := any(val).(type) {
 	case resource.Quantity:
 		return v.String()
 	case time.Duration:
@@ -159,7 +174,7 @@ func (s *setting[T]) defaultText() string {
 	if s.isList() {
 		return "" // an empty list, as pflag shows its own list flags
 	}
-	return fmt.Sprint(s.def)
+	return fmt.Sprint(val)
 }
 
 // values returns every parsed value of s, highest precedence first.

@@ -21,26 +21,26 @@ var rows = []row{
 		meta: meta{flag: "vm-count", typ: "int", groups: runFlags, env: "VIRTWORK_VM_COUNT", file: "vm_count", perWorkload: true,
 			doc: "instances per workload (1-2000); a server/client workload makes one pair per instance"},
 		def: DefaultVMCount, parse: one(intIn(MinVMCount, MaxVMCount)),
-		workload: func(w *Workload, v int) { w.VMCount = v },
+		workload: func(w *Workload) *int { return &w.VMCount },
 	},
 	&setting[int]{
 		meta: meta{flag: "cpu-cores", typ: "int", groups: runFlags, env: "VIRTWORK_CPU_CORES", file: "cpu_cores", perWorkload: true,
 			doc: "vCPUs per VM (1-128)"},
 		def: DefaultCPUCores, parse: one(intIn(MinCPUCores, MaxCPUCores)),
-		workload: func(w *Workload, v int) { w.CPUCores = v },
+		workload: func(w *Workload) *int { return &w.CPUCores },
 	},
 	&setting[resource.Quantity]{
 		meta: meta{flag: "memory", typ: "quantity", groups: runFlags, env: "VIRTWORK_MEMORY", file: "memory", perWorkload: true,
 			doc: "guest memory per VM, a Kubernetes quantity (256Mi-1Ti)"},
 		def: resource.MustParse(DefaultMemory), parse: one(quantityIn(MinMemory, MaxMemory)),
-		workload: func(w *Workload, v resource.Quantity) { w.Memory = v },
+		workload: func(w *Workload) *resource.Quantity { return &w.Memory },
 	},
 	diskSizeRow,
 	&setting[string]{
 		meta: meta{flag: "storage-class", typ: "string", groups: runFlags, env: "VIRTWORK_STORAGE_CLASS", file: "storage_class", perWorkload: true,
 			doc: "StorageClass for data disks", defDoc: "the cluster's default class"},
 		parse:    one(parseStorageClass),
-		workload: func(w *Workload, v string) { w.StorageClass = v },
+		workload: func(w *Workload) *string { return &w.StorageClass },
 	},
 	imageRow,
 	guestRow,
@@ -84,7 +84,7 @@ var diskSizeRow = &setting[resource.Quantity]{
 	meta: meta{flag: "disk-size", typ: "quantity", groups: runFlags, env: "VIRTWORK_DISK_SIZE", file: "disk_size", perWorkload: true, step: "workload",
 		doc: "data disk size for workloads that have one (1Gi-64Ti)"},
 	def: resource.MustParse(DefaultDiskSize), parse: one(quantityIn(MinDiskSize, MaxDiskSize)),
-	workload: func(w *Workload, v resource.Quantity) { w.DiskSize = v },
+	workload: func(w *Workload) *resource.Quantity { return &w.DiskSize },
 }
 
 // imageRow: without it, --guest picks the image (resolveGuest, guest.go).

@@ -34,7 +34,9 @@ func invocation(o Options) audit.Invocation {
 }
 
 // runOptions describes a run's settings for the history, without secrets:
-// SSH access is recorded only as whether it was set.
+// SSH access is recorded only as whether it was set. Each workload's
+// settings come from pkg/config's rows, so a new per-workload setting is
+// recorded without an edit here.
 func runOptions(cfg *config.Config) map[string]string {
 	opts := map[string]string{
 		"ssh-auth": strconv.FormatBool(cfg.SSH.Enabled()),
@@ -42,12 +44,8 @@ func runOptions(cfg *config.Config) map[string]string {
 	}
 	for _, w := range cfg.Workloads {
 		p := w.Name + "."
-		opts[p+"vm-count"] = strconv.Itoa(w.VMCount)
-		opts[p+"cpu-cores"] = strconv.Itoa(w.CPUCores)
-		opts[p+"memory"] = w.Memory.String()
-		opts[p+"disk-size"] = w.DiskSize.String()
-		if w.StorageClass != "" {
-			opts[p+"storage-class"] = w.StorageClass
+		for k, v := range w.Settings() {
+			opts[p+k] = v
 		}
 		var params []string
 		for k, v := range w.Params {

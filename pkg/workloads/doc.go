@@ -4,7 +4,8 @@
 // and data files it installs. The built-in workloads are the embedded
 // directories of templates/ (Builtin); custom ones are read from
 // --workload-dir (LoadDir). Both are one Definition, loaded, checked and
-// turned into cloud-init by the same code.
+// turned into cloud-init by the same code. Describe is the registry as
+// `kubectl virtwork workloads` lists it (pkg/report prints it).
 //
 // User input reaches the guest only as validated param values, written to
 // an EnvironmentFile or in place of a {{ param }} placeholder; every other

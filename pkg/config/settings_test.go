@@ -1,0 +1,38 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestWorkloadSettings: a workload's settings, as the audit history records
+// them, are the values of every row that places one in a Workload, by flag
+// name, each workload with its own; a storage class left to the cluster is
+// left out.
+func TestWorkloadSettings(t *testing.T) {
+	c := mustLoad(t, in{
+		args:  []string{"--workloads", "cpu,disk", "--vm-count", "3", "--config", "c.yaml"},
+		files: map[string]string{"c.yaml": "memory: 1536Mi\nworkloads:\n  disk:\n    storage_class: fast\n    disk_size: 20Gi\n"},
+	})
+	got := map[string]map[string]string{}
+	for _, w := range c.Workloads {
+		got[w.Name] = w.Settings()
+	}
+	want := map[string]map[string]string{
+		"cpu":  {"vm-count": "3", "cpu-cores": "2", "memory": "1536Mi", "disk-size": "10Gi"},
+		"disk": {"vm-count": "3", "cpu-cores": "2", "memory": "1536Mi", "disk-size": "20Gi", "storage-class": "fast"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("settings (-want +got):\n%s", diff)
+	}
+	var perWorkload int
+	for _, r := range rows {
+		if r.info().perWorkload {
+			perWorkload++
+		}
+	}
+	if n := len(got["disk"]); n != perWorkload {
+		t.Errorf("%d settings recorded, %d per-workload rows: a per-workload row places no value in Workload", n, perWorkload)
+	}
+}
