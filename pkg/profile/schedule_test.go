@@ -73,12 +73,12 @@ func TestScheduleGolden(t *testing.T) {
 // valid table (offsets from 0, rising, below the cycle, levels allowed).
 func TestScheduleSizes(t *testing.T) {
 	for text, n := range map[string]int{
-		"ramp:from=0,to=100,over=10m":   60,
-		"ramp:from=0,to=100,over=7d":    60,
-		"ramp:from=0,to=100,over=20s":   20,
-		"sine:min=0,max=100,period=7d":  57, // as 10m, in days
-		"sine:min=0,max=100,period=61s": 13, // sampled every 5s: 0..60
-		"sine:min=0,max=100,period=10m": 57, // 60 samples, the first few round to 0
+		"ramp:from=0,to=100,over=10m":                       60,
+		"ramp:from=0,to=100,over=7d":                        60,
+		"ramp:from=0,to=100,over=20s":                       20,
+		"sine:min=0,max=100,period=7d":                      57, // as 10m, in days
+		"sine:min=0,max=100,period=61s":                     13, // sampled every 5s: 0..60
+		"sine:min=0,max=100,period=10m":                     57, // 60 samples, the first few round to 0
 		"steps:levels=" + repeatSteps(100) + ",repeat=true": 100,
 	} {
 		s := mustParse(t, text, cpu).Schedule()
