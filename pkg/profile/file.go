@@ -52,11 +52,6 @@ type FileContent struct {
 	Duration time.Duration
 }
 
-// At is Schedule.At with the file's start, phase and duration.
-func (f FileContent) At(t time.Time) (level int, next time.Time, state State) {
-	return f.Schedule.At(f.Start, f.Phase, f.Duration, t)
-}
-
 // fileNumber is what both readers take as a number: no sign, no leading
 // zero (bash would read 010 as octal), at most 10 digits (a unix time until
 // 2286; bash's sums of them cannot overflow).

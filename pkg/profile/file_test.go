@@ -75,36 +75,42 @@ func TestBadFiles(t *testing.T) {
 	script, dir := levelScript(t), t.TempDir()
 	const head = "virtwork-schedule 1\nstart 100\nduration never\nphase 0\ncycle 600\n"
 	files := map[string]string{
-		"good":            head + "0 90\n300 10\n",
-		"empty":           "",
-		"no segments":     head,
-		"no newline":      head + "0 90",
-		"version 2":       strings.Replace(head, "schedule 1", "schedule 2", 1),
-		"no header":       strings.TrimPrefix(head, "virtwork-schedule 1\n") + "0 90\n",
-		"keys swapped":    "virtwork-schedule 1\nduration never\nstart 100\nphase 0\ncycle 600\n0 90\n",
-		"start soon":      strings.Replace(head, "start 100", "start soon", 1) + "0 90\n",
-		"negative start":  strings.Replace(head, "start 100", "start -100", 1) + "0 90\n",
-		"octal phase":     strings.Replace(head, "phase 0", "phase 010", 1) + "0 90\n",
-		"phase boot":      strings.Replace(head, "phase 0", "phase boot", 1) + "0 90\n",
-		"11 digits":       strings.Replace(head, "start 100", "start 12345678901", 1) + "0 90\n",
-		"first not 0":     head + "5 90\n",
-		"not rising":      head + "0 90\n300 10\n300 20\n",
-		"past the cycle":  head + "0 90\n600 10\n",
-		"three fields":    head + "0 90 1\n",
-		"tab":             head + "0\t90\n",
-		"two spaces":      head + "0  90\n",
-		"negative level":  head + "0 -90\n",
-		"shell":           head + "0 $(reboot)\n",
-		"blank line":      head + "0 90\n\n",
-		"trailing space":  head + "0 90 \n",
-		"cr":              head + "0 90\r\n",
-		"duration minus":  strings.Replace(head, "duration never", "duration -1", 1) + "0 90\n",
-		"spaced keyword":  strings.Replace(head, "cycle 600", "cycle  600", 1) + "0 90\n",
-		"level too large": head + "0 12345678901\n",
+		"good":             head + "0 90\n300 10\n",
+		"empty":            "",
+		"no segments":      head,
+		"no newline":       head + "0 90",
+		"version 2":        strings.Replace(head, "schedule 1", "schedule 2", 1),
+		"no header":        strings.TrimPrefix(head, "virtwork-schedule 1\n") + "0 90\n",
+		"keys swapped":     "virtwork-schedule 1\nduration never\nstart 100\nphase 0\ncycle 600\n0 90\n",
+		"start soon":       strings.Replace(head, "start 100", "start soon", 1) + "0 90\n",
+		"negative start":   strings.Replace(head, "start 100", "start -100", 1) + "0 90\n",
+		"octal phase":      strings.Replace(head, "phase 0", "phase 010", 1) + "0 90\n",
+		"phase boot":       strings.Replace(head, "phase 0", "phase boot", 1) + "0 90\n",
+		"11 digits":        strings.Replace(head, "start 100", "start 12345678901", 1) + "0 90\n",
+		"first not 0":      head + "5 90\n",
+		"not rising":       head + "0 90\n300 10\n300 20\n",
+		"past the cycle":   head + "0 90\n600 10\n",
+		"three fields":     head + "0 90 1\n",
+		"tab":              head + "0\t90\n",
+		"two spaces":       head + "0  90\n",
+		"negative level":   head + "0 -90\n",
+		"shell":            head + "0 $(reboot)\n",
+		"blank line":       head + "0 90\n\n",
+		"trailing space":   head + "0 90 \n",
+		"cr":               head + "0 90\r\n",
+		"duration minus":   strings.Replace(head, "duration never", "duration -1", 1) + "0 90\n",
+		"spaced keyword":   strings.Replace(head, "cycle 600", "cycle  600", 1) + "0 90\n",
+		"level too long":   head + "0 12345678901\n",
+		"level too large":  head + "0 2147483648\n",
+		"phase too large":  strings.Replace(head, "phase 0", "phase 4294967297", 1) + "0 90\n",
+		"offset too large": strings.Replace(head, "cycle 600", "cycle 0", 1) + "0 90\n4294967297 1\n",
+		"largest":          strings.Replace(strings.Replace(head, "cycle 600", "cycle 0", 1), "phase 0", "phase 4294967296", 1) + "0 2147483647\n4294967296 1\n",
 	}
+	accepted := map[string]string{"good": "10 300 running\n", "largest": "0 4294966396 idle\n"}
+	files["missing"] = "" // not written: no file at all
 	for name, content := range files {
 		file := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".schedule")
-		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(file, []byte(content), 0o644); err != nil || name == "missing" && os.Remove(file) != nil {
 			t.Fatal(err)
 		}
 		_, goErr := ParseFile([]byte(content))
@@ -113,9 +119,9 @@ func TestBadFiles(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
-		if name == "good" {
-			if goErr != nil || err != nil || stdout.String() != "10 300 running\n" {
-				t.Errorf("good file: Go %v; guest %v %q %q", goErr, err, stdout.String(), stderr.String())
+		if want, ok := accepted[name]; ok {
+			if goErr != nil || err != nil || stdout.String() != want {
+				t.Errorf("%s: Go %v; guest %v %q %q, want %q", name, goErr, err, stdout.String(), stderr.String(), want)
 			}
 			continue
 		}

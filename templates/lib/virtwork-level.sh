@@ -12,8 +12,10 @@
 # "start boot" the first reading records the start in
 # ${VIRTWORK_STATE_DIR:-/run/virtwork}/NAME.start (NAME: the file's name
 # without .schedule), so a restarted unit carries on where it was.
-# Sourced, it only defines virtwork_level, for a controller that asks every
-# few seconds without starting a process each time.
+# Sourced, it only defines virtwork_level (and sets -euo pipefail), for a
+# controller that asks every few seconds without starting a process each
+# time. A malformed file or time is exit (return) status 2, with one line
+# on stderr.
 set -euo pipefail
 
 virtwork_level() {
@@ -30,8 +32,12 @@ virtwork_level() {
 	fi
 
 	# The file, checked as ParseFile in pkg/profile/file.go checks it.
+	if [[ ! -f $file || ! -r $file ]]; then
+		echo "virtwork-level: ${file}: no such readable file" >&2
+		return 2
+	fi
 	local -a lines=() offs=() levs=() words=(virtwork-schedule start duration phase cycle) vals=()
-	local line val o l n=0 i
+	local line val o l n=0 i max_seconds=4294967296 max_level=2147483647
 	mapfile lines <"$file"
 	if ((${#lines[@]} < 6)) || [[ ${lines[-1]} != *$'\n' ]]; then
 		echo "virtwork-level: ${file}: must hold 5 lines of settings and segments, ending with a newline" >&2
@@ -41,7 +47,7 @@ virtwork_level() {
 		line=${lines[i]%$'\n'}
 		val=${line#"${words[i]} "}
 		if [[ $val == "$line" ]] || ! { virtwork_level_number "$val" || [[ $i-$val == 1-boot || $i-$val == 2-never ]]; } ||
-			[[ $i -eq 0 && $val != 1 ]]; then
+			[[ $i -eq 0 && $val != 1 ]] || { ((i >= 2)) && [[ $val != never ]] && ((val > max_seconds)); }; then
 			echo "virtwork-level: ${file}:$((i + 1)): expected '${words[i]} NUMBER', got '${line}'" >&2
 			return 2
 		fi
@@ -55,7 +61,7 @@ virtwork_level() {
 		# virtwork_level_number, inline: this loop is the reader's hot path.
 		if [[ $line != "$o $l" || -z $o || $o == *[!0-9]* || $o == 0?* || ${#o} -gt 10 ||
 			-z $l || $l == *[!0-9]* || $l == 0?* || ${#l} -gt 10 ]] ||
-			((n == 0 && o != 0)) || ((n > 0 && o <= offs[n - 1])) || ((cycle > 0 && o >= cycle)); then
+			((n == 0 && o != 0 || n > 0 && o <= offs[n - 1] || cycle > 0 && o >= cycle || o > max_seconds || l > max_level)); then
 			echo "virtwork-level: ${file}:$((i + 1)): expected 'OFFSET LEVEL' with offsets from 0 rising below the cycle, got '${line}'" >&2
 			return 2
 		fi
