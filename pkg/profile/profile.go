@@ -147,6 +147,9 @@ func (p Profile) Repeats() bool {
 // String is the profile in the canonical flag form, every key spelled out
 // in the order the docs list them: Parse(p.String()) gives p back.
 func (p Profile) String() string {
+	if keysOf(p.Shape) == nil {
+		return string(p.Shape)
+	}
 	var kv []string
 	for _, k := range keysOf(p.Shape) {
 		if k.name == "spread" && p.Spread.Kind == SpreadNone {
