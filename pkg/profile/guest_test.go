@@ -160,7 +160,7 @@ func TestGuestAgreesWithGo(t *testing.T) {
 			if j >= len(got) || got[j] != wantLines[j] {
 				t.Errorf("%s (phase %v, duration %v, start t0+%v, boot %v) at unix %d (t0%+ds): guest %q, Go %q",
 					c.text, c.phase, c.duration, c.start, c.boot, instants[min(j, len(instants)-1)],
-					instants[min(j, len(instants)-1)]-t0.Unix(), at(got, j), wantLines[j])
+					instants[min(j, len(instants)-1)]-t0.Unix(), lineAt(got, j), wantLines[j])
 				break
 			}
 		}
@@ -172,7 +172,7 @@ func TestGuestAgreesWithGo(t *testing.T) {
 	t.Logf("%d files, %d instants compared in %v", len(guestCases()), total, time.Since(began).Round(time.Millisecond))
 }
 
-func at(lines []string, i int) string {
+func lineAt(lines []string, i int) string {
 	if i < len(lines) {
 		return lines[i]
 	}
