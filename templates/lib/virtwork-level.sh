@@ -1,0 +1,152 @@
+#!/bin/bash
+# Prints the level a workload runs at now, from the schedule file that
+# kubectl-virtwork computed (pkg/profile, whose doc describes the format).
+# Usage: virtwork-level [SCHEDULE]    (default: $VIRTWORK_SCHEDULE)
+# Output: LEVEL SECONDS_UNTIL_NEXT_CHANGE STATE
+#   SECONDS is -1 when nothing changes any more; STATE is idle (before the
+#   start), running or finished (after the duration: level 0 for good).
+#
+# It knows no shape: it only indexes the table of segments, exactly as
+# Schedule.at in pkg/profile does, and a Go test holds the two equal.
+# VIRTWORK_NOW (unix seconds) stands in for the clock in tests. With
+# "start boot" the first reading records the start in
+# ${VIRTWORK_STATE_DIR:-/run/virtwork}/NAME.start (NAME: the file's name
+# without .schedule), so a restarted unit carries on where it was.
+# Sourced, it only defines virtwork_level (and sets -euo pipefail), for a
+# controller that asks every few seconds without starting a process each
+# time. A malformed file or time is exit (return) status 2, with one line
+# on stderr.
+set -euo pipefail
+
+virtwork_level() {
+	local file=${1:-${VIRTWORK_SCHEDULE:-}}
+	local now=${VIRTWORK_NOW:-}
+	if [[ -z $file ]]; then
+		echo "usage: virtwork-level SCHEDULE (or set VIRTWORK_SCHEDULE)" >&2
+		return 2
+	fi
+	[[ -n $now ]] || now=$(date +%s)
+	if ! virtwork_level_number "$now"; then
+		echo "virtwork-level: the time must be unix seconds, got '${now}'" >&2
+		return 2
+	fi
+
+	# The file, checked as ParseFile in pkg/profile/file.go checks it.
+	if [[ ! -f $file || ! -r $file ]]; then
+		echo "virtwork-level: ${file}: no such readable file" >&2
+		return 2
+	fi
+	local -a lines=() offs=() levs=() words=(virtwork-schedule start duration phase cycle) vals=()
+	local line val o l n=0 i max_seconds=4294967296 max_level=2147483647
+	mapfile lines <"$file"
+	if ((${#lines[@]} < 6)) || [[ ${lines[-1]} != *$'\n' ]]; then
+		echo "virtwork-level: ${file}: must hold 5 lines of settings and segments, ending with a newline" >&2
+		return 2
+	fi
+	for ((i = 0; i < 5; i++)); do
+		line=${lines[i]%$'\n'}
+		val=${line#"${words[i]} "}
+		if [[ $val == "$line" ]] || ! { virtwork_level_number "$val" || [[ $i-$val == 1-boot || $i-$val == 2-never ]]; } ||
+			[[ $i -eq 0 && $val != 1 ]] || { ((i >= 2)) && [[ $val != never ]] && ((val > max_seconds)); }; then
+			echo "virtwork-level: ${file}:$((i + 1)): expected '${words[i]} NUMBER', got '${line}'" >&2
+			return 2
+		fi
+		vals[i]=$val
+	done
+	local start=${vals[1]} dur=${vals[2]} phase=${vals[3]} cycle=${vals[4]}
+	for ((i = 5; i < ${#lines[@]}; i++)); do
+		line=${lines[i]%$'\n'}
+		o=${line%% *}
+		l=${line#* }
+		# virtwork_level_number, inline: this loop is the reader's hot path.
+		if [[ $line != "$o $l" || -z $o || $o == *[!0-9]* || $o == 0?* || ${#o} -gt 10 ||
+			-z $l || $l == *[!0-9]* || $l == 0?* || ${#l} -gt 10 ]] ||
+			((n == 0 && o != 0 || n > 0 && o <= offs[n - 1] || cycle > 0 && o >= cycle || o > max_seconds || l > max_level)); then
+			echo "virtwork-level: ${file}:$((i + 1)): expected 'OFFSET LEVEL' with offsets from 0 rising below the cycle, got '${line}'" >&2
+			return 2
+		fi
+		offs[n]=$o
+		levs[n]=$l
+		n=$((n + 1))
+	done
+	[[ $dur != never ]] || dur=0
+	if [[ $start == boot ]]; then
+		start=$(virtwork_level_boot "$file" "$now") || return 2
+	fi
+
+	# From here on, line for line Schedule.at in pkg/profile/schedule.go.
+	local end=-1 next=-1 vstart=$start q i=0 j k wrap level
+	if ((dur > 0)); then
+		end=$((start + dur))
+		if ((now >= end)); then
+			echo "0 -1 finished"
+			return 0
+		fi
+	fi
+	((cycle > 0)) || vstart=$((start + phase))
+	if ((now < vstart)); then
+		next=$vstart
+		((end < 0 || next <= end)) || next=$end
+		echo "0 $((next - now)) idle"
+		return 0
+	fi
+	q=$((now - start - phase))
+	((cycle == 0)) || q=$(((q % cycle + cycle) % cycle))
+	for ((j = 1; j < n; j++)); do
+		((offs[j] <= q)) || break
+		i=$j
+	done
+	level=${levs[i]}
+	for ((k = 1; k < n; k++)); do
+		j=$((i + k))
+		wrap=0
+		if ((j >= n)); then
+			((cycle > 0)) || break
+			j=$((j - n))
+			wrap=$cycle
+		fi
+		if ((levs[j] != level)); then
+			next=$((now + offs[j] + wrap - q))
+			break
+		fi
+	done
+	if ((end >= 0 && (next < 0 || next > end))); then
+		next=$end
+	fi
+	if ((next >= 0)); then
+		next=$((next - now))
+	fi
+	echo "${level} ${next} running"
+}
+
+# virtwork_level_number: is $1 a number as the file spells them: digits,
+# no leading zero (bash would read 010 as octal), at most 10 of them.
+virtwork_level_number() {
+	[[ -n $1 && $1 != *[!0-9]* && $1 != 0?* && ${#1} -le 10 ]]
+}
+
+# virtwork_level_boot prints the start of a "start boot" schedule: the
+# instant it was first read, recorded once (the first writer wins).
+virtwork_level_boot() {
+	local file=$1 now=$2 dir=${VIRTWORK_STATE_DIR:-/run/virtwork} name rec tmp recorded
+	name=${file##*/}
+	name=${name%.schedule}
+	rec=${dir}/${name}.start
+	if [[ ! -e $rec ]]; then
+		mkdir -p "$dir"
+		tmp=$(mktemp "${rec}.XXXXXX")
+		echo "$now" >"$tmp"
+		ln "$tmp" "$rec" 2>/dev/null || true
+		rm -f "$tmp"
+	fi
+	read -r recorded <"$rec" || true
+	if ! virtwork_level_number "${recorded:-}"; then
+		echo "virtwork-level: ${rec} must hold the start in unix seconds, got '${recorded:-}'" >&2
+		return 2
+	fi
+	echo "$recorded"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	virtwork_level "$@"
+fi
