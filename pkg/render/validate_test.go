@@ -232,7 +232,8 @@ func TestFioJobsParse(t *testing.T) {
 
 // TestStressNGCommandLines runs the cpu and memory scripts as the unit
 // would, with a stress-ng on PATH that adds --dry-run, once per allowed
-// method, so every value the params accept is one stress-ng accepts.
+// method and mode, so every value the params accept is one stress-ng
+// accepts.
 func TestStressNGCommandLines(t *testing.T) {
 	real := tools.Require(t, "stress-ng")
 	shim := t.TempDir()
@@ -242,15 +243,24 @@ func TestStressNGCommandLines(t *testing.T) {
 	for _, name := range []string{"cpu", "memory"} {
 		w, _ := workloads.Builtin().Get(name)
 		method, _ := w.Spec().Param("method")
-		for _, m := range method.Allowed {
-			cfg := testConfig(t, 1, name)
-			cfg.Workloads[0].Params["method"] = m
-			for label, ud := range secretUserData(t, mustRender(t, cfg)) {
-				root, cc := stubRoot(t, ud)
-				env := append([]string{"PATH=" + shim + ":" + os.Getenv("PATH")}, envOf(t, cc)...)
-				out, err := run(t, env, filepath.Join(root, "usr/local/bin/virtwork-"+name))
-				if err != nil {
-					t.Errorf("%s method %s: stress-ng --dry-run rejected the command line (%v):\n%s", label, m, err, out)
+		modes := []string{""}
+		if mode, ok := w.Spec().Param("mode"); ok {
+			modes = mode.Allowed
+		}
+		for _, mode := range modes {
+			for _, m := range method.Allowed {
+				cfg := testConfig(t, 1, name)
+				cfg.Workloads[0].Params["method"] = m
+				if mode != "" {
+					cfg.Workloads[0].Params["mode"] = mode
+				}
+				for label, ud := range secretUserData(t, mustRender(t, cfg)) {
+					root, cc := stubRoot(t, ud)
+					env := append([]string{"PATH=" + shim + ":" + os.Getenv("PATH")}, envOf(t, cc)...)
+					out, err := run(t, env, filepath.Join(root, "usr/local/bin/virtwork-"+name))
+					if err != nil {
+						t.Errorf("%s mode %q method %s: stress-ng --dry-run rejected the command line (%v):\n%s", label, mode, m, err, out)
+					}
 				}
 			}
 		}

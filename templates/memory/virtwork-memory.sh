@@ -1,10 +1,48 @@
 #!/bin/bash
-# virtwork memory workload: one stress-ng VM stressor that maps, keeps and
-# keeps touching the configured percentage of the guest's memory. A single
-# worker makes the percentage mean the same on every stress-ng version.
+# virtwork memory workload: one stress-ng VM stressor (a single worker, so it
+# holds all of it) on the configured percentage of the guest's memory
+# (MemTotal).
+#
+# hold (the default) writes every page once, so the memory is resident and
+# counts as used, then sleeps on it for ever (--vm-hang 0): the unit stays
+# active and holds the memory with no CPU. touch keeps rewriting the pages
+# with the configured method, which keeps one vCPU busy.
+#
+# The size is computed here: stress-ng's own "N%" is N% of the memory free
+# when it starts (sysconf _SC_AVPHYS_PAGES), not of the guest's memory. It is
+# capped at what is available less a reserve, so a high percentage on a small
+# guest holds less (and says so) instead of calling the OOM killer, which
+# stress-ng would answer by allocating again and again.
 set -euo pipefail
 : "${VIRTWORK_MEMORY_PERCENT:?not set; expected in /etc/virtwork/memory.env}"
+: "${VIRTWORK_MEMORY_MODE:?not set; expected in /etc/virtwork/memory.env}"
 : "${VIRTWORK_MEMORY_METHOD:?not set; expected in /etc/virtwork/memory.env}"
 
-exec stress-ng --vm 1 --vm-bytes "${VIRTWORK_MEMORY_PERCENT}%" --vm-method "$VIRTWORK_MEMORY_METHOD" \
-	--vm-keep --timeout 0 --metrics-brief
+reserve_kib=$((64 * 1024))
+total_kib=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
+avail_kib=$(awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo)
+want_kib=$((total_kib * VIRTWORK_MEMORY_PERCENT / 100))
+kib=$want_kib
+if [ "$kib" -gt $((avail_kib - reserve_kib)) ]; then
+	kib=$((avail_kib - reserve_kib))
+	if [ "$kib" -lt 4096 ]; then
+		kib=4096
+	fi
+	echo "virtwork: memory: ${VIRTWORK_MEMORY_PERCENT}% of MemTotal is $((want_kib / 1024)) MiB but only $((avail_kib / 1024)) MiB is available; holding $((kib / 1024)) MiB"
+fi
+echo "virtwork: memory: $VIRTWORK_MEMORY_MODE $((kib / 1024)) MiB, ${VIRTWORK_MEMORY_PERCENT}% of MemTotal $((total_kib / 1024)) MiB wanted"
+
+case $VIRTWORK_MEMORY_MODE in
+hold)
+	exec stress-ng --vm 1 --vm-bytes "${kib}k" --vm-keep --vm-hang 0 --vm-method write64 \
+		--vm-madvise normal --timeout 0 --metrics-brief
+	;;
+touch)
+	exec stress-ng --vm 1 --vm-bytes "${kib}k" --vm-keep --vm-method "$VIRTWORK_MEMORY_METHOD" \
+		--timeout 0 --metrics-brief
+	;;
+*)
+	echo "VIRTWORK_MEMORY_MODE must be hold or touch, got $VIRTWORK_MEMORY_MODE" >&2
+	exit 2
+	;;
+esac

@@ -1,5 +1,7 @@
 package guest
 
+import "strconv"
+
 // workloadCheck is how the test tells that one workload's units are
 // producing load, per role: bash function bodies that print the evidence
 // and succeed once it is there. ready runs (every few seconds) while the
@@ -26,6 +28,39 @@ func stressFinal(stressor string) string {
 	echo "stress-ng ` + stressor + ` bogo-ops=$n"`
 }
 
+// memoryHold measures, over a window of the given seconds, that the memory
+// unit holds its share of guest memory — the anonymous memory of its cgroup
+// within ±10% of percent of MemTotal — while the guest's CPUs, from
+// /proc/stat, are busy less than 5% of the window. The window starts only
+// once the memory is there, so it sees the hold, not the one pass that
+// writes it; the checker itself only sleeps during it. Percentages are
+// printed to a tenth (x.y%).
+func memoryHold(window int) string {
+	w := strconv.Itoa(window)
+	return `	. /etc/virtwork/memory.env
+	total=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
+	want=$((total * VIRTWORK_MEMORY_PERCENT / 100))
+	mstat=/sys/fs/cgroup$(systemctl show -P ControlGroup "$UNIT")/memory.stat
+	held() { awk '$1 == "anon" { printf "%.0f\n", $2 / 1024 }' "$mstat"; }
+	busy() { awk '$1 == "cpu" { printf "%.0f %.0f\n", $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+	tenths() { printf '%d.%d' $(($1 / 10)) $(($1 % 10)); }
+	h=$(held)
+	number "$h" $((want * 9 / 10)) || { echo "holding ${h:-no} KiB of the $want KiB wanted"; return 1; }
+	read -r b0 t0 <<<"$(busy)"
+	u0=$(systemctl show -P CPUUsageNSec "$UNIT")
+	sleep ` + w + `
+	read -r b1 t1 <<<"$(busy)"
+	u1=$(systemctl show -P CPUUsageNSec "$UNIT")
+	h=$(held)
+	guest=$(((b1 - b0) * 1000 / (t1 - t0)))
+	unit=$(((u1 - u0) / ` + w + `000000))
+	swap=$(awk '$1 == "SwapTotal:" { print $2 }' /proc/meminfo)
+	ev="memory held $((h / 1024)) MiB = $(tenths $((h * 1000 / total)))% of MemTotal $((total / 1024)) MiB (wanted ${VIRTWORK_MEMORY_PERCENT}% = $((want / 1024)) MiB, mode $VIRTWORK_MEMORY_MODE, swap $swap KiB); over ` + w + ` s CPU busy $(tenths "$guest")% (guest, /proc/stat), $(tenths "$unit")% of one CPU (the unit)"
+	[ "$h" -ge $((want * 9 / 10)) ] && [ "$h" -le $((want * 11 / 10)) ] || { echo "$ev: not within 10% of the wanted"; return 1; }
+	[ "$guest" -lt 50 ] || { echo "$ev: CPU busy not below 5%"; return 1; }
+	echo "$ev"`
+}
+
 // checks returns the check of every built-in workload.
 func checks() map[string]workloadCheck {
 	iperf3Server := `	c=$(ss -Htn state established '( sport = :5201 )' | wc -l)
@@ -42,16 +77,20 @@ func checks() map[string]workloadCheck {
 			final: map[string]string{"worker": stressFinal("cpu")},
 		},
 		"memory": {
-			// A smaller share is mapped sooner under TCG: the first bogo op
-			// comes only after one pass over all of it.
-			params: []string{"--params", "memory.percent=25"},
-			ready: map[string]string{"worker": `	. /etc/virtwork/memory.env
-	total=$(awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
-	want=$((total * VIRTWORK_MEMORY_PERCENT / 100 * 9 / 10))
-	n=$(systemctl show -P MemoryCurrent "$UNIT")
-	number "$n" "$want" || { echo "memory-bytes=$n, want $want"; return 1; }
-	echo "memory-bytes=$n (${VIRTWORK_MEMORY_PERCENT}% of $total)"`},
-			final: map[string]string{"worker": "	sleep 30\n" + stressFinal("vm")},
+			// The issue's proof: half of the guest's memory, held in the
+			// default mode (hold) with the CPUs idle.
+			params: []string{"--params", "memory.percent=50"},
+			ready:  map[string]string{"worker": memoryHold(30)},
+			// The hold lasts past the probe: same unit process, no restart,
+			// still half the memory, still no CPU.
+			final: map[string]string{"worker": `	systemctl is-active --quiet "$UNIT" || { echo "$UNIT stopped after it was ready"; return 1; }
+	r=$(systemctl show -P NRestarts "$UNIT")
+	[ "$r" = 0 ] || { echo "$UNIT restarted $r times"; return 1; }
+	hold() {
+` + memoryHold(20) + `
+	}
+	m=$(hold) || { echo "after the probe: $m"; return 1; }
+	echo "after the probe, no restart: $m"`},
 		},
 		"database": {
 			params: []string{"--params", "database.scale=1"},
