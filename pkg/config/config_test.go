@@ -314,7 +314,7 @@ func TestSelection(t *testing.T) {
 func TestParamsAreCanonical(t *testing.T) {
 	c := mustLoad(t, in{args: []string{"--workloads", "disk", "--params", "disk.block-size=64k,disk.file-size=2GiB", "--params", "disk.runtime=0120"}})
 	d := workload(c, "disk")
-	want := workloads.Values{"block-size": "65536", "file-size": "2147483648", "runtime": "120", "read-percent": "70", "iodepth": "16"}
+	want := workloads.Values{"block-size": "65536", "file-size": "2147483648", "runtime": "120", "read-percent": "70", "iodepth": "16", "iops": "0", "mibps": "0"}
 	if diff := cmp.Diff(want, d.Params); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -227,6 +228,64 @@ func TestFioJobsParse(t *testing.T) {
 		if n == 0 {
 			t.Errorf("%s: no fio job file", label)
 		}
+	}
+}
+
+// TestFioLevels runs the disk script as the unit would, once per way of
+// setting the level, with an fio on PATH that records its arguments and
+// parses the job with them instead of running it (and a mountpoint that
+// says yes): the script must give fio the level as bytes per second split
+// by the read share, run only the random profile, and fio must accept it.
+func TestFioLevels(t *testing.T) {
+	real := tools.Require(t, "fio")
+	tests := []struct {
+		name   string
+		params workloads.Values
+		want   []string // before the job file
+	}{
+		{"unlimited", nil, nil},
+		// 100 × 4096 bytes, 70% reads.
+		{"iops", workloads.Values{"iops": "100"}, []string{"--section=randrw", "--rate=286720,122880"}},
+		{"mibps", workloads.Values{"mibps": "2"}, []string{"--section=randrw", "--rate=1468006,629146"}},
+		// 1000 × 4096 bytes is more than 1 MiB/s: the MiB/s wins.
+		{"lower wins", workloads.Values{"iops": "1000", "mibps": "1"}, []string{"--section=randrw", "--rate=734003,314573"}},
+		{"iops lower", workloads.Values{"iops": "10", "mibps": "1"}, []string{"--section=randrw", "--rate=28672,12288"}},
+		{"reads only", workloads.Values{"iops": "50", "read-percent": "100", "block-size": "65536"}, []string{"--section=randrw", "--rate=3276800,0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(t, 1, "disk")
+			for k, v := range tt.params {
+				cfg.Workloads[0].Params[k] = v
+			}
+			for label, ud := range secretUserData(t, mustRender(t, cfg)) {
+				root, cc := stubRoot(t, ud)
+				shim := t.TempDir()
+				args := filepath.Join(shim, "args")
+				// The loop ends when fio fails: exit 3 after a good parse.
+				fio := "#!/bin/sh\nprintf '%s\\n' \"$@\" >" + args + "\nfor a do\n\tshift\n\tcase $a in /etc/virtwork/*) a=" + root + "$a ;; esac\n\tset -- \"$@\" \"$a\"\ndone\n" +
+					real + " --parse-only \"$@\" || exit 1\nexit 3\n"
+				for name, body := range map[string]string{"fio": fio, "mountpoint": "#!/bin/sh\nexit 0\n"} {
+					if err := os.WriteFile(filepath.Join(shim, name), []byte(body), 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				env := append([]string{"PATH=" + shim + ":" + os.Getenv("PATH")}, envOf(t, cc)...)
+				out, err := run(t, env, filepath.Join(root, "usr/local/bin/virtwork-fio"))
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != 3 || strings.Contains(out, "fio:") {
+					t.Fatalf("%s: fio --parse-only rejected the job (%v):\n%s", label, err, out)
+				}
+				got, err := os.ReadFile(args)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := append(tt.want, "/etc/virtwork/fio/virtwork-disk.fio")
+				if diff := cmp.Diff(want, strings.Fields(string(got))); diff != "" {
+					t.Errorf("%s: fio arguments (-want +got):\n%s", label, diff)
+				}
+			}
+		})
 	}
 }
 

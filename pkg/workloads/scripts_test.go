@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -92,6 +93,7 @@ func TestNetworkScriptsOnLoopback(t *testing.T) {
 				"VIRTWORK_IPERF3_SERVER=127.0.0.1", "VIRTWORK_IPERF3_PORT=" + port,
 				"VIRTWORK_NETWORK_DURATION=1", "VIRTWORK_NETWORK_PARALLEL=2",
 				"VIRTWORK_NETWORK_PROTOCOL=" + proto, "VIRTWORK_NETWORK_BITRATE_MBPS=100",
+				"VIRTWORK_NETWORK_CLIENT_MBPS=0",
 			}, &cout, client)
 			waitFor(t, &cout, "not answering; retrying", 30*time.Second)
 			start(t, []string{"VIRTWORK_IPERF3_PORT=" + port}, &sout, server)
@@ -103,10 +105,114 @@ func TestNetworkScriptsOnLoopback(t *testing.T) {
 	}
 }
 
+// sumReceiver matches iperf3's [SUM] receiver line; group 1 is its rate
+// and group 2 the rate's unit prefix.
+var sumReceiver = regexp.MustCompile(`(?m)^\[SUM\] +\S+ +sec +\S+ +\S+ +(\S+) +([KMG]?)bits/sec.* receiver`)
+
+// TestNetworkLevelOnLoopback: the client sends at its level, client-mbps
+// divided across its streams (bitrate-mbps, per stream, is higher here, so
+// the lower figure wins), and the server receives 40 Mbit/s ± 25%.
+func TestNetworkLevelOnLoopback(t *testing.T) {
+	tools.Require(t, "iperf3")
+	for _, proto := range []string{"tcp", "udp"} {
+		t.Run(proto, func(t *testing.T) {
+			dir := t.TempDir()
+			server := writeScript(t, dir, "network/virtwork-iperf3-server.sh")
+			client := writeScript(t, dir, "network/virtwork-iperf3-client.sh")
+			port := strconv.Itoa(freePort(t))
+			var cout, sout tools.Buffer
+			start(t, []string{"VIRTWORK_IPERF3_PORT=" + port}, &sout, server)
+			start(t, []string{
+				"VIRTWORK_IPERF3_SERVER=127.0.0.1", "VIRTWORK_IPERF3_PORT=" + port,
+				"VIRTWORK_NETWORK_DURATION=5", "VIRTWORK_NETWORK_PARALLEL=2",
+				"VIRTWORK_NETWORK_PROTOCOL=" + proto, "VIRTWORK_NETWORK_BITRATE_MBPS=100",
+				"VIRTWORK_NETWORK_CLIENT_MBPS=40",
+			}, &cout, client)
+			waitFor(t, &cout, "network level 40000000 bit/s from this client, 20000000 per stream", 10*time.Second)
+			deadline := time.Now().Add(20 * time.Second)
+			var m []string
+			for m = sumReceiver.FindStringSubmatch(sout.String()); m == nil; m = sumReceiver.FindStringSubmatch(sout.String()) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the server reported no [SUM] receiver line:\n%s\nclient:\n%s", sout.String(), cout.String())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			got, err := strconv.ParseFloat(m[1], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got *= map[string]float64{"": 1e-6, "K": 1e-3, "M": 1, "G": 1e3}[m[2]]
+			t.Logf("level 40 Mbit/s, the server received %.1f Mbit/s: %s", got, m[0])
+			if got < 30 || got > 50 {
+				t.Errorf("the server received %.1f Mbit/s, want 40 ± 25%%:\n%s\nclient:\n%s", got, sout.String(), cout.String())
+			}
+		})
+	}
+}
+
 // TestPgbenchScriptAgainstPostgres runs the database load script as the
 // postgres user against a throw-away cluster: it waits for the server,
 // creates and initialises the database once, and completes pgbench runs.
 func TestPgbenchScriptAgainstPostgres(t *testing.T) {
+	pg := startPgbenchScript(t, "VIRTWORK_DB_DURATION=2", "VIRTWORK_DB_RATE=0")
+	out := pg.out
+	waitFor(t, out, "number of transactions actually processed", time.Minute)
+	// A second pass proves the loop goes on and the init is not repeated.
+	first := strings.Index(out.String(), "number of transactions actually processed")
+	deadline := time.Now().Add(time.Minute)
+	for strings.Count(out.String(), "number of transactions actually processed") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("pgbench did not run again:\n%s", out.String()[first:])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := strings.Count(out.String(), "initialising pgbench tables"); n != 1 {
+		t.Errorf("tables initialised %d times", n)
+	}
+}
+
+// TestPgbenchLevel: at rate 50 the database commits 50 ± 25% transactions
+// a second, counted by PostgreSQL (pg_stat_database's xact_commit, which
+// only grows; pgbench empties pgbench_history at the start of every pass)
+// over a 10 s window across passes of 5 s.
+func TestPgbenchLevel(t *testing.T) {
+	pg := startPgbenchScript(t, "VIRTWORK_DB_DURATION=5", "VIRTWORK_DB_RATE=50")
+	committed := func() (int, time.Time) {
+		t.Helper()
+		s, err := pg.query("SELECT xact_commit FROM pg_stat_database WHERE datname = 'virtwork'")
+		at := time.Now()
+		n, perr := strconv.Atoi(s)
+		if err != nil || perr != nil {
+			t.Fatalf("reading xact_commit: %v %v: %s\nscript:\n%s", err, perr, s, pg.out.String())
+		}
+		return n, at
+	}
+	// The window starts once the first pass has started.
+	waitFor(t, pg.out, "starting vacuum...end.", time.Minute)
+	n0, t0 := committed()
+	time.Sleep(10 * time.Second) // the measuring window, not a wait for a condition
+	n1, t1 := committed()
+	got := float64(n1-n0) / t1.Sub(t0).Seconds()
+	t.Logf("level 50 tx/s, committed %.1f tx/s (%d in %s)", got, n1-n0, t1.Sub(t0).Round(time.Millisecond))
+	if got < 37.5 || got > 62.5 {
+		t.Errorf("committed %.1f transactions/s, want 50 ± 25%%; script:\n%s", got, pg.out.String())
+	}
+	if !strings.Contains(pg.out.String(), "number of transactions actually processed") {
+		t.Errorf("no pgbench pass finished in the window:\n%s", pg.out.String())
+	}
+}
+
+// pgbenchRun is the load script running against a throw-away cluster.
+type pgbenchRun struct {
+	out   *tools.Buffer
+	query func(sql string) (string, error)
+}
+
+// startPgbenchScript starts a throw-away cluster and the load script, as
+// the postgres user, with env added to the EnvironmentFile's values, and
+// waits until the script has initialised the tables.
+func startPgbenchScript(t *testing.T, env ...string) pgbenchRun {
+	t.Helper()
 	tools.Require(t, "pgbench")
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run as the postgres user, as the unit does")
@@ -135,12 +241,12 @@ func TestPgbenchScriptAgainstPostgres(t *testing.T) {
 	}
 	port := strconv.Itoa(freePort(t))
 	load := writeScript(t, dir, "database/virtwork-pgbench.sh")
-	var out tools.Buffer
-	start(t, []string{
+	out := &tools.Buffer{}
+	start(t, append([]string{
 		"PGHOST=" + sock, "PGPORT=" + port,
-		"VIRTWORK_DB_SCALE=1", "VIRTWORK_DB_CLIENTS=2", "VIRTWORK_DB_JOBS=1", "VIRTWORK_DB_DURATION=2",
-	}, &out, "runuser", "-u", "postgres", "--preserve-environment", "--", load)
-	waitFor(t, &out, "waiting for PostgreSQL", 30*time.Second)
+		"VIRTWORK_DB_SCALE=1", "VIRTWORK_DB_CLIENTS=2", "VIRTWORK_DB_JOBS=1",
+	}, env...), out, "runuser", "-u", "postgres", "--preserve-environment", "--", load)
+	waitFor(t, out, "waiting for PostgreSQL", 30*time.Second)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -153,20 +259,12 @@ func TestPgbenchScriptAgainstPostgres(t *testing.T) {
 	t.Cleanup(func() {
 		_ = asPostgres(pgctl, "-D", data, "-m", "immediate", "stop").Run()
 	})
-	waitFor(t, &out, "initialising pgbench tables at scale 1", time.Minute)
-	waitFor(t, &out, "number of transactions actually processed", time.Minute)
-	// A second pass proves the loop goes on and the init is not repeated.
-	first := strings.Index(out.String(), "number of transactions actually processed")
-	deadline := time.Now().Add(time.Minute)
-	for strings.Count(out.String(), "number of transactions actually processed") < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("pgbench did not run again:\n%s", out.String()[first:])
-		}
-		time.Sleep(100 * time.Millisecond)
+	waitFor(t, out, "initialising pgbench tables at scale 1", time.Minute)
+	query := func(sql string) (string, error) {
+		b, err := asPostgres(filepath.Join(bindir, "psql"), "-h", sock, "-p", port, "-d", "virtwork", "-Atqc", sql).CombinedOutput()
+		return strings.TrimSpace(string(b)), err
 	}
-	if n := strings.Count(out.String(), "initialising pgbench tables"); n != 1 {
-		t.Errorf("tables initialised %d times", n)
-	}
+	return pgbenchRun{out: out, query: query}
 }
 
 // pgBinDir finds the server binaries of the installed PostgreSQL.

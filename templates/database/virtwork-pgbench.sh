@@ -1,13 +1,20 @@
 #!/bin/bash
 # virtwork database load, run as postgres: wait until the server answers,
 # create and initialise the benchmark database once, then run pgbench in a
-# loop for ever.
+# loop for ever: at the level (rate, transactions/s for all clients
+# together) when one is set, as fast as it can otherwise.
 set -euo pipefail
 : "${VIRTWORK_DB_SCALE:?not set; expected in /etc/virtwork/database.env}"
 : "${VIRTWORK_DB_CLIENTS:?not set; expected in /etc/virtwork/database.env}"
 : "${VIRTWORK_DB_JOBS:?not set; expected in /etc/virtwork/database.env}"
 : "${VIRTWORK_DB_DURATION:?not set; expected in /etc/virtwork/database.env}"
+: "${VIRTWORK_DB_RATE:?not set; expected in /etc/virtwork/database.env}"
 db=virtwork
+args=(--client "$VIRTWORK_DB_CLIENTS" --jobs "$VIRTWORK_DB_JOBS" --time "$VIRTWORK_DB_DURATION" --progress 60)
+# pgbench refuses --rate 0; without --rate it runs unthrottled.
+if [ "$VIRTWORK_DB_RATE" -gt 0 ]; then
+	args+=(--rate "$VIRTWORK_DB_RATE")
+fi
 
 until pg_isready -q; do
 	echo "virtwork: waiting for PostgreSQL to accept connections"
@@ -23,8 +30,7 @@ if [ "$(psql -d "$db" -Atqc "SELECT to_regclass('public.pgbench_branches') IS NO
 fi
 
 while true; do
-	if ! pgbench --client "$VIRTWORK_DB_CLIENTS" --jobs "$VIRTWORK_DB_JOBS" \
-		--time "$VIRTWORK_DB_DURATION" --progress 60 "$db"; then
+	if ! pgbench "${args[@]}" "$db"; then
 		echo "virtwork: pgbench failed; retrying in 10s" >&2
 		sleep 10
 	fi

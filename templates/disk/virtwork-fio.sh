@@ -1,8 +1,20 @@
 #!/bin/bash
 # virtwork disk workload: run the fio profiles on the mounted data disk for
 # ever. Refuses to run unless the data disk is what is mounted there.
+#
+# The level: iops and mibps cap the random profile's reads plus writes (with
+# both set, the lower wins). fio's rate applies to each direction on its own
+# (rate_iops=100 on a 70/30 mix makes 100 reads and 100 writes a second), so
+# the cap is split between reads and writes by read-percent and given to fio
+# as bytes per second. With a level only the random profile runs: the
+# sequential 1M writes between its passes would change the size and the
+# number of I/Os every runtime seconds, and the disk would not see the level.
 set -euo pipefail
 : "${VIRTWORK_DATA_MOUNT:?not set; expected in /etc/virtwork/disk.env}"
+: "${VIRTWORK_DISK_BLOCK_SIZE:?not set; expected in /etc/virtwork/disk.env}"
+: "${VIRTWORK_DISK_READ_PERCENT:?not set; expected in /etc/virtwork/disk.env}"
+: "${VIRTWORK_DISK_IOPS:?not set; expected in /etc/virtwork/disk.env}"
+: "${VIRTWORK_DISK_MIBPS:?not set; expected in /etc/virtwork/disk.env}"
 jobfile=/etc/virtwork/fio/virtwork-disk.fio
 
 if ! mountpoint -q "$VIRTWORK_DATA_MOUNT"; then
@@ -10,6 +22,24 @@ if ! mountpoint -q "$VIRTWORK_DATA_MOUNT"; then
 	exit 1
 fi
 
+# Bytes per second, reads plus writes; 0 is unlimited.
+level=0
+if [ "$VIRTWORK_DISK_IOPS" -gt 0 ]; then
+	level=$((VIRTWORK_DISK_IOPS * VIRTWORK_DISK_BLOCK_SIZE))
+fi
+if [ "$VIRTWORK_DISK_MIBPS" -gt 0 ]; then
+	bw=$((VIRTWORK_DISK_MIBPS * 1048576))
+	if [ "$level" -eq 0 ] || [ "$bw" -lt "$level" ]; then
+		level=$bw
+	fi
+fi
+args=()
+if [ "$level" -gt 0 ]; then
+	reads=$((level * VIRTWORK_DISK_READ_PERCENT / 100))
+	args=(--section=randrw "--rate=${reads},$((level - reads))")
+	echo "virtwork: disk level ${level} bytes/s ($((level / VIRTWORK_DISK_BLOCK_SIZE)) IOPS of ${VIRTWORK_DISK_BLOCK_SIZE} bytes), ${VIRTWORK_DISK_READ_PERCENT}% reads; random profile only"
+fi
+
 while true; do
-	fio "$jobfile"
+	fio "${args[@]}" "$jobfile"
 done

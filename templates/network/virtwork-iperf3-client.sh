@@ -2,6 +2,10 @@
 # virtwork network workload, client side: run iperf3 against this pair's
 # server (through the pair's own Service) for ever, waiting while the server
 # is not answering yet.
+#
+# The level: iperf3 --bitrate is per stream, so client-mbps (the whole
+# client's Mbit/s) is divided across the parallel streams; bitrate-mbps caps
+# each stream; with both set, the lower per-stream figure wins. 0 is unlimited.
 set -euo pipefail
 : "${VIRTWORK_IPERF3_SERVER:?not set; expected in /etc/virtwork/network.env}"
 : "${VIRTWORK_IPERF3_PORT:?not set; expected in /etc/virtwork/network.env}"
@@ -9,10 +13,22 @@ set -euo pipefail
 : "${VIRTWORK_NETWORK_PARALLEL:?not set; expected in /etc/virtwork/network.env}"
 : "${VIRTWORK_NETWORK_PROTOCOL:?not set; expected in /etc/virtwork/network.env}"
 : "${VIRTWORK_NETWORK_BITRATE_MBPS:?not set; expected in /etc/virtwork/network.env}"
+: "${VIRTWORK_NETWORK_CLIENT_MBPS:?not set; expected in /etc/virtwork/network.env}"
 
+# Bits per second per stream.
+stream=$((VIRTWORK_NETWORK_BITRATE_MBPS * 1000000))
+if [ "$VIRTWORK_NETWORK_CLIENT_MBPS" -gt 0 ]; then
+	share=$((VIRTWORK_NETWORK_CLIENT_MBPS * 1000000 / VIRTWORK_NETWORK_PARALLEL))
+	if [ "$stream" -eq 0 ] || [ "$share" -lt "$stream" ]; then
+		stream=$share
+	fi
+fi
+if [ "$stream" -gt 0 ]; then
+	echo "virtwork: network level $((stream * VIRTWORK_NETWORK_PARALLEL)) bit/s from this client, ${stream} per stream"
+fi
 args=(--client "$VIRTWORK_IPERF3_SERVER" --port "$VIRTWORK_IPERF3_PORT"
 	--time "$VIRTWORK_NETWORK_DURATION" --parallel "$VIRTWORK_NETWORK_PARALLEL"
-	--bitrate "${VIRTWORK_NETWORK_BITRATE_MBPS}M")
+	--bitrate "$stream")
 if [ "$VIRTWORK_NETWORK_PROTOCOL" = udp ]; then
 	args+=(--udp)
 fi

@@ -1,6 +1,9 @@
 package guest
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+)
 
 // workloadCheck is how the test tells that one workload's units are
 // producing load, per role: bash function bodies that print the evidence
@@ -11,8 +14,9 @@ import "strconv"
 // number; see checker.
 type workloadCheck struct {
 	// params are render flags that make the first signal come sooner (a
-	// shorter pgbench scale, chaos interval, iperf3 test); the rendered
-	// user-data is still the product's, only with those values.
+	// shorter pgbench scale, chaos interval, iperf3 test) or set the level
+	// the check measures; the rendered user-data is still the product's,
+	// only with those values.
 	params []string
 	ready  map[string]string // by role
 	final  map[string]string // by role; optional
@@ -61,14 +65,42 @@ func memoryHold(window int) string {
 	echo "$ev"`
 }
 
+// The levels the guest test sets, chosen well below what a TCG guest
+// sustains so that a shortfall means the level is not honoured, not that the
+// emulator is slow.
+const (
+	levelDiskIOPS    = 100 // reads plus writes per second on the data disk
+	levelDatabaseTPS = 20  // pgbench transactions committed per second
+	levelNetworkMbps = 20  // Mbit/s from the client, received by the server
+)
+
+// measure returns bash that reads the running total count (a shell
+// function) window seconds apart and succeeds when its rate per second,
+// times scale, is within 25% of $want. It leaves "what=rate (level $want,
+// n over s)" in $measured, and prints it on failure.
+func measure(count, what string, scale float64, window int) string {
+	return fmt.Sprintf(`	a=$(%[1]s); t0=$(date +%%s%%N)
+	sleep %[4]d
+	b=$(%[1]s); t1=$(date +%%s%%N)
+	number "$a" 0 && number "$b" 0 || { echo "%[2]s: no count ($a, $b)"; return 1; }
+	rate=$(awk -v n=$((b - a)) -v ns=$((t1 - t0)) 'BEGIN { printf "%%.1f\n", n * %[3]g * 1e9 / ns }')
+	measured="%[2]s=$rate (level $want ±25%%, $((b - a)) over $(((t1 - t0) / 1000000)) ms)"
+	awk -v r="$rate" -v w="$want" 'BEGIN { exit !(r >= w * 0.75 && r <= w * 1.25) }' || { echo "$measured"; return 1; }`,
+		count, what, scale, window)
+}
+
 // checks returns the check of every built-in workload.
 func checks() map[string]workloadCheck {
+	// The server's env has no level: the client's is the test's constant.
 	iperf3Server := `	c=$(ss -Htn state established '( sport = :5201 )' | wc -l)
 	number "$c" 1 || { echo "no iperf3 connection"; return 1; }
 	dev=$(ip -o -4 addr show | awk '$4 ~ /^10\.99\./ { print $2; exit }')
-	rx=$(cat "/sys/class/net/$dev/statistics/rx_bytes")
-	number "$rx" $((8 << 20)) || { echo "only $rx bytes received on $dev"; return 1; }
-	echo "iperf3-connections=$c rx-bytes=$rx"`
+	rx() { cat "/sys/class/net/$dev/statistics/rx_bytes"; }
+	n=$(rx)
+	number "$n" $((8 << 20)) || { echo "only $n bytes received on $dev"; return 1; }
+	want=` + strconv.Itoa(levelNetworkMbps) + `
+` + measure("rx", "received-Mbit/s", 8.0/1e6, 20) + `
+	echo "iperf3-connections=$c rx-bytes=$n $measured"`
 	return map[string]workloadCheck{
 		"cpu": {
 			ready: map[string]string{"worker": `	n=$(systemctl show -P CPUUsageNSec "$UNIT")
@@ -93,20 +125,34 @@ func checks() map[string]workloadCheck {
 	echo "after the probe, no restart: $m"`},
 		},
 		"database": {
-			params: []string{"--params", "database.scale=1"},
+			params: []string{"--params", "database.scale=1,database.duration=60,database.rate=" + strconv.Itoa(levelDatabaseTPS)},
+			// Committed transactions are counted by PostgreSQL: xact_commit
+			// only grows, while pgbench empties pgbench_history at the start
+			// of every pass.
 			ready: map[string]string{"worker": `	disk=$(datadisk) || { echo "$disk"; return 1; }
 	n=$(runuser -u postgres -- psql -d virtwork -Atqc 'SELECT count(*) FROM pgbench_history' 2>&1)
 	number "$n" 1 || { echo "pgbench: $n"; return 1; }
-	echo "$disk pgbench-transactions-committed=$n"`},
+	committed() { runuser -u postgres -- psql -d virtwork -Atqc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'virtwork'" 2>&1; }
+	. /etc/virtwork/database.env
+	want=$VIRTWORK_DB_RATE
+` + measure("committed", "committed-transactions/s", 1, 30) + `
+	echo "$disk pgbench-history-rows=$n $measured"`},
 		},
 		"disk": {
-			params: []string{"--params", "disk.runtime=10,disk.file-size=256M"},
+			params: []string{"--params", "disk.runtime=30,disk.file-size=64M,disk.iops=" + strconv.Itoa(levelDiskIOPS)},
 			ready: map[string]string{"worker": `	disk=$(datadisk) || { echo "$disk"; return 1; }
-	w=$(logs | grep -m1 -E '^ +WRITE: bw=.*io=[1-9]') || { echo "fio reported no writes yet"; return 1; }
-	echo "$disk fio $(echo $w)"`},
+	# The first pass lays its file out at full speed; measure after it.
+	w=$(logs | grep -m1 -E '^ +WRITE: bw=.*io=[1-9]') || { echo "fio finished no pass yet"; return 1; }
+	dev=$(readlink -e "/dev/disk/by-id/virtio-$SERIAL")
+	# Fields 4 and 8: reads and writes completed.
+	ios() { awk -v d="${dev#/dev/}" '$3 == d { print $4 + $8 }' /proc/diskstats; }
+	. /etc/virtwork/disk.env
+	want=$VIRTWORK_DISK_IOPS
+` + measure("ios", "data-disk-reads+writes/s", 1, 20) + `
+	echo "$disk $measured; fio $(echo $w)"`},
 		},
 		"network": {
-			params: []string{"--params", "network.duration=10"},
+			params: []string{"--params", "network.duration=60,network.client-mbps=" + strconv.Itoa(levelNetworkMbps)},
 			ready: map[string]string{
 				"server": iperf3Server,
 				// The [SUM] line when there are parallel streams.
