@@ -13,8 +13,8 @@ import (
 // unit, for docs and listings. A workload without one runs as it always
 // did and refuses --profile, --start-at and --duration.
 type Level struct {
-	Param string
-	Unit  string
+	Param string `json:"param"`
+	Unit  string `json:"unit,omitempty"`
 }
 
 // LevelRange is a level param's range and value: min, max and the level

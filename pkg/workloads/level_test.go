@@ -61,3 +61,18 @@ func TestScheduleContract(t *testing.T) {
 		t.Errorf("a schedule for a workload without a level: %v", err)
 	}
 }
+
+// TestBuiltinLevels: which built-in workloads take a load profile, as the
+// workloads listing shows them.
+func TestBuiltinLevels(t *testing.T) {
+	got := map[string]*Level{}
+	for _, wi := range Describe(Builtin(), DefaultGuest) {
+		if wi.Level != nil {
+			got[wi.Name] = wi.Level
+		}
+	}
+	want := map[string]*Level{"cpu": {Param: "load-percent", Unit: "% of each vCPU busy"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("workloads with a level (-want +got):\n%s", diff)
+	}
+}
