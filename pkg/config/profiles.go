@@ -4,6 +4,7 @@ import (
 	"maps"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/profile"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
@@ -63,6 +64,10 @@ type profileArg struct {
 
 func parseProfileArg(item, src string) ([]profileArg, error) {
 	item = strings.TrimSpace(item)
+	if strings.IndexFunc(item, unicode.IsControl) >= 0 {
+		// Messages quote the item after the source; it must stay one line.
+		return nil, invalidf("%s: %q must not hold control characters such as a newline", src, item)
+	}
 	wl, text, ok := strings.Cut(item, "=")
 	wl, text = strings.TrimSpace(wl), strings.TrimSpace(text)
 	if !ok || wl == "" || text == "" || strings.ContainsAny(wl, ":,") {

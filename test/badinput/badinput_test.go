@@ -135,6 +135,7 @@ func cases() []badInput {
 		{name: "profile for a workload without a level", args: []string{"--profile", "memory=square"}, want: "--profile memory=square: workload memory has no level to shape or time (workloads with one: cpu)"},
 		{name: "profile for an unknown workload", args: []string{"--profile", "cpux=square"}, want: `--profile cpux=square: unknown workload "cpux" (did you mean "cpu"?)`},
 		{name: "profile malformed WORKLOAD=", args: []string{"--profile", "cpu"}, want: `--profile: "cpu" must look like WORKLOAD=SHAPE[:KEY=VALUE,...]`},
+		{name: "profile with a newline", args: []string{"--profile", "cpu=square:high=80\nExecStart=/bin/evil"}, want: `--profile: "cpu=square:high=80\nExecStart=/bin/evil" must not hold control characters`},
 		{name: "profile empty shape", args: []string{"--profile", "cpu="}, want: `--profile: "cpu=" must look like WORKLOAD=SHAPE`},
 		{name: "profile twice for a workload", args: []string{"--profile", "cpu=square", "--profile", "cpu=ramp"}, want: "--profile cpu=ramp: workload cpu already has a profile"},
 		{name: "env profile", env: map[string]string{"VIRTWORK_PROFILE": "cpu=square:period=2m;cpu=sine:period=1s"}, want: "VIRTWORK_PROFILE cpu=sine:period=1s: period must be between 10s and 7d"},
