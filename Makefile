@@ -55,6 +55,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCustomParams$$' -fuzztime $(FUZZTIME) ./pkg/workloads
 	$(GO) test -run '^$$' -fuzz '^FuzzUserDataParams$$' -fuzztime $(FUZZTIME) ./pkg/render
 	$(GO) test -run '^$$' -fuzz '^FuzzYAMLEncoder$$' -fuzztime $(FUZZTIME) ./pkg/render
+	$(GO) test -run '^$$' -fuzz '^FuzzUserDataProfile$$' -fuzztime $(FUZZTIME) ./pkg/render
 	$(GO) test -run '^$$' -fuzz '^FuzzProfile$$' -fuzztime $(FUZZTIME) ./pkg/profile
 
 ## check: gofmt and go vet

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
@@ -49,11 +50,13 @@ type Deps struct {
 	NewRunID  func() string
 	// OpenDir opens a custom workload directory.
 	OpenDir func(string) fs.FS
+	// Now is the clock a relative --start-at is resolved against.
+	Now func() time.Time
 }
 
 // DefaultDeps reads the real environment and files.
 func DefaultDeps() Deps {
-	return Deps{Registry: workloads.Builtin(), LookupEnv: os.LookupEnv, ReadFile: os.ReadFile, NewRunID: uuid.NewString, OpenDir: os.DirFS}
+	return Deps{Registry: workloads.Builtin(), LookupEnv: os.LookupEnv, ReadFile: os.ReadFile, NewRunID: uuid.NewString, OpenDir: os.DirFS, Now: time.Now}
 }
 
 const exitCodeHelp = `Exit codes:

@@ -40,6 +40,7 @@ func (r *runConfig) load() error {
 	cfg, err := config.Load(r.deps.Registry, config.Sources{
 		Flags: r.flags, Namespace: ns,
 		LookupEnv: r.deps.LookupEnv, ReadFile: r.deps.ReadFile, NewRunID: r.deps.NewRunID, OpenDir: r.deps.OpenDir,
+		Now: r.deps.Now,
 	})
 	if err != nil {
 		return err

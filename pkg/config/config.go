@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/profile"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
@@ -37,6 +38,14 @@ type Workload struct {
 	// StorageClass is empty for the cluster's default class.
 	StorageClass string
 	Params       workloads.Values
+	// Profile is the load shape of a workload that declares a level, set
+	// when a profile, --start-at or --duration was given (a constant one
+	// at the workload's level for a timing alone); nil otherwise, and the
+	// workload runs as it always did.
+	Profile *profile.Profile
+	// Timing is --start-at and --duration; the zero Timing starts at boot
+	// and never ends.
+	Timing profile.Timing
 }
 
 // Settings lists the workload's settings by flag name ("vm-count": "3",

@@ -64,8 +64,12 @@ func load(t *testing.T, i in) (*Config, error) {
 		},
 		NewRunID: func() string { return testRunID },
 		OpenDir:  func(dir string) fs.FS { return dirFS(i.files, dir) },
+		Now:      func() time.Time { return testNow },
 	})
 }
+
+// testNow is the clock of every Load in these tests.
+var testNow = time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
 
 // dirFS is the directory dir of files, whose keys are slash-separated paths.
 func dirFS(files map[string]string, dir string) fs.FS {
@@ -241,6 +245,7 @@ func TestEverySettingIsRead(t *testing.T) {
 		"VIRTWORK_SSH_KEY": testKey, "VIRTWORK_SSH_KEY_FILE": "k.pub", "VIRTWORK_SSH_PASSWORD": "hunter2",
 		"VIRTWORK_SSH_PASSWORD_FILE": "pw", "VIRTWORK_RUN_ID": "77777777-7777-4777-8777-777777777777",
 		"VIRTWORK_TIMEOUT": "30m", "VIRTWORK_CONFIG": "c.yaml", "VIRTWORK_WORKLOAD_DIR": "wl", "VIRTWORK_GUEST": "ubuntu",
+		"VIRTWORK_PROFILE": "cpu=square:high=80,low=10,period=2m", "VIRTWORK_START_AT": "+10m", "VIRTWORK_DURATION": "1h",
 	}
 	for _, s := range Settings() {
 		v, ok := values[s.Env]

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 	"github.com/virtwork/kubectl-virtwork/pkg/yamlfile"
@@ -17,6 +18,8 @@ type rawVal struct {
 	layer layer
 	// workload is the config file's workloads.<name> section it is from.
 	workload string
+	// now is the resolver's clock, for a relative --start-at.
+	now time.Time
 }
 
 // readEnv returns the rows' environment variables that are set. A list is
@@ -70,6 +73,8 @@ type fileWorkload struct {
 	enabledSrc string
 	vals       map[row]rawVal
 	params     []param
+	// profile is workloads.<name>.profile, read by profiles.
+	profile *yamlfile.Node
 }
 
 func newFileLayer() *fileLayer {
@@ -129,7 +134,7 @@ func (fl *fileLayer) readWorkloads(n yamlfile.Node) error {
 			keys[r.info().file] = r
 		}
 	}
-	known := append(slices.Collect(maps.Keys(keys)), "enabled", "params")
+	known := append(slices.Collect(maps.Keys(keys)), "enabled", "params", "profile")
 	return n.Each(func(key, section yamlfile.Node) error {
 		name := key.Value()
 		fw := &fileWorkload{vals: map[row]rawVal{}}
@@ -144,6 +149,8 @@ func (fl *fileLayer) readWorkloads(n yamlfile.Node) error {
 				}
 				fw.enabled, fw.enabledSrc = &b, v.Where()
 				return nil
+			case "profile":
+				return fw.readProfile(v)
 			case "params":
 				return v.Each(func(pk, pv yamlfile.Node) error {
 					if !pv.IsScalar() {

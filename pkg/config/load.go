@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
@@ -24,6 +25,9 @@ type Sources struct {
 	NewRunID func() string
 	// OpenDir opens a custom workload directory (os.DirFS when nil).
 	OpenDir func(string) fs.FS
+	// Now is the clock that a relative --start-at (+10m) is resolved
+	// against (time.Now when nil); render itself reads no clock.
+	Now func() time.Time
 }
 
 // Load resolves and validates the configuration of one run.
@@ -84,13 +88,18 @@ type resolver struct {
 	src  Sources
 	env  map[row]rawVal
 	file *fileLayer
+	// now is Sources.Now's reading, the same for every value.
+	now time.Time
 	// parsed holds each parsed row's []given[T] (see values).
 	parsed map[row]any
 }
 
 // newResolver reads the environment and the config file.
 func newResolver(reg *workloads.Registry, src Sources) (*resolver, error) {
-	r := &resolver{reg: reg, src: src, file: newFileLayer(), parsed: map[row]any{}}
+	r := &resolver{reg: reg, src: src, file: newFileLayer(), parsed: map[row]any{}, now: time.Now()}
+	if src.Now != nil {
+		r.now = src.Now()
+	}
 	var err error
 	if r.env, err = readEnv(src.LookupEnv); err != nil {
 		return nil, err
@@ -139,6 +148,9 @@ func (r *resolver) raws(s row) []rawVal {
 	}
 	if v, ok := r.file.top[s]; ok {
 		out = append(out, v)
+	}
+	for i := range out {
+		out[i].now = r.now
 	}
 	return out
 }
@@ -189,6 +201,9 @@ func (r *resolver) resolve() (*Config, error) {
 			return nil, err
 		}
 		cfg.Workloads = append(cfg.Workloads, w)
+	}
+	if err := r.profiles(cfg.Workloads, params); err != nil {
+		return nil, err
 	}
 	if err := r.ssh(cfg); err != nil {
 		return nil, err

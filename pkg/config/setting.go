@@ -163,7 +163,15 @@ func (s *setting[T]) text(val T) string {
 	case resource.Quantity:
 		return v.String()
 	case time.Duration:
+		if v == 0 {
+			return "" // none: a --duration not given
+		}
 		return v.String()
+	case time.Time:
+		if v.IsZero() {
+			return ""
+		}
+		return v.UTC().Format(time.RFC3339)
 	case int:
 		return fmt.Sprint(v)
 	case string:

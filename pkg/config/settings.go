@@ -46,6 +46,9 @@ var rows = []row{
 	guestRow,
 	namespaceRow,
 	paramsRow,
+	profileRow,
+	startAtRow,
+	durationRow,
 	workloadDirsRow,
 	&setting[string]{
 		meta: meta{flag: "ssh-user", typ: "string", groups: runFlags, env: "VIRTWORK_SSH_USER", file: "ssh.user",

@@ -12,15 +12,18 @@ import (
 // left out.
 func TestWorkloadSettings(t *testing.T) {
 	c := mustLoad(t, in{
-		args:  []string{"--workloads", "cpu,disk", "--vm-count", "3", "--config", "c.yaml"},
-		files: map[string]string{"c.yaml": "memory: 1536Mi\nworkloads:\n  disk:\n    storage_class: fast\n    disk_size: 20Gi\n"},
+		args: []string{"--workloads", "cpu,disk", "--vm-count", "3", "--config", "c.yaml", "--start-at", "+10m"},
+		files: map[string]string{"c.yaml": "memory: 1536Mi\nworkloads:\n  disk:\n    storage_class: fast\n    disk_size: 20Gi\n" +
+			"  cpu:\n    storage_class: slow\n    duration: 1h\n"},
 	})
 	got := map[string]map[string]string{}
 	for _, w := range c.Workloads {
 		got[w.Name] = w.Settings()
 	}
 	want := map[string]map[string]string{
-		"cpu":  {"vm-count": "3", "cpu-cores": "2", "memory": "1536Mi", "disk-size": "10Gi"},
+		// --start-at and --duration time only workloads that have a level.
+		"cpu": {"vm-count": "3", "cpu-cores": "2", "memory": "1536Mi", "disk-size": "10Gi", "storage-class": "slow",
+			"start-at": "2026-01-02T15:14:05Z", "duration": "1h0m0s"},
 		"disk": {"vm-count": "3", "cpu-cores": "2", "memory": "1536Mi", "disk-size": "20Gi", "storage-class": "fast"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -32,7 +35,7 @@ func TestWorkloadSettings(t *testing.T) {
 			perWorkload++
 		}
 	}
-	if n := len(got["disk"]); n != perWorkload {
+	if n := len(got["cpu"]); n != perWorkload {
 		t.Errorf("%d settings recorded, %d per-workload rows: a per-workload row places no value in Workload", n, perWorkload)
 	}
 }

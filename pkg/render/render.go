@@ -95,6 +95,7 @@ func Render(in Input) (*Bundle, error) {
 func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads.Workload) error {
 	spec := w.Spec()
 	multiRole := len(spec.Roles) > 1
+	sched := newSchedules(cfg.RunID, wc)
 	for _, role := range spec.Roles {
 		rt, err := newRoleTemplate(cfg, wc, spec, role)
 		if err != nil {
@@ -108,11 +109,14 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 			if len(name) > maxVMName {
 				return fmt.Errorf("workload %s: VM name %s is longer than %d characters", spec.Name, name, maxVMName)
 			}
-			inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest}
+			inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest, Schedule: sched.file(name)}
 			if clientOfService {
 				inst.ServiceHost = serviceName(spec.Name, cfg.RunID, i) + "." + cfg.Namespace + ".svc"
 			}
 			secret := shared
+			if sched.perVM {
+				secret = ""
+			}
 			// Equal Instances yield equal user-data: one Secret serves
 			// every VM of the role unless a VM's Instance is its own.
 			if secret == "" {
@@ -126,7 +130,7 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 					return fmt.Errorf("workload %s: cloud-init user-data for role %s is %d bytes, over the %d-byte Secret limit; use fewer SSH keys or smaller files", spec.Name, role.Name, n, maxSecretSize)
 				}
 				lbl := workloadLabels(cfg.RunID, spec, role.Name)
-				if clientOfService {
+				if clientOfService || sched.perVM {
 					secret = vmSecretName(name)
 					lbl[labels.Instance] = itoa(i)
 				} else {

@@ -58,6 +58,10 @@ func allUserData(t *testing.T) map[string]string {
 			out["example-"+secret] = ud
 		}
 	}
+	// A load profile adds the schedule file and virtwork-level.
+	for secret, ud := range secretUserData(t, profiled(t, 1, "square:high=80,low=10,period=2m", "cpu")) {
+		out[secret+"+profile"] = ud
+	}
 	cfg := testConfig(t, 1, "cpu")
 	cfg.SSH = config.SSH{User: "ops", PasswordHash: "$6$abcdefgh12345678$" + strings.Repeat("x", 86),
 		AuthorizedKeys: []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b"}}

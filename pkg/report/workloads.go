@@ -63,7 +63,11 @@ func printParams(w io.Writer, infos []workloads.Info) {
 					allowed = fmt.Sprintf("%d..%d", *p.Min, *p.Max)
 				}
 			}
-			fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\t%s\n", wi.Name, p.Name, p.Type, p.Default, allowed, p.Description)
+			desc := p.Description
+			if wi.Level != nil && wi.Level.Param == p.Name {
+				desc = "the level --profile shapes (" + wi.Level.Unit + "); " + desc
+			}
+			fmt.Fprintf(tw, "%s.%s\t%s\t%s\t%s\t%s\n", wi.Name, p.Name, p.Type, p.Default, allowed, desc)
 		}
 	}
 	tw.Flush()

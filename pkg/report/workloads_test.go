@@ -24,6 +24,7 @@ func TestWorkloadsTable(t *testing.T) {
 			},
 			Service:  &workloads.ServiceInfo{Role: "server", Ports: []string{"7/TCP", "7/UDP"}},
 			Packages: []string{"iperf3", "qemu-guest-agent"},
+			Level:    &workloads.Level{Param: "level", Unit: "% busy"},
 			Params: []workloads.ParamInfo{
 				{Name: "level", Type: "int", Default: "50", Min: &lo, Max: &hi, Description: "how hard"},
 				{Name: "block", Type: "size", Default: "4K", Min: &small, Max: &big, Description: "block size"},
@@ -43,7 +44,7 @@ pair     built-in     -      server,client×2  yes (server)  7/TCP,7/UDP  iperf3
 breaker  /wl/breaker  yes    worker           no            no           (cannot run here)        breaks things
 
 PARAM       TYPE  DEFAULT  ALLOWED   DESCRIPTION
-pair.level  int   50       1..100    how hard
+pair.level  int   50       1..100    the level --profile shapes (% busy); how hard
 pair.block  size  4K       512..16M  block size
 pair.proto  enum  tcp      tcp|udp   protocol
 `

@@ -114,6 +114,13 @@ func (d *Definition) CloudConfig(in Instance) (CloudConfig, error) {
 		}
 		files = append(files, File{Path: mountDataDisk.dest, Permissions: mountDataDisk.mode, Content: content})
 	}
+	if in.Schedule != "" {
+		e, fs, err := d.scheduleFiles(in)
+		if err != nil {
+			return CloudConfig{}, err
+		}
+		env, files = append(env, e), append(files, fs...)
+	}
 	for _, fi := range setup.files {
 		f := d.files[fi]
 		content, err := f.fill(in.Params)

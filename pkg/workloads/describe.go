@@ -18,6 +18,8 @@ type Info struct {
 	PackagesByGuest map[Guest][]string `json:"packagesByGuest"`
 	Params          []ParamInfo        `json:"params"`
 	Chaos           bool               `json:"chaos,omitempty"`
+	// Level is set for a workload that takes a load profile.
+	Level *Level `json:"level,omitempty"`
 	// Source is "built-in" or the directory of a custom workload.
 	Source string `json:"source"`
 }
@@ -63,7 +65,7 @@ func Describe(reg *Registry, guest Guest) []Info {
 func describe(w Workload, guest Guest) Info {
 	s := w.Spec()
 	wi := Info{Name: s.Name, Description: s.Description, Params: []ParamInfo{}, Chaos: s.Chaos, Source: "built-in",
-		PackagesByGuest: map[Guest][]string{}}
+		PackagesByGuest: map[Guest][]string{}, Level: s.Level}
 	for _, g := range Guests() {
 		pkgs, err := PackagesFor(w, g)
 		if err == nil {

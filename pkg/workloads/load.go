@@ -58,10 +58,11 @@ var systemDirs = []string{"/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/li
 	"/var", "/var/lib", "/var/log", "/var/tmp"}
 
 // reservedFiles are files virtwork itself installs next to a workload's.
-var reservedFiles = []string{path.Base(mountDataDisk.src)}
+var reservedFiles = []string{path.Base(mountDataDisk.src), path.Base(levelScript.src)}
 
-// reservedEnv are the variables virtwork writes for a role's data disk.
-var reservedEnv = []string{"VIRTWORK_DATA_SERIAL", "VIRTWORK_DATA_MOUNT"}
+// reservedEnv are the variables virtwork writes for a role's data disk and
+// a VM's schedule.
+var reservedEnv = []string{"VIRTWORK_DATA_SERIAL", "VIRTWORK_DATA_MOUNT", scheduleEnv}
 
 // Entry is one directory that LoadDir read: a workload, or why it is not
 // one.
@@ -126,6 +127,7 @@ type loader struct {
 	params   yamlfile.Node
 	checks   []yamlfile.Node // disk_checks items, parallel to d.diskChecks
 	diskSize string
+	level    *yamlfile.Node // nil: no level
 }
 
 // roleNodes are a role's nodes, for messages about its files and env.
@@ -142,7 +144,7 @@ type install struct {
 	dests []string
 }
 
-var topKeys = []string{"name", "description", "implicit", "chaos", "packages", "roles", "service", "params", "drop_ins", "data_files", "disk_checks"}
+var topKeys = []string{"name", "description", "implicit", "chaos", "packages", "roles", "service", "params", "drop_ins", "data_files", "disk_checks", "level"}
 
 // load reads and validates one workload directory.
 func load(fsys fs.FS, dir string) (*Definition, error) {
@@ -210,6 +212,8 @@ func (l *loader) topField(k string, v yamlfile.Node) error {
 		err = l.readDataFiles(v)
 	case "disk_checks":
 		err = l.readDiskChecks(v)
+	case "level":
+		err = l.readLevel(v)
 	}
 	return err
 }
@@ -265,6 +269,9 @@ func (l *loader) finish() error {
 		if err := l.checkRoleEnv(i); err != nil {
 			return err
 		}
+	}
+	if err := l.checkLevel(); err != nil {
+		return err
 	}
 	return l.checkDiskChecks()
 }

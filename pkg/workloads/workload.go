@@ -35,6 +35,8 @@ type Spec struct {
 	// or says "all". Only built-in workloads may set it, and never with
 	// Chaos.
 	Implicit bool
+	// Level, when set, lets the workload take a load profile.
+	Level *Level
 }
 
 // Role is one VM of a workload instance.
@@ -95,6 +97,10 @@ type Instance struct {
 	// Guest is the guest's OS family ("" means DefaultGuest); see
 	// CloudConfigFor.
 	Guest Guest
+	// Schedule is the VM's schedule file (pkg/profile's Schedule.File),
+	// "" for a VM that runs its workload as it always did. Only a
+	// workload that declares a Level takes one.
+	Schedule string
 }
 
 // Role returns the named role of the spec.

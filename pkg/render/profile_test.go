@@ -1,0 +1,74 @@
+package render
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/profile"
+)
+
+// profiled gives cfg's cpu workload a profile and a timing, as --profile
+// cpu=SPEC --start-at 2026-01-02T10:00:00Z --duration 1h would.
+func profiled(t testing.TB, vmCount int, spec string, names ...string) *Bundle {
+	t.Helper()
+	cfg := testConfig(t, vmCount, names...)
+	for i := range cfg.Workloads {
+		w := &cfg.Workloads[i]
+		if w.Name != "cpu" {
+			continue
+		}
+		p, err := profile.Parse(spec, "test", profile.Levels{Min: 1, Max: 100, Default: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Profile = &p
+		w.Timing = profile.Timing{Start: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), Duration: time.Hour}
+	}
+	return mustRender(t, cfg)
+}
+
+// TestGoldenProfile: a cpu run with a square profile, --start-at and
+// --duration; its two VMs share one Secret, whose user-data carries the
+// schedule file, VIRTWORK_SCHEDULE and virtwork-level.
+func TestGoldenProfile(t *testing.T) {
+	b := profiled(t, 2, "square:high=80,low=10,period=2m", "cpu")
+	golden(t, "cpu-profile.yaml", yamlOf(t, b))
+	uds := secretUserData(t, b)
+	if len(uds) != 1 {
+		t.Fatalf("%d Secrets, want one shared by both VMs", len(uds))
+	}
+	for secret, ud := range uds {
+		golden(t, filepath.Join("userdata", secret+"-profile.yaml"), []byte(ud))
+		for _, want := range []string{"VIRTWORK_SCHEDULE=/etc/virtwork/cpu.schedule\n", "path: /usr/local/bin/virtwork-level\n",
+			"path: /etc/virtwork/cpu.schedule\n", "      start 1767348000\n      duration 3600\n      phase 0\n      cycle 120\n      0 80\n      60 10\n"} {
+			if !strings.Contains(ud, want) {
+				t.Errorf("user-data lacks %q", want)
+			}
+		}
+	}
+}
+
+// TestSpreadSecrets: with a spread each VM plays its own phase, so each
+// gets a Secret of its own; the same inputs render the same bytes.
+func TestSpreadSecrets(t *testing.T) {
+	b := profiled(t, 4, "square:period=10m,spread=random", "cpu")
+	uds := secretUserData(t, b)
+	if len(uds) != 4 {
+		t.Fatalf("%d Secrets, want one per VM", len(uds))
+	}
+	phases := map[string]bool{}
+	for _, ud := range uds {
+		_, rest, _ := strings.Cut(ud, "      phase ")
+		phase, _, _ := strings.Cut(rest, "\n")
+		phases[phase] = true
+	}
+	if len(phases) < 2 {
+		t.Errorf("phases %v: want VMs at different phases", phases)
+	}
+	again := profiled(t, 4, "square:period=10m,spread=random", "cpu")
+	if string(yamlOf(t, b)) != string(yamlOf(t, again)) {
+		t.Error("two renders of the same run differ")
+	}
+}
