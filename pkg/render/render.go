@@ -202,6 +202,22 @@ func (b *Bundle) VMNames() []string {
 	return names
 }
 
+// VMRef names one VirtualMachine of a bundle and the role it plays.
+type VMRef struct{ Name, Role string }
+
+// VMsOf lists the named workload's VirtualMachines, sorted by name, so
+// other views of a run (plan) use render's names rather than a copy of
+// the naming scheme.
+func (b *Bundle) VMsOf(workload string) []VMRef {
+	var out []VMRef
+	for _, vm := range b.vms {
+		if vm.role.workload == workload {
+			out = append(out, VMRef{Name: vm.name, Role: vm.role.role})
+		}
+	}
+	return out
+}
+
 // HasDataVolumes reports whether any VM has a data disk (a DataVolume).
 func (b *Bundle) HasDataVolumes() bool {
 	for _, vm := range b.vms {

@@ -1,0 +1,151 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/profile"
+)
+
+// MaxLines is how many aggregate intervals Write prints per workload; JSON
+// has them all.
+const MaxLines = 12
+
+// WriteJSON writes the model as indented JSON (keys in the README).
+func WriteJSON(w io.Writer, p *Plan) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(p)
+}
+
+// Write prints the model for a terminal, within 100 columns a line but
+// for long profile strings: per workload, its profile, start and end, a
+// chart of its mean level over the window, and the aggregate.
+func Write(w io.Writer, p *Plan) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "run %s, window %s from each workload's start\n",
+		p.RunID, profile.FormatDuration(time.Duration(p.WindowSeconds)*time.Second))
+	for _, wl := range p.Workloads {
+		b.WriteString("\n")
+		writeWorkload(&b, wl, time.Duration(p.WindowSeconds)*time.Second)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeWorkload(b *strings.Builder, wl Workload, window time.Duration) {
+	vms := fmt.Sprintf("%d %s × %d vCPU", wl.VMCount, plural(wl.VMCount, "VM"), wl.VCPUsPerVM)
+	if wl.Level == nil {
+		fmt.Fprintf(b, "%s: constant (no level to shape): %s, %s\n", wl.Name, vms, wl.Description)
+		return
+	}
+	lv := wl.Level
+	fmt.Fprintf(b, "%s: %s, level %s: %s, %d-%d\n", wl.Name, vms, lv.Param, lv.Unit, lv.Min, lv.Max)
+	fmt.Fprintf(b, "  profile  %s\n", wl.Profile)
+	start := wl.Start
+	if start == "boot" {
+		start = "boot (each VM's own; the aggregate assumes they boot together)"
+	}
+	fmt.Fprintf(b, "  start    %s\n  end      %s\n", start, wl.End)
+	fmt.Fprintf(b, "  chart    the VMs' mean level, 0 (·) to %d (█), %s a column\n", lv.Max, profile.FormatDuration(window/Columns))
+	fmt.Fprintf(b, "  %s ▕%s▏ %s\n", instant(wl.Window.FromSeconds, wl.Window.From, window), bars(wl.Chart, lv.Max),
+		instant(wl.Window.ToSeconds, wl.Window.To, window))
+	for _, iv := range wl.Aggregate {
+		fmt.Fprintf(b, "  %s from %s to %s\n", aggregateText(wl, iv),
+			instant(iv.FromSeconds, iv.From, window), instant(iv.ToSeconds, iv.To, window))
+	}
+	if wl.More {
+		b.WriteString("  … and more changes in the window (-o json lists them all)\n")
+	}
+}
+
+// aggregateText: "20 cpu VMs × 2 vCPU at 90% ⇒ 36 vCPU busy".
+func aggregateText(wl Workload, iv Interval) string {
+	lv := wl.Level
+	if n := len(iv.Levels); n > maxBreakdown {
+		return fmt.Sprintf("%d %s %s × %d vCPU at %d levels, %s to %s", wl.VMCount, wl.Name, plural(wl.VMCount, "VM"), wl.VCPUsPerVM,
+			n, levelText(iv.Levels[n-1].Level, lv.Unit), levelText(iv.Levels[0].Level, lv.Unit)) + total(iv, lv.Unit)
+	}
+	var at []string
+	for i, lc := range iv.Levels {
+		s := levelText(lc.Level, lv.Unit)
+		if i > 0 || len(iv.Levels) > 1 {
+			s = strconv.Itoa(lc.VMs) + " at " + s
+		}
+		at = append(at, s)
+	}
+	head := fmt.Sprintf("%d %s %s × %d vCPU at %s", wl.VMCount, wl.Name, plural(wl.VMCount, "VM"), wl.VCPUsPerVM, at[0])
+	if len(at) > 1 {
+		head = fmt.Sprintf("%d %s %s × %d vCPU: %s", wl.VMCount, wl.Name, plural(wl.VMCount, "VM"), wl.VCPUsPerVM, strings.Join(at, ", "))
+	}
+	return head + total(iv, lv.Unit)
+}
+
+// maxBreakdown is how many levels an aggregate line lists VM counts for.
+const maxBreakdown = 3
+
+func total(iv Interval, unit string) string {
+	if iv.VCPUBusy != nil {
+		return " ⇒ " + number(*iv.VCPUBusy) + " vCPU busy"
+	}
+	return " ⇒ " + strconv.FormatInt(iv.LevelSum, 10) + " " + unit + " in all"
+}
+
+func levelText(level int, unit string) string {
+	if strings.HasPrefix(unit, "%") {
+		return strconv.Itoa(level) + "%"
+	}
+	return strconv.Itoa(level) + " " + unit
+}
+
+func number(f float64) string {
+	return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0")
+}
+
+// instant is a time on a line: 10:05Z (with the date for a window of a
+// day or more), or boot+5m for a run that starts at boot.
+func instant(sec int64, abs string, window time.Duration) string {
+	if abs == "" {
+		return "boot+" + profile.FormatDuration(time.Duration(sec)*time.Second)
+	}
+	t, err := time.Parse(time.RFC3339, abs)
+	if err != nil {
+		return abs
+	}
+	layout := "15:04:05Z"
+	if t.Second() == 0 {
+		layout = "15:04Z"
+	}
+	if window >= 24*time.Hour {
+		layout = "Jan 2 " + layout
+	}
+	return t.Format(layout)
+}
+
+// blocks are the chart's eighths; an idle column is a dot.
+var blocks = []rune("▁▂▃▄▅▆▇█")
+
+func bars(chart []float64, top int) string {
+	var b strings.Builder
+	for _, v := range chart {
+		if v <= 0 || top <= 0 {
+			b.WriteRune('·')
+			continue
+		}
+		i := int(math.Ceil(v/float64(top)*float64(len(blocks)))) - 1
+		b.WriteRune(blocks[min(max(i, 0), len(blocks)-1)])
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
