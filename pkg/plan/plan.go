@@ -27,6 +27,12 @@ const MaxSegments = 500_000
 // --window fixes it.
 var ErrTooLarge = errors.New("plan too large")
 
+// tooLarge is an ErrTooLarge that says which workload and window.
+type tooLarge string
+
+func (e tooLarge) Error() string        { return string(e) }
+func (e tooLarge) Is(target error) bool { return target == ErrTooLarge }
+
 // Options is what a plan depends on.
 type Options struct {
 	Config *config.Config

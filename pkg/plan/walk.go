@@ -90,8 +90,8 @@ func (c clock) walkAll(s profile.Schedule, phases map[time.Duration]int, name st
 		segs, ok := c.walk(s, ph, limit)
 		total += len(segs) * phases[ph]
 		if all && (!ok || total > MaxSegments) {
-			return nil, 0, fmt.Errorf("%w: the %d VMs of %s change level more than %d times in the %s window; give a shorter window",
-				ErrTooLarge, sum(phases), name, MaxSegments, profile.FormatDuration(c.window))
+			return nil, 0, tooLarge(fmt.Sprintf("the %d VMs of %s change level more than %d times in the %s window; give a shorter window",
+				sum(phases), name, MaxSegments, profile.FormatDuration(c.window)))
 		}
 		horizon = min(horizon, segs[len(segs)-1].ToSeconds)
 		byPhase[ph] = segs
