@@ -12,7 +12,8 @@ import (
 )
 
 // runConfig resolves and renders a run the same way for every command that
-// makes one (render, apply), so apply sends exactly what render prints.
+// makes one (render, plan, apply), so apply sends exactly what render prints
+// and plan shows.
 type runConfig struct {
 	deps        Deps
 	configFlags *genericclioptions.ConfigFlags

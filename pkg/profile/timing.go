@@ -70,6 +70,12 @@ func ParseDuration(v, src string) (time.Duration, error) {
 	return durationIn(strings.TrimSpace(v), src, MinDuration, MaxDuration)
 }
 
+// ParseDurationIn reads a duration flag of another range in the same
+// spelling and with the same messages as --duration (plan's --window).
+func ParseDurationIn(v, src string, lo, hi time.Duration) (time.Duration, error) {
+	return durationIn(strings.TrimSpace(v), src, lo, hi)
+}
+
 // CheckDuration refuses a run that ends before one cycle of its repeating
 // schedule is over, naming both sources: the duration's (dsrc) and the
 // profile's (psrc). A duration of 0 (no end) always passes.
