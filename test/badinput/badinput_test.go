@@ -205,6 +205,13 @@ func cases() []badInput {
 		{name: "wait kubeconfig empty", cmd: "wait", args: []string{"--kubeconfig", "kc.yaml", "--run-id", uuid.NewString()}, files: map[string]string{"kc.yaml": "apiVersion: v1\nkind: Config\n"},
 			want: "no cluster to talk to: kc.yaml names none"},
 		// Other commands that write.
+		{name: "plan window too short", cmd: "plan", args: []string{"--window", "30s"}, want: `--window must be between 1m and 30d, got "30s"`},
+		{name: "plan window too long", cmd: "plan", args: []string{"--window", "31d"}, want: `--window must be between 1m and 30d, got "31d"`},
+		{name: "plan window text", cmd: "plan", args: []string{"--window", "an hour"}, want: `--window must be a duration between 1m and 30d such as 10m`},
+		{name: "plan output", cmd: "plan", args: []string{"-o", "yaml"}, want: `--output must be json, got "yaml"`},
+		{name: "plan bad profile", cmd: "plan", args: []string{"--profile", "cpu=square:duty=120"}, want: "--profile cpu=square:duty=120"},
+		{name: "plan too large as json", cmd: "plan", args: []string{"--workloads", "cpu", "--vm-count", "2000", "--profile", "cpu=square:period=10s", "--window", "30d", "-o", "json"},
+			want: "change level more than 500000 times in the 30d window; give a shorter window"},
 		{name: "cleanup without target", cmd: "cleanup", want: "name what to delete: --run-id ID for one run, or --all for every run"},
 		{name: "cleanup both targets", cmd: "cleanup", args: []string{"--all", "--run-id", uuid.NewString()}, want: "--run-id and --all exclude each other"},
 		{name: "cleanup bad run id", cmd: "cleanup", args: []string{"--run-id", "nope"}, want: "--run-id must be a UUID"},
