@@ -152,7 +152,7 @@ func TestNoLevel(t *testing.T) {
 	if err := Write(&out, p); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "\ndatabase: constant (no level to shape): 20 VMs × 2 vCPU, PostgreSQL") {
+	if !strings.Contains(out.String(), "\ndatabase: constant (no level to shape), 20 VMs × 2 vCPU\n  runs     PostgreSQL") {
 		t.Errorf("output:\n%s", out.String())
 	}
 }

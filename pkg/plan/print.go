@@ -41,7 +41,7 @@ func Write(w io.Writer, p *Plan) error {
 func writeWorkload(b *strings.Builder, wl Workload, window time.Duration) {
 	vms := fmt.Sprintf("%d %s × %d vCPU", wl.VMCount, plural(wl.VMCount, "VM"), wl.VCPUsPerVM)
 	if wl.Level == nil {
-		fmt.Fprintf(b, "%s: constant (no level to shape): %s, %s\n", wl.Name, vms, wl.Description)
+		fmt.Fprintf(b, "%s: constant (no level to shape), %s\n  runs     %s\n", wl.Name, vms, wl.Description)
 		return
 	}
 	lv := wl.Level
