@@ -485,6 +485,10 @@ func TestRoleCount(t *testing.T) {
 	if diff := cmp.Diff(want, b.VMNames()); diff != "" {
 		t.Errorf("VM names (-want +got):\n%s", diff)
 	}
+	refs := b.VMsOf("fan")
+	if len(refs) != len(want) || refs[0] != (VMRef{Name: want[0], Role: "client"}) || refs[7] != (VMRef{Name: want[7], Role: "server"}) || b.VMsOf("cpu") != nil {
+		t.Errorf("VMsOf: %v", refs)
+	}
 	if !strings.HasSuffix(want[5], "-client-1-2") {
 		t.Errorf("name scheme: %s", want[5])
 	}
