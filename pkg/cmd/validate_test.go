@@ -12,42 +12,11 @@ import (
 	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
-// copyExamples copies examples/workloads into a temporary directory that a
-// test may break.
-func copyExamples(t *testing.T) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir("../../examples/workloads", func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel("../../examples/workloads", p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
-func requireValidators(t *testing.T) {
-	for _, tool := range []string{"cloud-init", "systemd-analyze", "shellcheck"} {
-		tools.Require(t, tool)
-	}
-}
-
 // TestValidateCommand: validate prints pkg/validate's verdicts on stdout
 // and exits 0 when every directory is valid, or 2 with a count on stderr;
 // a built-in workload's directory validates like a custom one.
 func TestValidateCommand(t *testing.T) {
-	requireValidators(t)
+	tools.RequireValidators(t)
 	const cpuOK = "ok    ../../templates/cpu (cpu)\n      worker: cloud-init schema ok, systemd-analyze verify ok, shellcheck ok\n"
 	r := execute(t, nil, nil, "validate", "../../templates/cpu")
 	if r.code != ExitOK || r.stderr != "" || r.stdout != cpuOK {
@@ -132,7 +101,7 @@ func TestAllStaysBuiltin(t *testing.T) {
 	if plain.code != 0 || plain.stdout != withDir.stdout || plain.stdout != all.stdout {
 		t.Errorf("a workload directory changed the default run (exit %d %d %d)", plain.code, withDir.code, all.code)
 	}
-	dir := copyExamples(t)
+	dir := tools.CopyDir(t, "../../examples/workloads")
 	spec := filepath.Join(dir, "sysbench-cpu", "workload.yaml")
 	data, err := os.ReadFile(spec)
 	if err != nil {

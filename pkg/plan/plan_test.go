@@ -17,6 +17,7 @@ import (
 	"github.com/virtwork/kubectl-virtwork/pkg/profile"
 	"github.com/virtwork/kubectl-virtwork/pkg/render"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -60,27 +61,6 @@ func build(t testing.TB, window time.Duration, segments bool, args ...string) *P
 		t.Fatal(err)
 	}
 	return p
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./pkg/plan -update writes it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got; go test ./pkg/plan -update rewrites it):\n%s", path, diff)
-	}
 }
 
 func seg(from, to int64, level int, state string) Segment {
@@ -134,7 +114,7 @@ func TestSquare(t *testing.T) {
 	if !strings.Contains(out.String(), "  20 cpu VMs × 2 vCPU at 90% ⇒ 36 vCPU busy from 10:05Z to 10:10Z\n") {
 		t.Errorf("no aggregate line in:\n%s", out.String())
 	}
-	golden(t, "square.txt", out.Bytes())
+	tools.Golden(t, filepath.Join("testdata", "square.txt"), out.Bytes(), *update, "./pkg/plan")
 }
 
 // TestNoLevel: a workload that declares no level is constant, says what it

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/profile"
+	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
 // profiled gives cfg's cpu workload a profile and a timing, as --profile
@@ -34,13 +35,13 @@ func profiled(t testing.TB, vmCount int, spec string, names ...string) *Bundle {
 // schedule file, VIRTWORK_SCHEDULE and virtwork-level.
 func TestGoldenProfile(t *testing.T) {
 	b := profiled(t, 2, "square:high=80,low=10,period=2m", "cpu")
-	golden(t, "cpu-profile.yaml", yamlOf(t, b))
+	tools.Golden(t, filepath.Join("testdata", "cpu-profile.yaml"), yamlOf(t, b), *update, "./pkg/render")
 	uds := secretUserData(t, b)
 	if len(uds) != 1 {
 		t.Fatalf("%d Secrets, want one shared by both VMs", len(uds))
 	}
 	for secret, ud := range uds {
-		golden(t, filepath.Join("userdata", secret+"-profile.yaml"), []byte(ud))
+		tools.Golden(t, filepath.Join("testdata", "userdata", secret+"-profile.yaml"), []byte(ud), *update, "./pkg/render")
 		for _, want := range []string{"VIRTWORK_SCHEDULE=/etc/virtwork/cpu.schedule\n", "path: /usr/local/bin/virtwork-level\n",
 			"path: /etc/virtwork/cpu.schedule\n", "      start 1767348000\n      duration 3600\n      phase 0\n      cycle 120\n      0 80\n      60 10\n"} {
 			if !strings.Contains(ud, want) {

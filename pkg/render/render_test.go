@@ -23,6 +23,7 @@ import (
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -69,27 +70,6 @@ func yamlOf(t testing.TB, b *Bundle) []byte {
 	return buf.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got; go test ./pkg/render -update rewrites it):\n%s", path, diff)
-	}
-}
-
 // secretUserData returns each Secret's decoded user-data by Secret name.
 func secretUserData(t testing.TB, b *Bundle) map[string]string {
 	t.Helper()
@@ -114,9 +94,9 @@ func TestGolden(t *testing.T) {
 	for _, name := range workloads.Builtin().Names() {
 		t.Run(name, func(t *testing.T) {
 			b := mustRender(t, testConfig(t, 2, name))
-			golden(t, name+".yaml", yamlOf(t, b))
+			tools.Golden(t, filepath.Join("testdata", name+".yaml"), yamlOf(t, b), *update, "./pkg/render")
 			for secret, ud := range secretUserData(t, b) {
-				golden(t, filepath.Join("userdata", secret+".yaml"), []byte(ud))
+				tools.Golden(t, filepath.Join("testdata", "userdata", secret+".yaml"), []byte(ud), *update, "./pkg/render")
 			}
 		})
 	}
@@ -135,9 +115,9 @@ func TestGoldenJSONAndSSH(t *testing.T) {
 	if err := b.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "cpu-ssh.json", buf.Bytes())
+	tools.Golden(t, filepath.Join("testdata", "cpu-ssh.json"), buf.Bytes(), *update, "./pkg/render")
 	for secret, ud := range secretUserData(t, b) {
-		golden(t, filepath.Join("userdata", secret+"-ssh.yaml"), []byte(ud))
+		tools.Golden(t, filepath.Join("testdata", "userdata", secret+"-ssh.yaml"), []byte(ud), *update, "./pkg/render")
 	}
 	// JSON and YAML describe the same objects.
 	var list struct{ Items []map[string]any }
@@ -413,9 +393,9 @@ func TestGoldenExamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := yamlOf(t, b)
-			golden(t, filepath.Join("examples", name+".yaml"), out)
+			tools.Golden(t, filepath.Join("testdata", "examples", name+".yaml"), out, *update, "./pkg/render")
 			for secret, ud := range secretUserData(t, b) {
-				golden(t, filepath.Join("examples", "userdata", secret+".yaml"), []byte(ud))
+				tools.Golden(t, filepath.Join("testdata", "examples", "userdata", secret+".yaml"), []byte(ud), *update, "./pkg/render")
 				if strings.Contains(ud, "{{") {
 					t.Errorf("%s: a placeholder was left in the user-data", secret)
 				}

@@ -16,37 +16,6 @@ import (
 	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
-func requireValidators(t *testing.T) {
-	for _, tool := range []string{"cloud-init", "systemd-analyze", "shellcheck"} {
-		tools.Require(t, tool)
-	}
-}
-
-// copyDir copies a directory tree into a temporary directory that a test
-// may break.
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // runDirs runs Dirs as the command does and returns the report and what it
 // printed.
 func runDirs(t *testing.T, dirs ...string) (Report, string) {
@@ -57,7 +26,7 @@ func runDirs(t *testing.T, dirs ...string) (Report, string) {
 }
 
 func TestDirsExamples(t *testing.T) {
-	requireValidators(t)
+	tools.RequireValidators(t)
 	rep, out := runDirs(t, "../../examples/workloads")
 	if rep.Invalid() != 0 || len(rep.Entries) < 2 {
 		t.Fatalf("%d of %d entries invalid:\n%s", rep.Invalid(), len(rep.Entries), out)
@@ -75,8 +44,8 @@ func TestDirsExamples(t *testing.T) {
 // TestDirsReportsEachEntry: broken entries fail one by one, with the
 // validator's own words.
 func TestDirsReportsEachEntry(t *testing.T) {
-	requireValidators(t)
-	dir := copyDir(t, "../../examples/workloads")
+	tools.RequireValidators(t)
+	dir := tools.CopyDir(t, "../../examples/workloads")
 	edit := func(rel, old, new string) {
 		p := filepath.Join(dir, rel)
 		data, err := os.ReadFile(p)
@@ -104,7 +73,7 @@ func TestDirsReportsEachEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := filepath.Join(t.TempDir(), "good")
-	if err := os.Rename(filepath.Join(copyDir(t, "../../examples/workloads"), "valkey"), good); err != nil {
+	if err := os.Rename(filepath.Join(tools.CopyDir(t, "../../examples/workloads"), "valkey"), good); err != nil {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(t.TempDir(), "missing")
@@ -141,7 +110,7 @@ func TestDirsReportsEachEntry(t *testing.T) {
 // custom one, with the real validators, for every built-in; an edited copy
 // of one is a custom workload that takes a built-in's name.
 func TestDirsBuiltin(t *testing.T) {
-	requireValidators(t)
+	tools.RequireValidators(t)
 	var dirs []string
 	for _, name := range workloads.Builtin().Names() {
 		dirs = append(dirs, filepath.Join("../../templates", name))

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // RequireEnv is the variable that makes missing tools a failure.
@@ -86,4 +88,61 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// RequireValidators finds the validators that check a workload's user-data:
+// cloud-init, systemd-analyze and shellcheck.
+func RequireValidators(t testing.TB) {
+	t.Helper()
+	for _, tool := range []string{"cloud-init", "systemd-analyze", "shellcheck"} {
+		Require(t, tool)
+	}
+}
+
+// CopyDir copies the directory tree src into a new temporary directory,
+// which a test may then break, and returns its path.
+func CopyDir(t testing.TB, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// Golden compares got with the golden file at path, or, with update
+// (each package's -update flag), writes got there. pkg names the package for
+// the message that says how to rewrite it.
+func Golden(t testing.TB, path string, got []byte, update bool, pkg string) {
+	t.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test %s -update writes it)", err, pkg)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got; go test %s -update rewrites it):\n%s", path, pkg, diff)
+	}
 }
