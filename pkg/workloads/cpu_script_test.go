@@ -14,8 +14,8 @@ import (
 )
 
 // fakeClock is a PATH directory whose date, sleep and timeout keep a clock
-// in a file: sleep and timeout advance it (timeout ends its command as
-// timeout would, status 124) and log what they were asked, and sleep
+// in a file: sleep and timeout advance it (timeout runs its command, which
+// returns at once, then ends as a timeout would, status 124) and log what they were asked, and sleep
 // infinity ends the run, so a schedule of many minutes plays in
 // milliseconds against virtwork-level's real arithmetic.
 const (
@@ -28,7 +28,8 @@ echo "CALL sleep $1 at $(cat "$CLOCK")"
 echo $(($(cat "$CLOCK") + $1)) >"$CLOCK"
 `
 	fakeTimeout = `#!/bin/bash
-echo "CALL timeout $1 ${*:2} at $(cat "$CLOCK")"
+echo "CALL timeout $1 at $(cat "$CLOCK") with level $VIRTWORK_LEVEL"
+"${@:2}"
 echo $(($(cat "$CLOCK") + $1)) >"$CLOCK"
 exit 124
 `
@@ -87,16 +88,16 @@ func TestCPUScriptFollowsSchedule(t *testing.T) {
 		"virtwork: cpu idle until 10:00:00Z",
 		"CALL sleep 100 at 1767347900",
 		"virtwork: cpu level 80 until 10:01:00Z",
-		"CALL timeout 60 " + s("80") + " at 1767348000",
+		"CALL timeout 60 at 1767348000 with level 80", "CALL " + s("80"),
 		"virtwork: cpu level 10 until 10:02:00Z",
-		"CALL timeout 60 " + s("10") + " at 1767348060",
+		"CALL timeout 60 at 1767348060 with level 10", "CALL " + s("10"),
 		"virtwork: cpu level 80 until 10:03:00Z",
-		"CALL timeout 60 " + s("80") + " at 1767348120",
+		"CALL timeout 60 at 1767348120 with level 80", "CALL " + s("80"),
 		"virtwork: cpu level 10 until 10:04:00Z",
-		"CALL timeout 60 " + s("10") + " at 1767348180",
+		"CALL timeout 60 at 1767348180 with level 10", "CALL " + s("10"),
 		// The duration ends in the middle of a high half.
 		"virtwork: cpu level 80 until 10:05:00Z",
-		"CALL timeout 60 " + s("80") + " at 1767348240",
+		"CALL timeout 60 at 1767348240 with level 80", "CALL " + s("80"),
 		"virtwork: cpu finished",
 		"CALL sleep infinity at 1767348300",
 	}

@@ -12,9 +12,8 @@
 # "start boot" the first reading records the start in
 # ${VIRTWORK_STATE_DIR:-/run/virtwork}/NAME.start (NAME: the file's name
 # without .schedule), so a restarted unit carries on where it was.
-# Sourced, it only defines virtwork_level (and sets -euo pipefail), for a
-# controller that asks every few seconds without starting a process each
-# time. A malformed file or time is exit (return) status 2, with one line
+# Sourced, it only defines virtwork_level and virtwork_follow, the
+# controller below (and sets -euo pipefail). A malformed file or time is exit (return) status 2, with one line
 # on stderr.
 set -euo pipefail
 
@@ -145,6 +144,55 @@ virtwork_level_boot() {
 		return 2
 	fi
 	echo "$recorded"
+}
+
+# virtwork_follow NAME COMMAND... is the controller a workload's script
+# hands its generator to: for each segment of $VIRTWORK_SCHEDULE it runs
+# COMMAND with VIRTWORK_LEVEL set to the segment's level for exactly the
+# segment (timeout ends it, with its process group), sleeps while the level
+# is 0, and writes one journal line per change ("virtwork: NAME level 80
+# until 10:15:00Z", "... idle until ...", "... finished"). It never returns:
+# after the last change it keeps COMMAND (or sleep) running for ever, so the
+# unit stays active and the VM ready. A COMMAND that fails on its own ends
+# the script with its status, for the unit's restart to handle.
+virtwork_follow() {
+	local name=$1 said="" now out level secs state msg rc
+	shift
+	while true; do
+		# One reading of the clock per change: the level and the line agree.
+		now=$(date +%s)
+		out=$(VIRTWORK_NOW=$now virtwork_level)
+		read -r level secs state <<<"$out"
+		if [[ $state == finished ]]; then
+			msg="virtwork: ${name} finished"
+		elif ((level == 0)); then
+			msg="virtwork: ${name} idle"
+		else
+			msg="virtwork: ${name} level ${level}"
+		fi
+		if ((secs >= 0)) && [[ $state != finished ]]; then
+			msg+=" until $(date -u -d "@$((now + secs))" +%H:%M:%SZ)"
+		fi
+		if [[ $msg != "$said" ]]; then
+			echo "$msg"
+			said=$msg
+		fi
+		if ((secs < 0 && level == 0)); then
+			exec sleep infinity
+		elif ((secs < 0)); then
+			VIRTWORK_LEVEL=$level exec "$@"
+		elif ((level == 0)); then
+			sleep "$secs"
+		else
+			rc=0
+			VIRTWORK_LEVEL=$level timeout "$secs" "$@" || rc=$?
+			# 124: timeout ended the segment.
+			if ((rc != 0 && rc != 124)); then
+				echo "virtwork: ${name} exited with status ${rc}" >&2
+				exit "$rc"
+			fi
+		fi
+	done
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
