@@ -24,8 +24,11 @@
 // # Shapes
 //
 // Levels are integers: 0 (idle) or within the workload's [min, max]; "the
-// workload's level" is its declared default. Durations are whole seconds,
-// written as Go durations with days in front (90s, 10m, 1h30m, 2d).
+// workload's level" is its declared default. A level param at 0 (disk,
+// database and network: unlimited when no schedule plays) is no level to
+// hold, so then the key that defaults to it (level, high, to, peak, max)
+// must be given. Durations are whole seconds, written as Go durations with
+// days in front (90s, 10m, 1h30m, 2d).
 //
 //	shape     key      default               range / rule
 //	constant  level    the workload's level  0 or [min, max]

@@ -127,10 +127,20 @@ func (sp spelling) build(lv Levels) (Profile, error) {
 		}
 		return sp.keyWhere(k)
 	}
+	if k := highKey(shape); lv.Default == 0 && k != "" && given[k] == "" {
+		return Profile{}, fmt.Errorf("%s is required: the workload's level param is 0 (unlimited), not a level to hold; give %s=N with N from %d to %d",
+			sp.keyWhere(k), k, max(lv.Min, 1), lv.Max)
+	}
 	if err := p.together(at, given); err != nil {
 		return Profile{}, err
 	}
 	return p, nil
+}
+
+// highKey is the key of a shape that defaults to the workload's level
+// ("" for steps, which has none).
+func highKey(s Shape) string {
+	return map[Shape]string{Constant: "level", Square: "high", Ramp: "to", Spike: "peak", Sine: "max"}[s]
 }
 
 func unknownKey(pr pair, shape Shape, keys []key) error {

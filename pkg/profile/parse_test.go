@@ -124,3 +124,26 @@ func TestBadLevels(t *testing.T) {
 		}
 	}
 }
+
+// TestUnlimitedDefault: a workload whose level param is 0 (Default 0:
+// unlimited, not a level) takes a profile only with the key that would
+// default to its level; given, the profile is as for any workload.
+func TestUnlimitedDefault(t *testing.T) {
+	lv := Levels{Min: 0, Max: 100000}
+	for shape, key := range map[string]string{"constant": "level", "square:low=5": "high", "ramp": "to", "spike": "peak", "sine": "max"} {
+		_, err := Parse(shape, "--profile disk="+shape, lv)
+		want := "--profile disk=" + shape + ": " + key + " is required: the workload's level param is 0 (unlimited), not a level to hold; give " +
+			key + "=N with N from 1 to 100000"
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: %v\nwant %s", shape, err, want)
+		}
+		if _, err := yamlProfile(t, "{shape: "+strings.Split(shape, ":")[0]+"}", lv); err == nil || !strings.Contains(err.Error(), key+" is required") {
+			t.Errorf("%s in YAML: %v", shape, err)
+		}
+	}
+	for _, text := range []string{"constant:level=0", "square:high=200,low=50", "ramp:to=10", "spike:peak=9", "sine:max=7", "steps:levels=0@1m/50@1m"} {
+		if _, err := Parse(text, "--profile disk="+text, lv); err != nil {
+			t.Errorf("%s: %v", text, err)
+		}
+	}
+}

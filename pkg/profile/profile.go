@@ -27,6 +27,9 @@ func Shapes() []Shape { return []Shape{Constant, Square, Ramp, Spike, Steps, Sin
 // IOPS, Mbit/s...). A level is 0, meaning idle, or within [Min, Max].
 // Default is the workload's level: constant's level, and the high side
 // (square's high, ramp's to, spike's peak, sine's max) when not given.
+// A Default of 0 is no level of its own: a workload whose level param is
+// 0 runs unlimited without a schedule (disk, database, network), so a
+// profile must give that key (Parse and FromYAML say so).
 type Levels struct {
 	Min, Max, Default int
 }
