@@ -132,8 +132,8 @@ func (r *resolver) profiles(ws []Workload, params map[string]workloads.Values) e
 	}
 	for _, g := range []given[string]{toText(pick(r, startAtRow, "")), toText(pick(r, durationRow, ""))} {
 		if g.src != "" && !anyLevel {
-			return invalidf("%s: none of the selected workloads has a level to time (workloads with one: %s); select one with --workloads",
-				g.src, strings.Join(r.leveled(), ", "))
+			return invalidf("%s: none of the selected workloads has a level to time (workloads with one: %s); select one with --workloads, "+
+				"and give a --profile to one whose level param is 0 (unlimited)", g.src, strings.Join(r.leveled(), ", "))
 		}
 	}
 	return nil
@@ -166,6 +166,18 @@ func (r *resolver) shape(w *Workload, p *profile.Profile, psrc string, vals work
 	}
 	if p == nil && !timed && !ended {
 		return true, nil
+	}
+	if p == nil && lv.Default == 0 {
+		// Its level param at 0 is unlimited, not a level a schedule can
+		// hold: a run-wide timing leaves it running as without one.
+		w.Timing = profile.Timing{}
+		for _, g := range []given[string]{{src: start.src, workload: start.workload}, {src: dur.src, workload: dur.workload}} {
+			if g.workload != "" {
+				return false, invalidf("%s: workload %s has no level to time: its level param is 0 (unlimited); give workloads.%s.profile a level (for example constant:level=N)",
+					g.src, w.Name, w.Name)
+			}
+		}
+		return false, nil
 	}
 	if p == nil {
 		d := profile.Default(lv)

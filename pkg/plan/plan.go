@@ -65,6 +65,10 @@ type Workload struct {
 	// Level is nil for a workload that declares none: it runs constant,
 	// with nothing to shape, and has no profile, schedule or segments.
 	Level *Level `json:"level"`
+	// Unlimited names the level param of a workload that has one but runs
+	// without a profile at 0, which is unlimited (disk, database, network):
+	// no level to show, as for a workload without one.
+	Unlimited string `json:"unlimited,omitempty"`
 	// Profile is the canonical flag form (profile.Profile.String); a
 	// workload with a level and no profile runs constant at its level.
 	Profile string `json:"profile,omitempty"`
@@ -172,7 +176,9 @@ func Build(o Options) (*Plan, error) {
 			pw.VMs = append(pw.VMs, VM{Name: vm.Name, Role: vm.Role})
 		}
 		pw.VMCount = len(pw.VMs)
-		if lr, ok := spec.LevelRange(wc.Params); ok {
+		if lr, ok := spec.LevelRange(wc.Params); ok && wc.Profile == nil && lr.Value == 0 {
+			pw.Unlimited = spec.Level.Param
+		} else if ok {
 			pw.Level = &Level{Param: spec.Level.Param, Unit: spec.Level.Unit, Min: lr.Min, Max: lr.Max,
 				PerVCPUPercent: perVCPUPercent(spec.Level.Unit)}
 			prof := profile.Default(profile.Levels{Min: lr.Min, Max: lr.Max, Default: lr.Value})

@@ -40,6 +40,10 @@ func Write(w io.Writer, p *Plan) error {
 
 func writeWorkload(b *strings.Builder, wl Workload, window time.Duration) {
 	vms := fmt.Sprintf("%d %s × %d vCPU", wl.VMCount, plural(wl.VMCount, "VM"), wl.VCPUsPerVM)
+	if wl.Level == nil && wl.Unlimited != "" {
+		fmt.Fprintf(b, "%s: unlimited (%s 0; a --profile gives it levels), %s\n  runs     %s\n", wl.Name, wl.Unlimited, vms, wl.Description)
+		return
+	}
 	if wl.Level == nil {
 		fmt.Fprintf(b, "%s: constant (no level to shape), %s\n  runs     %s\n", wl.Name, vms, wl.Description)
 		return
