@@ -117,12 +117,13 @@ func TestSquare(t *testing.T) {
 	tools.Golden(t, filepath.Join("testdata", "square.txt"), out.Bytes(), *update, "./pkg/plan")
 }
 
-// TestNoLevel: a workload that declares no level is constant, says what it
-// runs, and still lists its VMs by render's names.
+// TestNoLevel: a workload with a level param at 0 (database's rate:
+// unlimited) and no profile has no level to show, says what it runs, and
+// still lists its VMs by render's names.
 func TestNoLevel(t *testing.T) {
 	p := build(t, time.Hour, true, square...)
 	db := p.Workloads[1]
-	if db.Name != "database" || db.Level != nil || db.Profile != "" || db.Schedule != nil || db.Aggregate != nil || len(db.VMs) != 20 {
+	if db.Name != "database" || db.Level != nil || db.Unlimited != "rate" || db.Profile != "" || db.Schedule != nil || db.Aggregate != nil || len(db.VMs) != 20 {
 		t.Fatalf("database: %+v", db)
 	}
 	if db.VMs[0].Name != "virtwork-database-3f2b6c1e-0" || db.VMs[0].Segments != nil {
@@ -132,7 +133,7 @@ func TestNoLevel(t *testing.T) {
 	if err := Write(&out, p); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "\ndatabase: constant (no level to shape), 20 VMs × 2 vCPU\n  runs     PostgreSQL") {
+	if !strings.Contains(out.String(), "\ndatabase: unlimited (rate 0; a --profile gives it levels), 20 VMs × 2 vCPU\n  runs     PostgreSQL") {
 		t.Errorf("output:\n%s", out.String())
 	}
 }

@@ -132,6 +132,7 @@ func TestJSONKeys(t *testing.T) {
 		".workloads[].level.unit", ".workloads[].name", ".workloads[].profile",
 		".workloads[].schedule", ".workloads[].schedule.cycleSeconds", ".workloads[].schedule.segments",
 		".workloads[].schedule.segments[].level", ".workloads[].schedule.segments[].offsetSeconds", ".workloads[].start",
+		".workloads[].unlimited",
 		".workloads[].vcpusPerVM", ".workloads[].vmCount", ".workloads[].vms",
 		".workloads[].vms[].name", ".workloads[].vms[].phaseSeconds", ".workloads[].vms[].role",
 		".workloads[].vms[].segments", ".workloads[].vms[].segments[].from", ".workloads[].vms[].segments[].fromSeconds",

@@ -7,20 +7,25 @@ import (
 	"time"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/profile"
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
-// profiled gives cfg's cpu workload a profile and a timing, as --profile
-// cpu=SPEC --start-at 2026-01-02T10:00:00Z --duration 1h would.
+// profiled gives each of cfg's workloads that has a level a profile and a
+// timing, as --profile NAME=SPEC --start-at 2026-01-02T10:00:00Z
+// --duration 1h would.
 func profiled(t testing.TB, vmCount int, spec string, names ...string) *Bundle {
 	t.Helper()
 	cfg := testConfig(t, vmCount, names...)
+	reg := workloads.Builtin()
 	for i := range cfg.Workloads {
 		w := &cfg.Workloads[i]
-		if w.Name != "cpu" {
+		x, _ := reg.Get(w.Name)
+		lr, ok := x.Spec().LevelRange(w.Params)
+		if !ok {
 			continue
 		}
-		p, err := profile.Parse(spec, "test", profile.Levels{Min: 1, Max: 100, Default: 100})
+		p, err := profile.Parse(spec, "test", profile.Levels{Min: lr.Min, Max: lr.Max, Default: lr.Value})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,5 +76,27 @@ func TestSpreadSecrets(t *testing.T) {
 	again := profiled(t, 4, "square:period=10m,spread=random", "cpu")
 	if string(yamlOf(t, b)) != string(yamlOf(t, again)) {
 		t.Error("two renders of the same run differ")
+	}
+}
+
+// TestGoldenProfileLevels: disk, database and network with a square
+// profile in their own units; only network's client VMs follow it, but
+// every VM of the workload gets the schedule.
+func TestGoldenProfileLevels(t *testing.T) {
+	for _, name := range []string{"disk", "database", "network"} {
+		t.Run(name, func(t *testing.T) {
+			b := profiled(t, 1, "square:high=200,low=50,period=2m", name)
+			tools.Golden(t, filepath.Join("testdata", name+"-profile.yaml"), yamlOf(t, b), *update, "./pkg/render")
+			uds := secretUserData(t, b)
+			for secret, ud := range uds {
+				tools.Golden(t, filepath.Join("testdata", "userdata", secret+"-profile.yaml"), []byte(ud), *update, "./pkg/render")
+				for _, want := range []string{"VIRTWORK_SCHEDULE=/etc/virtwork/" + name + ".schedule\n",
+					"      cycle 120\n      0 200\n      60 50\n"} {
+					if !strings.Contains(ud, want) {
+						t.Errorf("%s lacks %q", secret, want)
+					}
+				}
+			}
+		})
 	}
 }

@@ -71,7 +71,12 @@ func TestBuiltinLevels(t *testing.T) {
 			got[wi.Name] = wi.Level
 		}
 	}
-	want := map[string]*Level{"cpu": {Param: "load-percent", Unit: "% of each vCPU busy"}}
+	want := map[string]*Level{
+		"cpu":      {Param: "load-percent", Unit: "% of each vCPU busy"},
+		"database": {Param: "rate", Unit: "transactions a second"},
+		"disk":     {Param: "iops", Unit: "IOPS (reads plus writes a second)"},
+		"network":  {Param: "client-mbps", Unit: "Mbit/s sent by each client"},
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("workloads with a level (-want +got):\n%s", diff)
 	}

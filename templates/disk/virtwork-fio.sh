@@ -9,6 +9,11 @@
 # as bytes per second. With a level only the random profile runs: the
 # sequential 1M writes between its passes would change the size and the
 # number of I/Os every runtime seconds, and the disk would not see the level.
+#
+# With VIRTWORK_SCHEDULE (a load profile, --start-at or --duration) the
+# level (IOPS) follows the schedule: virtwork_follow (virtwork-level) runs
+# this script again with VIRTWORK_LEVEL, each segment's IOPS, for exactly
+# that segment (mibps still caps it), and sleeps while the level is 0.
 set -euo pipefail
 : "${VIRTWORK_DATA_MOUNT:?not set; expected in /etc/virtwork/disk.env}"
 : "${VIRTWORK_DISK_BLOCK_SIZE:?not set; expected in /etc/virtwork/disk.env}"
@@ -17,6 +22,13 @@ set -euo pipefail
 : "${VIRTWORK_DISK_MIBPS:?not set; expected in /etc/virtwork/disk.env}"
 jobfile=/etc/virtwork/fio/virtwork-disk.fio
 
+if [[ -n ${VIRTWORK_SCHEDULE:-} && -z ${VIRTWORK_LEVEL:-} ]]; then
+	# shellcheck source=/dev/null
+	. "${VIRTWORK_LEVEL_LIB:-/usr/local/bin/virtwork-level}"
+	virtwork_follow disk "$0"
+fi
+iops=${VIRTWORK_LEVEL:-$VIRTWORK_DISK_IOPS}
+
 if ! mountpoint -q "$VIRTWORK_DATA_MOUNT"; then
 	echo "virtwork: ${VIRTWORK_DATA_MOUNT} is not a mount point; refusing to write to the root disk" >&2
 	exit 1
@@ -24,8 +36,8 @@ fi
 
 # Bytes per second, reads plus writes; 0 is unlimited.
 level=0
-if [ "$VIRTWORK_DISK_IOPS" -gt 0 ]; then
-	level=$((VIRTWORK_DISK_IOPS * VIRTWORK_DISK_BLOCK_SIZE))
+if [ "$iops" -gt 0 ]; then
+	level=$((iops * VIRTWORK_DISK_BLOCK_SIZE))
 fi
 if [ "$VIRTWORK_DISK_MIBPS" -gt 0 ]; then
 	bw=$((VIRTWORK_DISK_MIBPS * 1048576))

@@ -1,0 +1,167 @@
+package workloads
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/profile"
+)
+
+// fakeLoop is a generator (fio, pgbench, iperf3) that prints its
+// arguments and returns; every second call then ends the script that runs
+// it, so a script's own loop runs the generator twice per segment (the
+// loop keeps going under timeout) and the next segment comes. (SIGPIPE,
+// which bash does not report as "Terminated", stands in for timeout's.)
+const fakeLoop = `#!/bin/bash
+echo "CALL NAME $*"
+n=$(cat "$CLOCK.calls" 2>/dev/null || echo 0)
+echo $((n + 1)) >"$CLOCK.calls"
+if ((n % 2 == 1)); then kill -PIPE "$PPID"; fi
+`
+
+// followSquare runs a workload's script (src under templates/) as the
+// unit would, with env and the fake clock, fake generators named in gens
+// and other fakes (name: body), under the schedule of a square wave
+// high=200,low=50,period=2m from 10:00 to 10:05, starting 100 s early; it
+// returns the lines the script printed. Without a schedule (schedule false)
+// it runs the script once as today.
+func followSquare(t *testing.T, src string, schedule bool, env []string, gens []string, fakes map[string]string) []string {
+	t.Helper()
+	date, err := exec.LookPath("date")
+	if err != nil || !strings.HasPrefix(date, "/") {
+		t.Skip("no date")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]string{"date": strings.Replace(fakeDate, "REALDATE", date, 1), "sleep": fakeSleep, "timeout": fakeTimeout}
+	for _, g := range gens {
+		all[g] = strings.Replace(fakeLoop, "NAME", g, 1)
+	}
+	for name, body := range fakes {
+		all[name] = body
+	}
+	for name, body := range all {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock := filepath.Join(dir, "clock")
+	if err := os.WriteFile(clock, []byte("1767347900\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "PATH="+bin+":"+os.Getenv("PATH"), "CLOCK="+clock, "VIRTWORK_LEVEL_LIB="+writeScript(t, dir, "lib/virtwork-level.sh"))
+	if schedule {
+		p, err := profile.Parse("square:high=200,low=50,period=2m", "test", profile.Levels{Min: 0, Max: 100000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sched := filepath.Join(dir, "w.schedule")
+		start := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+		if err := os.WriteFile(sched, p.Schedule().File(start, 0, 5*time.Minute), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "VIRTWORK_SCHEDULE="+sched)
+	}
+	cmd := exec.Command("bash", writeScript(t, dir, src))
+	cmd.Env = append(os.Environ(), env...)
+	// The fake generator ends the script the second time (status 141).
+	out, _ := cmd.CombinedOutput()
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
+}
+
+// squareLines is what a script that hands its generator to
+// virtwork_follow prints under followSquare's schedule: idle until the
+// start, each level for exactly its minute with run(level)'s lines, and
+// finished (sleep infinity) after the end.
+func squareLines(name string, run func(level int) []string) []string {
+	lines := []string{"virtwork: " + name + " idle until 10:00:00Z", "CALL sleep 100 at 1767347900"}
+	at := 1767348000
+	for i, level := range []int{200, 50, 200, 50, 200} {
+		lines = append(lines, fmt.Sprintf("virtwork: %s level %d until 10:0%d:00Z", name, level, i+1),
+			fmt.Sprintf("CALL timeout 60 at %d with level %d", at, level))
+		lines = append(lines, run(level)...)
+		at += 60
+	}
+	return append(lines, "virtwork: "+name+" finished", "CALL sleep infinity at 1767348300")
+}
+
+// twice is a generator's call as the script's loop makes it, twice.
+func twice(call string) []string { return []string{call, call} }
+
+// TestDiskScriptFollowsSchedule: fio's random profile alone at each
+// segment's IOPS (split 70/30 into bytes per second), the sequential
+// profile skipped; without a schedule, both profiles unlimited as before.
+func TestDiskScriptFollowsSchedule(t *testing.T) {
+	env := []string{"VIRTWORK_DATA_MOUNT=/var/lib/virtwork/disk", "VIRTWORK_DISK_BLOCK_SIZE=4096", "VIRTWORK_DISK_READ_PERCENT=70",
+		"VIRTWORK_DISK_IOPS=0", "VIRTWORK_DISK_MIBPS=0"}
+	fakes := map[string]string{"mountpoint": "#!/bin/bash\nexit 0\n"}
+	got := followSquare(t, "disk/virtwork-fio.sh", true, env, []string{"fio"}, fakes)
+	want := squareLines("disk", func(level int) []string {
+		b := level * 4096
+		return append([]string{fmt.Sprintf("virtwork: disk level %d bytes/s (%d IOPS of 4096 bytes), 70%% reads; random profile only", b, level)},
+			twice(fmt.Sprintf("CALL fio --section=randrw --rate=%d,%d /etc/virtwork/fio/virtwork-disk.fio", b*70/100, b-b*70/100))...)
+	})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the script's lines and calls (-want +got):\n%s", diff)
+	}
+	got = followSquare(t, "disk/virtwork-fio.sh", false, env, []string{"fio"}, fakes)
+	if diff := cmp.Diff(twice("CALL fio /etc/virtwork/fio/virtwork-disk.fio"), got); diff != "" {
+		t.Errorf("without a schedule (-want +got):\n%s", diff)
+	}
+}
+
+// TestDatabaseScriptFollowsSchedule: the database is set up once, before
+// the schedule; then pgbench runs at each segment's rate; without a
+// schedule, unthrottled as before.
+func TestDatabaseScriptFollowsSchedule(t *testing.T) {
+	env := []string{"VIRTWORK_DB_SCALE=10", "VIRTWORK_DB_CLIENTS=10", "VIRTWORK_DB_JOBS=2", "VIRTWORK_DB_DURATION=300", "VIRTWORK_DB_RATE=0"}
+	fakes := map[string]string{
+		"pg_isready": "#!/bin/bash\nexit 0\n",
+		"psql":       "#!/bin/bash\nif [[ $* == *pg_database* ]]; then echo 1; else echo t; fi\n",
+		"createdb":   "#!/bin/bash\necho \"CALL createdb $*\"\n",
+	}
+	pgbench := "CALL pgbench --client 10 --jobs 2 --time 300 --progress 60"
+	got := followSquare(t, "database/virtwork-pgbench.sh", true, env, []string{"pgbench"}, fakes)
+	want := squareLines("database", func(level int) []string {
+		return twice(fmt.Sprintf("%s --rate %d virtwork", pgbench, level))
+	})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the script's lines and calls (-want +got):\n%s", diff)
+	}
+	got = followSquare(t, "database/virtwork-pgbench.sh", false, env, []string{"pgbench"}, fakes)
+	if diff := cmp.Diff(twice(pgbench+" virtwork"), got); diff != "" {
+		t.Errorf("without a schedule (-want +got):\n%s", diff)
+	}
+}
+
+// TestNetworkClientScriptFollowsSchedule: the client sends each segment's
+// Mbit/s, split across its streams; without a schedule, unlimited as
+// before.
+func TestNetworkClientScriptFollowsSchedule(t *testing.T) {
+	env := []string{"VIRTWORK_IPERF3_SERVER=srv", "VIRTWORK_IPERF3_PORT=5201", "VIRTWORK_NETWORK_DURATION=60", "VIRTWORK_NETWORK_PARALLEL=4",
+		"VIRTWORK_NETWORK_PROTOCOL=tcp", "VIRTWORK_NETWORK_BITRATE_MBPS=0", "VIRTWORK_NETWORK_CLIENT_MBPS=0"}
+	iperf := "CALL iperf3 --client srv --port 5201 --time 60 --parallel 4 --bitrate "
+	got := followSquare(t, "network/virtwork-iperf3-client.sh", true, env, []string{"iperf3"}, nil)
+	want := squareLines("network", func(level int) []string {
+		stream := level * 1000000 / 4
+		return append([]string{fmt.Sprintf("virtwork: network level %d bit/s from this client, %d per stream", stream*4, stream)},
+			twice(fmt.Sprintf("%s%d", iperf, stream))...)
+	})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the script's lines and calls (-want +got):\n%s", diff)
+	}
+	got = followSquare(t, "network/virtwork-iperf3-client.sh", false, env, []string{"iperf3"}, nil)
+	if diff := cmp.Diff(twice(iperf+"0"), got); diff != "" {
+		t.Errorf("without a schedule (-want +got):\n%s", diff)
+	}
+}
