@@ -179,6 +179,10 @@ func Build(o Options) (*Plan, error) {
 		if lr, ok := spec.LevelRange(wc.Params); ok && wc.Profile == nil && lr.Value == 0 {
 			pw.Unlimited = spec.Level.Param
 		} else if ok {
+			// Only the roles that carry the level produce it (network's
+			// clients, not its server).
+			pw.VMs = slices.DeleteFunc(pw.VMs, func(vm VM) bool { return !spec.Level.Follows(vm.Role) })
+			pw.VMCount = len(pw.VMs)
 			pw.Level = &Level{Param: spec.Level.Param, Unit: spec.Level.Unit, Min: lr.Min, Max: lr.Max,
 				PerVCPUPercent: perVCPUPercent(spec.Level.Unit)}
 			prof := profile.Default(profile.Levels{Min: lr.Min, Max: lr.Max, Default: lr.Value})

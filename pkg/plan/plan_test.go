@@ -188,3 +188,22 @@ func TestWindowBounds(t *testing.T) {
 		t.Errorf("1m window (-want +got):\n%s", diff)
 	}
 }
+
+// TestOnlyLevelRolesCount: network's level is what each client sends, so
+// its servers are not in the plan's VMs or its aggregate: 3 pairs at
+// 100 Mbit/s are 300 Mbit/s, not 600.
+func TestOnlyLevelRolesCount(t *testing.T) {
+	p := build(t, time.Hour, true, "--workloads", "network", "--vm-count", "3", "--profile", "network=square:high=100,low=20,period=10m")
+	w := p.Workloads[0]
+	if w.VMCount != 3 {
+		t.Errorf("VMCount = %d, want the 3 clients", w.VMCount)
+	}
+	for _, vm := range w.VMs {
+		if vm.Role != "client" {
+			t.Errorf("VM %s of role %s is in the plan; only clients follow the level", vm.Name, vm.Role)
+		}
+	}
+	if len(w.Aggregate) == 0 || w.Aggregate[0].LevelSum != 300 {
+		t.Errorf("first interval = %+v, want a level sum of 300", w.Aggregate)
+	}
+}

@@ -56,8 +56,9 @@ func writeWorkload(b *strings.Builder, wl Workload, window time.Duration) {
 		start = "boot (each VM's own; the aggregate assumes they boot together)"
 	}
 	fmt.Fprintf(b, "  start    %s\n  end      %s\n", start, wl.End)
-	fmt.Fprintf(b, "  chart    the VMs' mean level, 0 (·) to %d (█), %s a column\n", lv.Max, profile.FormatDuration(window/Columns))
-	fmt.Fprintf(b, "  %s ▕%s▏ %s\n", instant(wl.Window.FromSeconds, wl.Window.From, window), bars(wl.Chart, lv.Max),
+	top := chartTop(wl)
+	fmt.Fprintf(b, "  chart    the VMs' mean level, 0 (·) to %d (█), %s a column\n", top, profile.FormatDuration(window/Columns))
+	fmt.Fprintf(b, "  %s ▕%s▏ %s\n", instant(wl.Window.FromSeconds, wl.Window.From, window), bars(wl.Chart, top),
 		instant(wl.Window.ToSeconds, wl.Window.To, window))
 	for _, iv := range wl.Aggregate {
 		fmt.Fprintf(b, "  %s from %s to %s\n", aggregateText(wl, iv),
@@ -133,6 +134,17 @@ func instant(sec int64, abs string, window time.Duration) string {
 
 // blocks are the chart's eighths; an idle column is a dot.
 var blocks = []rune("▁▂▃▄▅▆▇█")
+
+// chartTop is the highest level of the workload's schedule, the chart's
+// full block: a profile that moves between 50 and 200 IOPS fills the chart,
+// not a sliver of the level's range (1-1000000).
+func chartTop(wl Workload) int {
+	top := 1
+	for _, seg := range wl.Schedule.Segments {
+		top = max(top, seg.Level)
+	}
+	return top
+}
 
 func bars(chart []float64, top int) string {
 	var b strings.Builder

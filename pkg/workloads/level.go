@@ -3,6 +3,7 @@ package workloads
 import (
 	"fmt"
 	"path"
+	"slices"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/yamlfile"
 )
@@ -15,7 +16,14 @@ import (
 type Level struct {
 	Param string `json:"param"`
 	Unit  string `json:"unit,omitempty"`
+	// Roles lists the roles whose EnvironmentFile carries the level's
+	// param: the VMs that produce the level (network's clients, not its
+	// server). The loader fills it in.
+	Roles []string `json:"roles,omitempty"`
 }
+
+// Follows reports whether VMs of the role produce the level.
+func (l *Level) Follows(role string) bool { return slices.Contains(l.Roles, role) }
 
 // LevelRange is a level param's range and value: min, max and the level
 // the params give (its default or --params).
@@ -83,7 +91,23 @@ func (l *loader) checkLevel() error {
 	if p.Type != Int || p.Min < 0 || p.Max < 1 || p.Max > maxLevel {
 		return fmt.Errorf("%s: param %q must be an int with min at least 0 and max between 1 and %d", where, lv.Param, maxLevel)
 	}
+	for i, r := range l.d.spec.Roles {
+		if l.d.roles[i].carries(lv.Param) {
+			lv.Roles = append(lv.Roles, r.Name)
+		}
+	}
+	if len(lv.Roles) == 0 {
+		return fmt.Errorf("%s: no role's env carries param %q, so no VM would follow the level", where, lv.Param)
+	}
 	return nil
+}
+
+// carries reports whether the role's EnvironmentFile has the param's line.
+func (r roleSetup) carries(param string) bool {
+	if r.env == nil {
+		return true // every param
+	}
+	return slices.ContainsFunc(r.env, func(e envItem) bool { return e.allParams || e.param == param })
 }
 
 // scheduleFiles are what a VM with a schedule gets: its EnvironmentFile

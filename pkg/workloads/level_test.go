@@ -20,7 +20,7 @@ func TestScheduleContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := d.Spec().Level, (&Level{Param: "times", Unit: "echoes"}); !cmp.Equal(got, want) {
+	if got, want := d.Spec().Level, (&Level{Param: "times", Unit: "echoes", Roles: []string{"server", "client"}}); !cmp.Equal(got, want) {
 		t.Errorf("Level %+v, want %+v", got, want)
 	}
 	v, _ := d.Spec().Defaults()
@@ -72,12 +72,35 @@ func TestBuiltinLevels(t *testing.T) {
 		}
 	}
 	want := map[string]*Level{
-		"cpu":      {Param: "load-percent", Unit: "% of each vCPU busy"},
-		"database": {Param: "rate", Unit: "transactions a second"},
-		"disk":     {Param: "iops", Unit: "IOPS (reads plus writes a second)"},
-		"network":  {Param: "client-mbps", Unit: "Mbit/s sent by each client"},
+		"cpu":      {Param: "load-percent", Unit: "% of each vCPU busy", Roles: []string{"worker"}},
+		"database": {Param: "rate", Unit: "transactions a second", Roles: []string{"worker"}},
+		"disk":     {Param: "iops", Unit: "IOPS (reads plus writes a second)", Roles: []string{"worker"}},
+		// Only the clients carry the level: the server runs as it is.
+		"network": {Param: "client-mbps", Unit: "Mbit/s sent by each client", Roles: []string{"client"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("workloads with a level (-want +got):\n%s", diff)
+	}
+}
+
+// TestLevelRoles: the roles that follow a level are those whose env carries
+// its param; a level no role carries is refused, naming the key.
+func TestLevelRoles(t *testing.T) {
+	spec := strings.Replace(goodSpec, "params:", "level: {param: times}\nparams:", 1)
+	only := strings.Replace(spec, "    count: 2\n", "    count: 2\n    env: [{param: times}]\n", 1)
+	only = strings.Replace(only, "    data_disk: {mount_point: /srv/echo, size: 2Gi}\n", "    data_disk: {mount_point: /srv/echo, size: 2Gi}\n    env: [{param: word}]\n", 1)
+	dir := goodDir()
+	dir["workload.yaml"] = &fstest.MapFile{Data: []byte(only)}
+	d, err := loadOne(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lv := d.Spec().Level; !lv.Follows("client") || lv.Follows("server") {
+		t.Errorf("Level.Roles = %v, want [client]", lv.Roles)
+	}
+	none := strings.Replace(only, "    env: [{param: times}]\n", "    env: [{param: word}]\n", 1)
+	dir["workload.yaml"] = &fstest.MapFile{Data: []byte(none)}
+	if _, err := loadOne(t, dir); err == nil || !strings.Contains(err.Error(), `level.param: no role's env carries param "times"`) {
+		t.Errorf("a level no role carries: %v", err)
 	}
 }
