@@ -71,7 +71,9 @@ func TestBuiltinLevels(t *testing.T) {
 			got[wi.Name] = wi.Level
 		}
 	}
-	want := map[string]*Level{"cpu": {Param: "load-percent", Unit: "% of each vCPU busy"}}
+	active := &Level{Param: "active", Unit: "active (1) or not (0)"}
+	want := map[string]*Level{"cpu": {Param: "load-percent", Unit: "% of each vCPU busy"},
+		"memory": {Param: "percent", Unit: "% of guest memory held"}, "chaos-disk": active, "chaos-process": active}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("workloads with a level (-want +got):\n%s", diff)
 	}
