@@ -83,15 +83,21 @@ func TestSpreadSecrets(t *testing.T) {
 // profile in their own units; only network's client VMs follow it, but
 // every VM of the workload gets the schedule.
 func TestGoldenProfileLevels(t *testing.T) {
-	for _, name := range []string{"disk", "database", "network"} {
-		t.Run(name, func(t *testing.T) {
-			b := profiled(t, 1, "square:high=200,low=50,period=2m", name)
-			tools.Golden(t, filepath.Join("testdata", name+"-profile.yaml"), yamlOf(t, b), *update, "./pkg/render")
-			uds := secretUserData(t, b)
-			for secret, ud := range uds {
+	for _, tc := range []struct{ name, spec, schedule string }{
+		{"disk", "square:high=200,low=50,period=2m", "      cycle 120\n      0 200\n      60 50\n"},
+		{"database", "square:high=200,low=50,period=2m", "      cycle 120\n      0 200\n      60 50\n"},
+		{"network", "square:high=200,low=50,period=2m", "      cycle 120\n      0 200\n      60 50\n"},
+		{"memory", "square:high=60,low=20,period=2m", "      cycle 120\n      0 60\n      60 20\n"},
+		// On 10 minutes of each 30, off the other 20.
+		{"chaos-disk", "square:high=1,low=0,period=30m,duty=33", "      cycle 1800\n      0 1\n      594 0\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := profiled(t, 1, tc.spec, tc.name)
+			tools.Golden(t, filepath.Join("testdata", tc.name+"-profile.yaml"), yamlOf(t, b), *update, "./pkg/render")
+			for secret, ud := range secretUserData(t, b) {
 				tools.Golden(t, filepath.Join("testdata", "userdata", secret+"-profile.yaml"), []byte(ud), *update, "./pkg/render")
-				for _, want := range []string{"VIRTWORK_SCHEDULE=/etc/virtwork/" + name + ".schedule\n",
-					"      cycle 120\n      0 200\n      60 50\n"} {
+				for _, want := range []string{"VIRTWORK_SCHEDULE=/etc/virtwork/" + tc.name + ".schedule\n", "path: /usr/local/bin/virtwork-level\n",
+					"path: /etc/virtwork/" + tc.name + ".schedule\n", tc.schedule} {
 					if !strings.Contains(ud, want) {
 						t.Errorf("%s lacks %q", secret, want)
 					}

@@ -196,7 +196,7 @@ func TestChaosDiskRefusesNonMounts(t *testing.T) {
 	if err := os.Mkdir(plain, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"VIRTWORK_CHAOS_FILL_PERCENT=50", "VIRTWORK_CHAOS_HOLD=1", "VIRTWORK_CHAOS_PAUSE=1"}
+	env := []string{"VIRTWORK_CHAOS_FILL_PERCENT=50", "VIRTWORK_CHAOS_HOLD=1", "VIRTWORK_CHAOS_PAUSE=1", "VIRTWORK_CHAOS_ACTIVE=1"}
 	out, err := runIsolated(t, append(env, "VIRTWORK_DATA_MOUNT="+plain), 30*time.Second, script)
 	if err == nil || !strings.Contains(out, "is not a mount point; refusing") {
 		t.Errorf("on a plain directory: %v\n%s", err, out)
@@ -278,7 +278,7 @@ func TestChaosProcessInPidNamespace(t *testing.T) {
 	tools.Require(t, "ps")
 	dir := t.TempDir()
 	script := writeScript(t, dir, "chaos-process/virtwork-chaos-process.sh")
-	out, err := runIsolated(t, []string{"VIRTWORK_CHAOS_INTERVAL=1", "VIRTWORK_CHAOS_SIGNAL=TERM"}, time.Minute,
+	out, err := runIsolated(t, []string{"VIRTWORK_CHAOS_INTERVAL=1", "VIRTWORK_CHAOS_SIGNAL=TERM", "VIRTWORK_CHAOS_ACTIVE=1"}, time.Minute,
 		"unshare", "--pid", "--fork", "--mount-proc", "bash", "-c", processDriver, "driver", dir, script)
 	if err != nil {
 		t.Fatalf("driver: %v\n%s", err, out)
@@ -329,7 +329,7 @@ func startFiller(t *testing.T, size string, percent int, announce string) (*tool
 	}
 	out := &tools.Buffer{}
 	driver := `mount -t tmpfs -o size=` + size + ` virtwork-test "$1" && ` + announce + `exec "$2"`
-	start(t, []string{"VIRTWORK_DATA_MOUNT=" + mnt, "VIRTWORK_CHAOS_FILL_PERCENT=" + strconv.Itoa(percent), "VIRTWORK_CHAOS_HOLD=5", "VIRTWORK_CHAOS_PAUSE=1"},
+	start(t, []string{"VIRTWORK_DATA_MOUNT=" + mnt, "VIRTWORK_CHAOS_FILL_PERCENT=" + strconv.Itoa(percent), "VIRTWORK_CHAOS_HOLD=5", "VIRTWORK_CHAOS_PAUSE=1", "VIRTWORK_CHAOS_ACTIVE=1"},
 		out, "unshare", "--mount", "--propagation", "private", "bash", "-c", driver, "driver", mnt, script)
 	return out, mnt
 }

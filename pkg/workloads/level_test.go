@@ -71,10 +71,14 @@ func TestBuiltinLevels(t *testing.T) {
 			got[wi.Name] = wi.Level
 		}
 	}
+	active := &Level{Param: "active", Unit: "active (1) or not (0)", Roles: []string{"worker"}}
 	want := map[string]*Level{
-		"cpu":      {Param: "load-percent", Unit: "% of each vCPU busy", Roles: []string{"worker"}},
-		"database": {Param: "rate", Unit: "transactions a second", Roles: []string{"worker"}},
-		"disk":     {Param: "iops", Unit: "IOPS (reads plus writes a second)", Roles: []string{"worker"}},
+		"cpu":           {Param: "load-percent", Unit: "% of each vCPU busy", Roles: []string{"worker"}},
+		"memory":        {Param: "percent", Unit: "% of guest memory held", Roles: []string{"worker"}},
+		"database":      {Param: "rate", Unit: "transactions a second", Roles: []string{"worker"}},
+		"disk":          {Param: "iops", Unit: "IOPS (reads plus writes a second)", Roles: []string{"worker"}},
+		"chaos-disk":    active,
+		"chaos-process": active,
 		// Only the clients carry the level: the server runs as it is.
 		"network": {Param: "client-mbps", Unit: "Mbit/s sent by each client", Roles: []string{"client"}},
 	}

@@ -4,11 +4,29 @@
 # VIRTWORK_CHAOS_HOLD seconds, release it, wait VIRTWORK_CHAOS_PAUSE
 # seconds, and repeat for ever. It writes one file, only on the data disk,
 # and refuses to run unless the data disk is what is mounted there.
+#
+# With VIRTWORK_SCHEDULE (a profile of the active param: 1 on, 0 off) it
+# runs only in active windows: virtwork_follow (virtwork-level) runs this
+# script again for exactly each active segment and ends it (timeout, TERM)
+# when the segment ends, and sleeps while inactive. The end of a window
+# releases the fill (the TERM and EXIT traps below), so inactive means the
+# disk is free.
 set -euo pipefail
 : "${VIRTWORK_DATA_MOUNT:?not set; expected in /etc/virtwork/chaos-disk.env}"
 : "${VIRTWORK_CHAOS_FILL_PERCENT:?not set; expected in /etc/virtwork/chaos-disk.env}"
 : "${VIRTWORK_CHAOS_HOLD:?not set; expected in /etc/virtwork/chaos-disk.env}"
 : "${VIRTWORK_CHAOS_PAUSE:?not set; expected in /etc/virtwork/chaos-disk.env}"
+: "${VIRTWORK_CHAOS_ACTIVE:?not set; expected in /etc/virtwork/chaos-disk.env}"
+
+if [[ -n ${VIRTWORK_SCHEDULE:-} && -z ${VIRTWORK_LEVEL:-} ]]; then
+	# shellcheck source=/dev/null
+	. "${VIRTWORK_LEVEL_LIB:-/usr/local/bin/virtwork-level}"
+	virtwork_follow chaos-disk "$0"
+fi
+if [[ ${VIRTWORK_LEVEL:-$VIRTWORK_CHAOS_ACTIVE} == 0 ]]; then
+	echo "virtwork: chaos-disk inactive (active=0)"
+	exec sleep infinity
+fi
 
 mnt=$VIRTWORK_DATA_MOUNT
 if ! mountpoint -q "$mnt"; then

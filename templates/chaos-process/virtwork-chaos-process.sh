@@ -4,9 +4,26 @@
 # the guest can lose. Never signalled: PID 1 and PID 2, kernel threads,
 # zombies, this script, its ancestors and its own children, and the
 # processes that keep the VM reachable and managed (see protected).
+#
+# With VIRTWORK_SCHEDULE (a profile of the active param: 1 on, 0 off) it
+# runs only in active windows: virtwork_follow (virtwork-level) runs this
+# script again for exactly each active segment and ends it (timeout, TERM)
+# when the segment ends, and sleeps while inactive. Signals are sent only
+# while active.
 set -euo pipefail
 : "${VIRTWORK_CHAOS_INTERVAL:?not set; expected in /etc/virtwork/chaos-process.env}"
 : "${VIRTWORK_CHAOS_SIGNAL:?not set; expected in /etc/virtwork/chaos-process.env}"
+: "${VIRTWORK_CHAOS_ACTIVE:?not set; expected in /etc/virtwork/chaos-process.env}"
+
+if [[ -n ${VIRTWORK_SCHEDULE:-} && -z ${VIRTWORK_LEVEL:-} ]]; then
+	# shellcheck source=/dev/null
+	. "${VIRTWORK_LEVEL_LIB:-/usr/local/bin/virtwork-level}"
+	virtwork_follow chaos-process "$0"
+fi
+if [[ ${VIRTWORK_LEVEL:-$VIRTWORK_CHAOS_ACTIVE} == 0 ]]; then
+	echo "virtwork: chaos-process inactive (active=0)"
+	exec sleep infinity
+fi
 
 # protected reports whether a process name (comm: the kernel keeps at most
 # 15 characters, hence the truncated spellings) is never signalled. Names
