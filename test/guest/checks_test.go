@@ -20,6 +20,9 @@ type workloadCheck struct {
 	params []string
 	ready  map[string]string // by role
 	final  map[string]string // by role; optional
+	// minutes, when set, is how long the check takes at least (a profile
+	// that plays for minutes); the longest goes first.
+	minutes int
 }
 
 // stressFinal stops the unit, which makes stress-ng print its metrics, and
@@ -106,9 +109,10 @@ func checks() map[string]workloadCheck {
 			// A square wave, started a few minutes after render so that the
 			// guest is up before it (TCG boots take minutes), and ended
 			// after four periods; the checker reads both from the schedule.
-			params: []string{"--profile", "cpu=square:high=80,low=10,period=2m", "--start-at", "+6m", "--duration", "8m"},
-			ready:  map[string]string{"worker": cpuShapeReady},
-			final:  map[string]string{"worker": cpuShapeFinal},
+			params:  []string{"--profile", "cpu=square:high=80,low=10,period=2m", "--start-at", "+6m", "--duration", "8m"},
+			ready:   map[string]string{"worker": cpuShapeReady},
+			final:   map[string]string{"worker": cpuShapeFinal},
+			minutes: 14,
 		},
 		"memory": {
 			// The proof: half of the guest's memory, held in the

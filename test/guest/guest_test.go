@@ -55,7 +55,7 @@ func TestGuest(t *testing.T) {
 	t.Logf("guest image ready in %s: %s (accel %s)", time.Since(start).Round(time.Second), filepath.Dir(img.root), accel())
 
 	all := checks()
-	slots := newSlots(envInt(t, "VIRTWORK_GUEST_PARALLEL", 2))
+	slots := newSlots(envInt(t, "VIRTWORK_GUEST_PARALLEL", 2), longest(reg.Names(), all))
 	timeout := time.Duration(envInt(t, "VIRTWORK_GUEST_TIMEOUT_SECONDS", 1200)) * time.Second
 	for _, name := range reg.Names() {
 		c, ok := all[name]
@@ -111,6 +111,14 @@ type guestVM struct {
 func bootWorkload(t *testing.T, reg *workloads.Registry, img *guestImage, slots *slots, name string, c workloadCheck, timeout time.Duration) {
 	w, _ := reg.Get(name)
 	spec := w.Spec()
+	// The slots are taken before rendering: a check whose run starts at a
+	// --start-at relative to render time must not lose it waiting.
+	need := 0
+	for _, r := range spec.Roles {
+		need += r.VMs()
+	}
+	slots.acquire(name, need)
+	defer slots.release(need)
 	b := renderRun(t, name, c)
 
 	userData := map[string][]byte{}
@@ -188,8 +196,9 @@ func bootWorkload(t *testing.T, reg *workloads.Registry, img *guestImage, slots 
 		g.spec.netdev = netdevs[i]
 	}
 
-	slots.acquire(len(vms))
-	defer slots.release(len(vms))
+	if len(vms) != need {
+		t.Fatalf("rendered %d VMs, the workload's roles say %d", len(vms), need)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	for _, g := range vms {
@@ -418,28 +427,56 @@ func artifactDir(t *testing.T, workload string) string {
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Second) }
 
-// slots bounds how many guests run at once; a pair takes two.
+// slots bounds how many guests run at once; a pair takes two. The
+// longest check takes its slot before any other (the others wait for it
+// for the first 15 s, in case -run left it out), so they run beside it
+// instead of after it.
 type slots struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	free int
-	max  int
+	mu    sync.Mutex
+	cond  *sync.Cond
+	free  int
+	max   int
+	first string // the workload that goes first; "" once it has
 }
 
-func newSlots(n int) *slots {
-	s := &slots{free: n, max: n}
+func newSlots(n int, first string) *slots {
+	s := &slots{free: n, max: n, first: first}
 	s.cond = sync.NewCond(&s.mu)
+	// -run may leave the first one out (WORKLOAD=memory): after a grace
+	// the others stop waiting for it.
+	time.AfterFunc(15*time.Second, func() {
+		s.mu.Lock()
+		s.first = ""
+		s.mu.Unlock()
+		s.cond.Broadcast()
+	})
 	return s
 }
 
-func (s *slots) acquire(n int) {
+func (s *slots) acquire(name string, n int) {
 	n = min(n, s.max)
 	s.mu.Lock()
-	for s.free < n {
+	for s.free < n || (s.first != "" && s.first != name) {
 		s.cond.Wait()
 	}
 	s.free -= n
+	if s.first == name {
+		s.first = ""
+		s.cond.Broadcast()
+	}
 	s.mu.Unlock()
+}
+
+// longest is the selected workload whose check runs longest, by its
+// minutes; "" when none says.
+func longest(names []string, all map[string]workloadCheck) string {
+	best, most := "", 0
+	for _, n := range names {
+		if c, ok := all[n]; ok && c.minutes > most {
+			best, most = n, c.minutes
+		}
+	}
+	return best
 }
 
 func (s *slots) release(n int) {
