@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -30,44 +29,8 @@ exit 124
 // script's variables.
 func followRun(t *testing.T, src, spec string, levels profile.Levels, timeout string, env ...string) []string {
 	t.Helper()
-	date, err := exec.LookPath("date")
-	if err != nil || !strings.HasPrefix(date, "/") {
-		t.Skip("no date")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	fakes := map[string]string{"date": strings.Replace(fakeDate, "REALDATE", date, 1), "sleep": fakeSleep, "timeout": timeout, "stress-ng": fakeStress}
-	for name, body := range fakes {
-		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := profile.Parse(spec, "test", levels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
-	sched := filepath.Join(dir, "w.schedule")
-	if err := os.WriteFile(sched, p.Schedule().File(start, 0, 5*time.Minute), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	clock := filepath.Join(dir, "clock")
-	if err := os.WriteFile(clock, []byte("1767347900\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	script := writeScript(t, dir, src)
-	lib := writeScript(t, dir, "lib/virtwork-level.sh")
-	cmd := exec.Command("bash", script)
-	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "CLOCK="+clock, "VIRTWORK_LEVEL_LIB="+lib, "VIRTWORK_SCHEDULE="+sched)
-	cmd.Env = append(cmd.Env, env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	return strings.Split(strings.TrimSpace(string(out)), "\n")
+	return clockRun{src: src, profile: spec, levels: levels, env: env,
+		fakes: map[string]string{"timeout": timeout, "stress-ng": fakeStress}}.lines(t)
 }
 
 // memorySizes blanks the sizes the memory script computes from the test

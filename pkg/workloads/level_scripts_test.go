@@ -2,12 +2,8 @@ package workloads
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -34,49 +30,19 @@ if ((n % 2 == 1)); then kill -PIPE "$PPID"; fi
 // it runs the script once as today.
 func followSquare(t *testing.T, src string, schedule bool, env []string, gens []string, fakes map[string]string) []string {
 	t.Helper()
-	date, err := exec.LookPath("date")
-	if err != nil || !strings.HasPrefix(date, "/") {
-		t.Skip("no date")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	all := map[string]string{"date": strings.Replace(fakeDate, "REALDATE", date, 1), "sleep": fakeSleep, "timeout": fakeTimeout}
+	all := map[string]string{}
 	for _, g := range gens {
 		all[g] = strings.Replace(fakeLoop, "NAME", g, 1)
 	}
 	for name, body := range fakes {
 		all[name] = body
 	}
-	for name, body := range all {
-		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	clock := filepath.Join(dir, "clock")
-	if err := os.WriteFile(clock, []byte("1767347900\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env = append(env, "PATH="+bin+":"+os.Getenv("PATH"), "CLOCK="+clock, "VIRTWORK_LEVEL_LIB="+writeScript(t, dir, "lib/virtwork-level.sh"))
+	run := clockRun{src: src, levels: profile.Levels{Min: 0, Max: 100000}, fakes: all, env: env,
+		mayFail: true} // the fake generator ends the script the second time (status 141)
 	if schedule {
-		p, err := profile.Parse("square:high=200,low=50,period=2m", "test", profile.Levels{Min: 0, Max: 100000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sched := filepath.Join(dir, "w.schedule")
-		start := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
-		if err := os.WriteFile(sched, p.Schedule().File(start, 0, 5*time.Minute), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		env = append(env, "VIRTWORK_SCHEDULE="+sched)
+		run.profile = "square:high=200,low=50,period=2m"
 	}
-	cmd := exec.Command("bash", writeScript(t, dir, src))
-	cmd.Env = append(os.Environ(), env...)
-	// The fake generator ends the script the second time (status 141).
-	out, _ := cmd.CombinedOutput()
-	return strings.Split(strings.TrimSpace(string(out)), "\n")
+	return run.lines(t)
 }
 
 // squareLines is what a script that hands its generator to
