@@ -12,7 +12,7 @@ import (
 // cluster and writes nothing to stderr.
 func TestPlan(t *testing.T) {
 	start := time.Now().UTC().Add(2 * time.Hour).Truncate(time.Hour)
-	args := []string{"plan", "--workloads", "cpu,memory", "--vm-count", "20", "--run-id", runID,
+	args := []string{"plan", "--workloads", "cpu,tps", "--vm-count", "20", "--run-id", runID,
 		"--profile", "cpu=square:high=90,low=10,period=10m", "--start-at", start.Format(time.RFC3339), "--duration", "2h"}
 	r := execute(t, nil, nil, args...)
 	if r.code != ExitOK || r.stderr != "" {
@@ -24,7 +24,7 @@ func TestPlan(t *testing.T) {
 		"  start    " + start.Format(time.RFC3339) + "\n",
 		"  " + start.Format("15:04Z") + " ▕█████▁▁▁▁▁█████",
 		"  20 cpu VMs × 2 vCPU at 90% ⇒ 36 vCPU busy from " + start.Format("15:04Z") + " to " + start.Add(5*time.Minute).Format("15:04Z") + "\n",
-		"\nmemory: constant (no level to shape), 20 VMs × 2 vCPU\n  runs     ",
+		"\ntps: constant (no level to shape), 40 VMs × 2 vCPU\n  runs     ",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
