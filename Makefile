@@ -46,7 +46,7 @@ test-deps:
 ## test-guest: boot each workload in a Debian guest under qemu and check its load (WORKLOAD=cpu,network for some)
 test-guest:
 	hack/install-guest-deps.sh
-	VIRTWORK_GUEST_TEST=1 $(GO) test -count=1 -v -timeout 45m -run 'TestGuest$(if $(WORKLOAD),/^($(subst $(comma),|,$(WORKLOAD)))$$)' ./test/guest
+	VIRTWORK_GUEST_TEST=1 $(GO) test -count=1 -v -timeout 45m -parallel 16 -run 'TestGuest$(if $(WORKLOAD),/^($(subst $(comma),|,$(WORKLOAD)))$$)' ./test/guest
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora also run in every go test)
 FUZZTIME ?= 15s

@@ -428,9 +428,10 @@ func artifactDir(t *testing.T, workload string) string {
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Second) }
 
 // slots bounds how many guests run at once; a pair takes two. The
-// longest check takes its slot before any other (the others wait for it
-// for the first 15 s, in case -run left it out), so they run beside it
-// instead of after it.
+// longest check takes its slot before any other, so the others run beside
+// it instead of after it: make test-guest runs every subtest at once
+// (-parallel 16), and the others wait for it for the first 15 s, in case
+// -run left it out.
 type slots struct {
 	mu    sync.Mutex
 	cond  *sync.Cond
