@@ -128,6 +128,7 @@ type loader struct {
 	checks   []yamlfile.Node // disk_checks items, parallel to d.diskChecks
 	diskSize string
 	level    *yamlfile.Node // nil: no level
+	signals  *yamlfile.Node // nil: no signals
 }
 
 // roleNodes are a role's nodes, for messages about its files and env.
@@ -144,7 +145,7 @@ type install struct {
 	dests []string
 }
 
-var topKeys = []string{"name", "description", "implicit", "chaos", "packages", "roles", "service", "params", "drop_ins", "data_files", "disk_checks", "level"}
+var topKeys = []string{"name", "description", "implicit", "chaos", "packages", "roles", "service", "params", "drop_ins", "data_files", "disk_checks", "level", "signals", "unobservable"}
 
 // load reads and validates one workload directory.
 func load(fsys fs.FS, dir string) (*Definition, error) {
@@ -214,6 +215,10 @@ func (l *loader) topField(k string, v yamlfile.Node) error {
 		err = l.readDiskChecks(v)
 	case "level":
 		err = l.readLevel(v)
+	case "signals":
+		err = l.readSignals(v)
+	case "unobservable":
+		s.Unobservable, err = oneLine(v)
 	}
 	return err
 }
@@ -271,6 +276,9 @@ func (l *loader) finish() error {
 		}
 	}
 	if err := l.checkLevel(); err != nil {
+		return err
+	}
+	if err := l.checkSignals(); err != nil {
 		return err
 	}
 	return l.checkDiskChecks()

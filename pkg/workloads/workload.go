@@ -37,6 +37,10 @@ type Spec struct {
 	Implicit bool
 	// Level, when set, lets the workload take a load profile.
 	Level *Level
+	// Signals are what its load shows in KubeVirt's metrics, per VM; or
+	// Unobservable says why KubeVirt's metrics cannot show it.
+	Signals      []Signal
+	Unobservable string
 }
 
 // Role is one VM of a workload instance.
