@@ -47,6 +47,10 @@ func runOptions(cfg *config.Config) map[string]string {
 		for k, v := range w.Settings() {
 			opts[p+k] = v
 		}
+		// The profile too, so that verify can make the run's model again.
+		if w.Profile != nil {
+			opts[p+"profile"] = w.Profile.String()
+		}
 		var params []string
 		for k, v := range w.Params {
 			params = append(params, k+"="+v)

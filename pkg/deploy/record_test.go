@@ -1,13 +1,16 @@
 package deploy
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/render"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
@@ -37,5 +40,58 @@ func TestRunOptions(t *testing.T) {
 	}
 	if got := runOptions(&config.Config{})["ssh-auth"]; got != "false" {
 		t.Errorf("ssh-auth without SSH: %q", got)
+	}
+}
+
+// TestRecordMakesTheRunAgain: what the history records of a run's settings
+// is enough for config.FromRecord to make the same run again, profiles,
+// timing and params included, so verify models what apply applied. The
+// record is read back an hour after the run was made, when its start-at
+// is in the past.
+func TestRecordMakesTheRunAgain(t *testing.T) {
+	made := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	f := config.NewFlags()
+	fs := pflag.NewFlagSet("apply", pflag.ContinueOnError)
+	f.AddFlags(fs)
+	err := fs.Parse([]string{"--run-id", "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93", "--workloads", "cpu,network,disk",
+		"--vm-count", "2", "--cpu-cores", "3", "--memory", "3Gi", "--start-at", "+5m", "--duration", "1h",
+		"--profile", "cpu=square:high=80,low=10,period=2m,spread=random", "--params", "disk.iops=50,network.client-mbps=30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := func(string) (string, bool) { return "", false }
+	cfg, err := config.Load(workloads.Builtin(), config.Sources{Flags: f, Namespace: "load", LookupEnv: none,
+		NewRunID: func() string { return "x" }, Now: func() time.Time { return made }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range cfg.Workloads {
+		names = append(names, w.Name)
+	}
+	rec := config.Record{RunID: cfg.RunID, Namespace: cfg.Namespace, Image: cfg.Image, Workloads: names,
+		Options: runOptions(cfg), At: made}
+	again, err := config.FromRecord(workloads.Builtin(), rec, config.Sources{LookupEnv: none,
+		NewRunID: func() string { t.Fatal("no run id asked for"); return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := render.Render(render.Input{Config: cfg, Registry: cfg.Registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := render.Render(render.Input{Config: again, Registry: again.Registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ya, yb strings.Builder
+	if err := a.WriteYAML(&ya); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WriteYAML(&yb); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ya.String(), yb.String()); diff != "" {
+		t.Errorf("the run made again from its record renders differently (-applied +again):\n%s", diff)
 	}
 }

@@ -1,0 +1,104 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+)
+
+// Record is what the audit history keeps of an apply: enough to make the
+// same run's configuration again (FromRecord), for commands that check an
+// applied run against its model (verify).
+type Record struct {
+	RunID, Namespace, Image string
+	Workloads               []string
+	// At is when the run was made: a recorded start-at is checked against
+	// it, as it was then, not against now.
+	At time.Time
+	// Options are the recorded settings: <workload>.<flag> for each
+	// per-workload setting (as Workload.Settings gives them), and
+	// <workload>.params and <workload>.profile.
+	Options map[string]string
+}
+
+// recordFile is the config file FromRecord hands Load; it is never
+// written to disk.
+const recordFile = "recorded-run.yaml"
+
+// FromRecord resolves the configuration of a recorded run: its workloads,
+// their per-workload settings, params and profiles, through the same Load
+// as the command that made it, with the recorded run id, so the render
+// names the same VMs. Custom workloads come from OpenDir/workload dirs in
+// src, as when the run was made. Values are JSON-quoted into the file, so
+// no recorded text can add a key.
+func FromRecord(reg *workloads.Registry, rec Record, src Sources) (*Config, error) {
+	var b strings.Builder
+	q := func(s string) string { j, _ := json.Marshal(s); return string(j) }
+	fmt.Fprintf(&b, "run_id: %s\nnamespace: %s\n", q(rec.RunID), q(rec.Namespace))
+	if rec.Image != "" {
+		fmt.Fprintf(&b, "image: %s\n", q(rec.Image))
+	}
+	b.WriteString("workloads:\n")
+	for _, w := range rec.Workloads {
+		fmt.Fprintf(&b, "  %s:\n    enabled: true\n", q(w))
+		var keys []string
+		for _, r := range rows {
+			m := r.info()
+			if v, ok := rec.Options[w+"."+m.flag]; ok && m.perWorkload && v != "" {
+				keys = append(keys, fmt.Sprintf("    %s: %s\n", m.file, q(v)))
+			}
+		}
+		sort.Strings(keys)
+		b.WriteString(strings.Join(keys, ""))
+		if p := rec.Options[w+".profile"]; p != "" {
+			fmt.Fprintf(&b, "    profile: %s\n", q(p))
+		}
+		if ps := rec.Options[w+".params"]; ps != "" {
+			b.WriteString("    params:\n")
+			for _, kv := range strings.Split(ps, ",") {
+				k, v, _ := strings.Cut(kv, "=")
+				fmt.Fprintf(&b, "      %s: %s\n", q(k), q(v))
+			}
+		}
+	}
+	file := b.String()
+	lookup := src.LookupEnv
+	src.LookupEnv = func(k string) (string, bool) {
+		switch k {
+		case "VIRTWORK_CONFIG":
+			return recordFile, true
+		case "VIRTWORK_WORKLOADS":
+			return strings.Join(rec.Workloads, ","), true
+		case "VIRTWORK_RUN_ID", "VIRTWORK_NAMESPACE", "VIRTWORK_IMAGE":
+			return "", false
+		}
+		// Only the custom workload directories still come from the
+		// environment: every setting of the run is the recorded one.
+		if k == "VIRTWORK_WORKLOAD_DIR" && lookup != nil {
+			return lookup(k)
+		}
+		return "", false
+	}
+	readFile := src.ReadFile
+	src.ReadFile = func(name string) ([]byte, error) {
+		if name == recordFile {
+			return []byte(file), nil
+		}
+		if readFile == nil {
+			return nil, fs.ErrNotExist
+		}
+		return readFile(name)
+	}
+	src.Flags, src.Namespace = nil, ""
+	src.Now = func() time.Time { return rec.At }
+	cfg, err := Load(reg, src)
+	if err != nil {
+		return nil, fmt.Errorf("the recorded settings of run %s no longer load (%w); was it made by another version?", rec.RunID, err)
+	}
+	return cfg, nil
+}
