@@ -202,8 +202,12 @@ func (b *Bundle) VMNames() []string {
 	return names
 }
 
-// VMRef names one VirtualMachine of a bundle and the role it plays.
-type VMRef struct{ Name, Role string }
+// VMRef names one VirtualMachine of a bundle, the role it plays and the
+// workload instance it belongs to (a server and its clients share one).
+type VMRef struct {
+	Name, Role string
+	Instance   int
+}
 
 // VMsOf lists the named workload's VirtualMachines, sorted by name, so
 // other views of a run (plan) use render's names rather than a copy of
@@ -212,7 +216,7 @@ func (b *Bundle) VMsOf(workload string) []VMRef {
 	var out []VMRef
 	for _, vm := range b.vms {
 		if vm.role.workload == workload {
-			out = append(out, VMRef{Name: vm.name, Role: vm.role.role})
+			out = append(out, VMRef{Name: vm.name, Role: vm.role.role, Instance: vm.instance})
 		}
 	}
 	return out
