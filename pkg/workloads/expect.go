@@ -187,8 +187,8 @@ func eval(n ast.Expr, env Env) float64 {
 	return 0
 }
 
-// usesLevel reports whether the expression reads level or peers_level.
-func (e Expr) usesLevel() bool {
+// UsesLevel reports whether the expression reads level or peers_level.
+func (e Expr) UsesLevel() bool {
 	uses := false
 	ast.Inspect(e.root, func(n ast.Node) bool {
 		if id, ok := n.(*ast.Ident); ok && (id.Name == "level" || id.Name == "peers_level") {

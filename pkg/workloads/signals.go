@@ -213,7 +213,7 @@ func (l *loader) expr(n *yamlfile.Node) (Expr, error) {
 	if err != nil {
 		return Expr{}, n.Errorf("%v", err)
 	}
-	if l.d.spec.Level == nil && e.usesLevel() {
+	if l.d.spec.Level == nil && e.UsesLevel() {
 		return Expr{}, n.Errorf("uses the level, but the workload declares none")
 	}
 	return e, nil

@@ -1,0 +1,156 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/audit"
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/progress"
+	"github.com/virtwork/kubectl-virtwork/pkg/render"
+	"github.com/virtwork/kubectl-virtwork/pkg/verify"
+)
+
+// VerifyOptions checks that a run's load reaches Prometheus, VM by VM.
+type VerifyOptions struct {
+	genericiooptions.IOStreams
+
+	Output     string
+	Endpoint   verify.Endpoint
+	RateWindow time.Duration
+	Settle     time.Duration
+	Step       time.Duration
+
+	ref *runRef
+	db  *auditFlags
+	cfg *config.Config
+	now func() time.Time
+}
+
+// NewVerifyOptions returns VerifyOptions with defaults.
+func NewVerifyOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *VerifyOptions {
+	return &VerifyOptions{IOStreams: streams, RateWindow: time.Minute, Settle: 30 * time.Second,
+		ref: newRunRef(deps, configFlags), db: newAuditFlags(deps), now: deps.Now}
+}
+
+// NewVerifyCmd builds `kubectl virtwork verify`.
+func NewVerifyCmd(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+	o := NewVerifyOptions(streams, deps, configFlags)
+	c := &cobra.Command{
+		Use:   "verify",
+		Short: "Check that each VM's load reaches Prometheus at the level its profile gives",
+		Long: `Verify makes the run's model again from the audit history (the newest apply in the
+namespace, or --run-id's), and for every VM and every signal its workload declares (see
+'kubectl virtwork workloads') queries the Prometheus over the run's window: one range query
+per signal, split where the VM's level changes, a settle margin (--rate-window plus --settle)
+skipped after each change, and the mean compared with the expected band. It says which
+KubeVirt metric names it found, names each VM without series, and lists workloads whose
+load KubeVirt does not export. Exit 0: every check passed; 3: one failed; 1: the
+Prometheus could not be queried; 2: bad input.`,
+		Example: `  kubectl virtwork verify -n virtwork --prometheus http://127.0.0.1:9090
+  kubectl virtwork verify --prometheus https://thanos-querier-openshift-monitoring.apps.example.com
+  kubectl virtwork verify --prometheus-service openshift-monitoring/thanos-querier:web -o json`,
+		RunE: runE(o),
+	}
+	o.AddFlags(c)
+	return c
+}
+
+// AddFlags registers verify's flags.
+func (o *VerifyOptions) AddFlags(c *cobra.Command) {
+	f := c.Flags()
+	o.ref.flags.AddRunIDFlag(f)
+	o.db.addFlags(c, false)
+	f.StringVar(&o.Endpoint.URL, "prometheus", "", "URL of a Prometheus-compatible query API (Prometheus, Thanos querier)")
+	f.StringVar(&o.Endpoint.Service, "prometheus-service", "", "a Prometheus Service as NAMESPACE/NAME:PORT, reached through the API server's proxy")
+	f.StringVar(&o.Endpoint.Token, "token", "", "bearer token for --prometheus (default: the kubeconfig's, when the URL is on the cluster's domain)")
+	f.StringVar(&o.Endpoint.CAFile, "certificate-authority", "", "CA certificate file for --prometheus")
+	f.BoolVar(&o.Endpoint.InsecureSkipVerify, "insecure-skip-tls-verify", false, "do not check --prometheus's certificate")
+	f.DurationVar(&o.RateWindow, "rate-window", o.RateWindow, "range of rate() in the signals' queries; at least 4 scrape intervals")
+	f.DurationVar(&o.Settle, "settle", o.Settle, "skipped after each level change, on top of --rate-window")
+	f.DurationVar(&o.Step, "step", 0, "resolution of the range queries (default: the window / 1000, at least 1s)")
+	f.StringVarP(&o.Output, "output", "o", "", "output format: json (default: a table)")
+}
+
+// Complete resolves the namespace, run id and audit history.
+func (o *VerifyOptions) Complete([]string) error {
+	cfg, err := o.ref.load()
+	if err != nil {
+		return err
+	}
+	o.cfg = cfg
+	return o.db.complete()
+}
+
+// Validate checks the flags.
+func (o *VerifyOptions) Validate() error {
+	if o.Output != "" && o.Output != "json" {
+		return invalidOutput(o.Output, "json")
+	}
+	if err := verify.CheckEndpoint(o.Endpoint); err != nil {
+		return usageError{err}
+	}
+	for name, d := range map[string]time.Duration{"--rate-window": o.RateWindow, "--settle": o.Settle, "--step": o.Step} {
+		if d < 0 || d%time.Second != 0 || (name == "--rate-window" && d < time.Second) {
+			return usageError{fmt.Errorf("%s must be whole seconds (at least 1s for --rate-window), got %s", name, d)}
+		}
+	}
+	return nil
+}
+
+// Run makes the run's model from the history and verifies it.
+func (o *VerifyOptions) Run(ctx context.Context) error {
+	store, err := audit.Open(ctx, o.db.path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	rec, err := verify.Recorded(ctx, store, o.cfg.Namespace, o.cfg.RunID)
+	if err != nil {
+		return usageError{err}
+	}
+	deps := o.ref.deps
+	cfg, err := config.FromRecord(deps.Registry, rec, config.Sources{LookupEnv: deps.LookupEnv, ReadFile: deps.ReadFile, OpenDir: deps.OpenDir})
+	if err != nil {
+		return err
+	}
+	b, err := render.Render(render.Input{Config: cfg, Registry: cfg.Registry})
+	if err != nil {
+		return err
+	}
+	if o.Endpoint.Service != "" || o.Endpoint.Token == "" {
+		if o.Endpoint.Rest, err = restConfig(o.ref.configFlags, deps.LookupEnv); err != nil && o.Endpoint.Service != "" {
+			return err
+		}
+	}
+	promAPI, err := verify.NewAPI(o.Endpoint)
+	if err != nil {
+		return usageError{err}
+	}
+	to := o.now()
+	step := o.Step
+	if step == 0 {
+		step = max(time.Second, to.Sub(rec.At)/1000).Truncate(time.Second)
+	}
+	line := progress.New(o.ErrOut)
+	res, err := verify.Run(ctx, verify.Options{Config: cfg, Bundle: b, API: promAPI, From: rec.At, To: to,
+		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update})
+	if res != nil {
+		line.Finish(fmt.Sprintf("verified run %s: %d checks", res.RunID, len(res.Checks)))
+	}
+	if res != nil {
+		if o.Output == "json" {
+			if werr := verify.WriteJSON(o.Out, res); werr != nil {
+				return werr
+			}
+		} else if werr := verify.Write(o.Out, res); werr != nil {
+			return werr
+		}
+	}
+	return err
+}

@@ -1,0 +1,10 @@
+// Package verify checks an applied run against its model: for every VM
+// and every signal its workload declares (pkg/workloads' Signal), it
+// queries a Prometheus over the run's window, one range query per signal,
+// splits each VM's series where its level (or its peers') changes as
+// pkg/profile says the guest changes it, skips a settle margin at each
+// change, and compares the mean with the expected band. It finds which of
+// a signal's spellings (KubeVirt renamed metrics over its versions) the
+// Prometheus has. It reads no clock and no files: the window, the API and
+// the run's configuration are its input.
+package verify

@@ -1,0 +1,102 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteJSON writes the result as indented JSON.
+func WriteJSON(w io.Writer, r *Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// Write prints the names used per signal, a table of the checks, the
+// workloads with nothing to check and the summary.
+func Write(w io.Writer, r *Result) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "run %s in %s, %s to %s\n", r.RunID, r.Namespace, clock(r.From), clock(r.To))
+	for _, s := range r.Signals {
+		if s.Missing {
+			fmt.Fprintf(&b, "✗ %s %s: the Prometheus has none of the metrics it reads; tried %s\n", s.Workload, s.Signal, strings.Join(s.Tried, ", "))
+			continue
+		}
+		fmt.Fprintf(&b, "  %s %s: %s\n", s.Workload, s.Signal, s.Names)
+	}
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tWORKLOAD\tSIGNAL\tVM\tFROM\tTO\tLEVEL\tEXPECTED\tOBSERVED\t")
+	for _, c := range r.Checks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark(c.Outcome), c.Workload, c.Signal, c.VM, clock(c.From), clock(c.To),
+			level(c), expected(c), observed(c), c.Why)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "- %s: %s\n", n.Workload, n.Why)
+	}
+	s := r.Summary
+	fmt.Fprintf(&b, "\n%d checks: %d passed, %d failed, %d without series, %d too short to measure", len(r.Checks), s.Passed, s.Failed, s.NoSeries, s.TooShort)
+	if s.MissingNames > 0 {
+		fmt.Fprintf(&b, "; %d signals without their metrics", s.MissingNames)
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mark(o Outcome) string {
+	switch o {
+	case Passed:
+		return "✓"
+	case TooShort:
+		return "·"
+	}
+	return "✗"
+}
+
+func clock(t time.Time) string { return t.UTC().Format("15:04:05Z") }
+
+func level(c Check) string {
+	switch {
+	case c.Rises:
+		return "rising"
+	case c.Peers > 0 && c.Level == 0:
+		return "peers " + strconv.Itoa(c.Peers)
+	}
+	return strconv.Itoa(c.Level)
+}
+
+func expected(c Check) string {
+	switch {
+	case c.Rises:
+		return "rises with the level"
+	case c.Outcome == NoSeries:
+		return ""
+	case c.High == nil:
+		return "≥ " + num(c.Low) + " " + c.Unit
+	}
+	return num(c.Low) + "…" + num(*c.High) + " " + c.Unit
+}
+
+func observed(c Check) string {
+	if c.Observed == nil || c.Rises {
+		return ""
+	}
+	return num(*c.Observed)
+}
+
+// num prints a value with three significant digits, large values whole.
+func num(v float64) string {
+	if v >= 1000 || v <= -1000 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}

@@ -1,0 +1,261 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/render"
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
+)
+
+// ErrFailed: a check failed (a value out of its band, a VM without
+// series, a signal whose metrics the Prometheus lacks).
+var ErrFailed = errors.New("verify: a check failed")
+
+// ErrQuery: the Prometheus could not be queried.
+var ErrQuery = errors.New("verify: cannot query Prometheus")
+
+// Options is what a verification needs.
+type Options struct {
+	Config *config.Config
+	// Bundle is render's output for Config: it names the VMs.
+	Bundle *render.Bundle
+	API    promv1.API
+	// From and To bound the checks: the run's apply and now, by default.
+	From, To time.Time
+	// RateWindow is the range of rate() in the signals' queries ($window).
+	RateWindow time.Duration
+	// Settle is skipped at the start of each stretch, on top of
+	// RateWindow: the guest's reaction and the scrape that sees it.
+	Settle time.Duration
+	// Step is the resolution of the range queries.
+	Step time.Duration
+	// Progress, when set, hears about each signal as it is queried.
+	Progress func(msg string)
+}
+
+// MinSamples is how many samples a stretch needs to be measured.
+const MinSamples = 3
+
+// Result is a verification's outcome.
+type Result struct {
+	RunID     string    `json:"runID"`
+	Namespace string    `json:"namespace"`
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	// Signals says, per workload and signal, which metric names were used
+	// or which were tried.
+	Signals []SignalNames `json:"signals"`
+	Checks  []Check       `json:"checks"`
+	// Notes are workloads with nothing to check, and why.
+	Notes   []Note  `json:"notes,omitempty"`
+	Summary Summary `json:"summary"`
+}
+
+// SignalNames is the query a signal was checked with.
+type SignalNames struct {
+	Workload string `json:"workload"`
+	Signal   string `json:"signal"`
+	Unit     string `json:"unit"`
+	// Names is the chosen query's names; empty with Tried when none of the
+	// signal's queries has every metric it needs in the Prometheus.
+	Names   string   `json:"names,omitempty"`
+	Query   string   `json:"query,omitempty"`
+	Tried   []string `json:"tried,omitempty"`
+	Missing bool     `json:"missing,omitempty"`
+}
+
+// Note is a workload verify cannot check, and why.
+type Note struct {
+	Workload string `json:"workload"`
+	Why      string `json:"why"`
+}
+
+// Outcome of one check.
+type Outcome string
+
+// Outcomes.
+const (
+	Passed   Outcome = "passed"
+	Failed   Outcome = "failed"
+	NoSeries Outcome = "no-series"
+	TooShort Outcome = "too-short"
+)
+
+// Check is one VM's signal over one stretch, or (Rises) over all of them.
+type Check struct {
+	Workload string    `json:"workload"`
+	Signal   string    `json:"signal"`
+	VM       string    `json:"vm"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Level    int       `json:"level"`
+	Peers    int       `json:"peersLevel"`
+	// Low and High bound the expected value (High is +Inf for a floor).
+	Expected float64  `json:"expected"`
+	Low      float64  `json:"low"`
+	High     *float64 `json:"high,omitempty"`
+	Observed *float64 `json:"observed,omitempty"`
+	Samples  int      `json:"samples"`
+	Rises    bool     `json:"rises,omitempty"`
+	Outcome  Outcome  `json:"outcome"`
+	Why      string   `json:"why,omitempty"`
+	Unit     string   `json:"unit"`
+}
+
+// Summary counts the checks by outcome.
+type Summary struct {
+	Passed, Failed, NoSeries, TooShort int
+	// MissingNames counts signals none of whose queries the Prometheus can
+	// answer.
+	MissingNames int
+}
+
+// Run verifies every signal of every workload of the run.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if !o.From.Before(o.To) {
+		return nil, fmt.Errorf("verify: the window from %s to %s is empty", o.From.Format(time.RFC3339), o.To.Format(time.RFC3339))
+	}
+	res := &Result{RunID: o.Config.RunID, Namespace: o.Bundle.Namespace, From: o.From, To: o.To}
+	names, _, _, err := o.API.LabelValues(ctx, "__name__", nil, o.From.Add(-time.Hour), o.To)
+	if err != nil {
+		return nil, fmt.Errorf("%w: listing metric names: %v", ErrQuery, err)
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[string(n)] = true
+	}
+	for _, wc := range o.Config.Workloads {
+		w, err := o.Config.Registry.Lookup(wc.Name)
+		if err != nil {
+			return nil, err
+		}
+		if err := verifyWorkload(ctx, o, res, wc, w.Spec(), have); err != nil {
+			return nil, err
+		}
+	}
+	res.Summary = summarize(res)
+	if res.Summary.Failed+res.Summary.NoSeries+res.Summary.MissingNames > 0 {
+		return res, ErrFailed
+	}
+	return res, nil
+}
+
+// verifyWorkload checks each signal of one workload.
+func verifyWorkload(ctx context.Context, o Options, res *Result, wc config.Workload, spec workloads.Spec, have map[string]bool) error {
+	sigs, why := spec.ObservableSignals()
+	if len(sigs) == 0 {
+		res.Notes = append(res.Notes, Note{Workload: wc.Name, Why: why})
+		return nil
+	}
+	vms := o.Bundle.VMsOf(wc.Name)
+	lv, ok := newLevels(o.Config.RunID, wc, spec, vms)
+	if ok && !lv.timed() {
+		res.Notes = append(res.Notes, Note{Workload: wc.Name, Why: "its profile starts at each guest's boot, so its segments have no times to check: apply with --start-at to verify it"})
+		return nil
+	}
+	for _, sig := range sigs {
+		if !ok && usesLevel(sig) {
+			res.Notes = append(res.Notes, Note{Workload: wc.Name, Why: fmt.Sprintf("signal %s needs a level, and the workload runs without one (its %s is 0: unlimited); give it a level or a profile", sig.Name, levelParam(spec))})
+			continue
+		}
+		sn := SignalNames{Workload: wc.Name, Signal: sig.Name, Unit: sig.Unit}
+		q, found := pickQuery(sig, have)
+		if !found {
+			for _, q := range sig.Queries {
+				sn.Tried = append(sn.Tried, q.Metrics...)
+			}
+			sn.Missing = true
+			res.Signals = append(res.Signals, sn)
+			continue
+		}
+		sn.Names = q.Names
+		args := workloads.QueryArgs{Selector: selector(o.Bundle.Namespace, wc.Name, o.Config.RunID), Window: promDuration(o.RateWindow),
+			Drive: workloads.DataDiskDrive}
+		if r, ok := spec.Role(sig.Role); ok && r.DataDisk != nil {
+			args.Mount = r.DataDisk.MountPoint
+		}
+		sn.Query = q.Fill(args)
+		res.Signals = append(res.Signals, sn)
+		if o.Progress != nil {
+			o.Progress(fmt.Sprintf("querying %s %s", wc.Name, sig.Name))
+		}
+		series, err := queryRange(ctx, o, sn.Query)
+		if err != nil {
+			return err
+		}
+		env := baseEnv(wc, spec)
+		for _, vm := range vms {
+			if vm.Role != sig.Role {
+				continue
+			}
+			res.Checks = append(res.Checks, checkVM(o, lv, sig, env, vm, peersOf(lv, vm, vms), series[vm.Name], wc.Name, sn.Query)...)
+		}
+	}
+	return nil
+}
+
+func levelParam(spec workloads.Spec) string {
+	if spec.Level == nil {
+		return "level"
+	}
+	return spec.Level.Param
+}
+
+// usesLevel: a signal whose expectation reads the level.
+func usesLevel(sig workloads.Signal) bool {
+	return sig.Expect.UsesLevel() || sig.AtLeast.UsesLevel()
+}
+
+// pickQuery returns the first of a signal's queries whose metrics all
+// exist.
+func pickQuery(sig workloads.Signal, have map[string]bool) (workloads.SignalQuery, bool) {
+	for _, q := range sig.Queries {
+		all := true
+		for _, m := range q.Metrics {
+			all = all && have[m]
+		}
+		if all {
+			return q, true
+		}
+	}
+	return workloads.SignalQuery{}, false
+}
+
+// selector matches the run's VMs of a workload by KubeVirt's namespace and
+// name labels (render's names start virtwork-<workload>-<run8>-).
+func selector(ns, workload, runID string) string {
+	return fmt.Sprintf(`namespace=%q,name=~"virtwork-%s-%s-.+"`, ns, workload, runID[:8])
+}
+
+// promDuration spells d as PromQL does: whole seconds.
+func promDuration(d time.Duration) string {
+	return fmt.Sprintf("%ds", int64(d/time.Second))
+}
+
+func summarize(res *Result) Summary {
+	var s Summary
+	for _, c := range res.Checks {
+		switch c.Outcome {
+		case Passed:
+			s.Passed++
+		case Failed:
+			s.Failed++
+		case NoSeries:
+			s.NoSeries++
+		case TooShort:
+			s.TooShort++
+		}
+	}
+	for _, sn := range res.Signals {
+		if sn.Missing {
+			s.MissingNames++
+		}
+	}
+	return s
+}
