@@ -25,11 +25,14 @@ type VerifyOptions struct {
 	RateWindow time.Duration
 	Settle     time.Duration
 	Step       time.Duration
+	AlertNames []string
+	AlertsFile string
 
-	ref *runRef
-	db  *auditFlags
-	cfg *config.Config
-	now func() time.Time
+	ref    *runRef
+	db     *auditFlags
+	cfg    *config.Config
+	alerts []verify.Alert
+	now    func() time.Time
 }
 
 // NewVerifyOptions returns VerifyOptions with defaults.
@@ -74,6 +77,8 @@ func (o *VerifyOptions) AddFlags(c *cobra.Command) {
 	f.DurationVar(&o.RateWindow, "rate-window", o.RateWindow, "range of rate() in the signals' queries; at least 4 scrape intervals")
 	f.DurationVar(&o.Settle, "settle", o.Settle, "skipped after each level change, on top of --rate-window")
 	f.DurationVar(&o.Step, "step", 0, "resolution of the range queries (default: the window / 1000, at least 1s)")
+	f.StringArrayVar(&o.AlertNames, "alert", nil, "an alert rule to time against the levels (repeatable); its rule carries the "+verify.WorkloadLabel+" label and "+verify.FiresAboveAnnotation+" annotation, as monitoring's do")
+	f.StringVar(&o.AlertsFile, "alerts-file", "", "YAML list of {alert, workload, fires_above}: alert rules to time, and the level above which each should fire")
 	f.StringVarP(&o.Output, "output", "o", "", "output format: json (default: a table)")
 }
 
@@ -84,6 +89,20 @@ func (o *VerifyOptions) Complete([]string) error {
 		return err
 	}
 	o.cfg = cfg
+	for _, n := range o.AlertNames {
+		o.alerts = append(o.alerts, verify.Alert{Alert: n})
+	}
+	if o.AlertsFile != "" {
+		data, err := o.ref.deps.ReadFile(o.AlertsFile)
+		if err != nil {
+			return usageError{fmt.Errorf("--alerts-file: %w", err)}
+		}
+		listed, err := verify.ParseAlertsFile(o.AlertsFile, data)
+		if err != nil {
+			return usageError{err}
+		}
+		o.alerts = append(o.alerts, listed...)
+	}
 	return o.db.complete()
 }
 
@@ -139,7 +158,7 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	}
 	line := progress.New(o.ErrOut)
 	res, err := verify.Run(ctx, verify.Options{Config: cfg, Bundle: b, API: promAPI, From: rec.At, To: to,
-		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update})
+		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update, Alerts: o.alerts})
 	if res != nil {
 		line.Finish(fmt.Sprintf("verified run %s: %d checks", res.RunID, len(res.Checks)))
 	}

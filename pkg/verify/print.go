@@ -39,11 +39,26 @@ func Write(w io.Writer, r *Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(r.Alerts) > 0 {
+		b.WriteString("\n")
+		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "\tALERT\tVM\tFROM\tTO\tLEVEL\tWANT\tFIRED AFTER\tRESOLVED AFTER\t")
+		for _, a := range r.Alerts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", mark(a.Outcome), a.Alert, a.VM, clock(a.From), clock(a.To), a.Level, a.Want,
+				after(a.FiredAfter), after(a.ResolvedAfter), a.Why)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "- %s: %s\n", n.Workload, n.Why)
 	}
 	s := r.Summary
 	fmt.Fprintf(&b, "\n%d checks: %d passed, %d failed, %d without series, %d too short to measure", len(r.Checks), s.Passed, s.Failed, s.NoSeries, s.TooShort)
+	if len(r.Alerts) > 0 {
+		fmt.Fprintf(&b, "; %d alert checks: %d passed, %d failed", len(r.Alerts), s.AlertsPassed, s.AlertsFailed)
+	}
 	if s.MissingNames > 0 {
 		fmt.Fprintf(&b, "; %d signals without their metrics", s.MissingNames)
 	}
@@ -99,4 +114,11 @@ func num(v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+func after(d *time.Duration) string {
+	if d == nil {
+		return ""
+	}
+	return d.Round(time.Second).String()
 }

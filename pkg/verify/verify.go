@@ -37,6 +37,9 @@ type Options struct {
 	Step time.Duration
 	// Progress, when set, hears about each signal as it is queried.
 	Progress func(msg string)
+	// Alerts are the alert rules to time against the levels (--alert,
+	// --alerts-file); one known only by name has an empty Workload.
+	Alerts []Alert
 }
 
 // MinSamples is how many samples a stretch needs to be measured.
@@ -52,6 +55,7 @@ type Result struct {
 	// or which were tried.
 	Signals []SignalNames `json:"signals"`
 	Checks  []Check       `json:"checks"`
+	Alerts  []AlertCheck  `json:"alerts,omitempty"`
 	// Notes are workloads with nothing to check, and why.
 	Notes   []Note  `json:"notes,omitempty"`
 	Summary Summary `json:"summary"`
@@ -114,6 +118,8 @@ type Summary struct {
 	// MissingNames counts signals none of whose queries the Prometheus can
 	// answer.
 	MissingNames int
+	// AlertsPassed and AlertsFailed count the alert checks.
+	AlertsPassed, AlertsFailed int
 }
 
 // Run verifies every signal of every workload of the run.
@@ -139,8 +145,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	if len(o.Alerts) > 0 {
+		if err := verifyAlerts(ctx, o, res); err != nil {
+			return nil, err
+		}
+	}
 	res.Summary = summarize(res)
-	if res.Summary.Failed+res.Summary.NoSeries+res.Summary.MissingNames > 0 {
+	if res.Summary.Failed+res.Summary.NoSeries+res.Summary.MissingNames+res.Summary.AlertsFailed > 0 {
 		return res, ErrFailed
 	}
 	return res, nil
@@ -255,6 +266,14 @@ func summarize(res *Result) Summary {
 	for _, sn := range res.Signals {
 		if sn.Missing {
 			s.MissingNames++
+		}
+	}
+	for _, a := range res.Alerts {
+		switch a.Outcome {
+		case Passed:
+			s.AlertsPassed++
+		case Failed:
+			s.AlertsFailed++
 		}
 	}
 	return s

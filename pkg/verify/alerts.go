@@ -1,0 +1,207 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
+	"github.com/virtwork/kubectl-virtwork/pkg/render"
+)
+
+// Alert is one alert rule a user expects a workload's load to drive: it
+// should fire for a VM once the VM's level (with its peers', for a
+// server) has stayed above FiresAbove for the rule's for:, and not
+// otherwise.
+type Alert struct {
+	Alert      string  `json:"alert"`
+	Workload   string  `json:"workload"`
+	FiresAbove float64 `json:"fires_above"`
+	// For is the rule's for:, read from the Prometheus's rules.
+	For time.Duration `json:"-"`
+}
+
+// Labels and annotations that let an alert rule say what it is for, so
+// --alert NAME needs no alerts file (monitoring's example rules carry them).
+const (
+	WorkloadLabel        = "virtwork_workload"
+	FiresAboveAnnotation = "virtwork_fires_above"
+)
+
+// ParseAlertsFile reads an alerts file: a YAML list of {alert, workload,
+// fires_above}.
+func ParseAlertsFile(name string, data []byte) ([]Alert, error) {
+	var alerts []Alert
+	if err := yaml.UnmarshalStrict(data, &alerts); err != nil {
+		return nil, fmt.Errorf("--alerts-file %s: %v; want a list of {alert: NAME, workload: WORKLOAD, fires_above: LEVEL}", name, err)
+	}
+	seen := map[string]bool{}
+	for i, a := range alerts {
+		if a.Alert == "" || a.Workload == "" {
+			return nil, fmt.Errorf("--alerts-file %s: item %d needs alert and workload", name, i+1)
+		}
+		if seen[a.Alert] {
+			return nil, fmt.Errorf("--alerts-file %s: alert %s is listed twice", name, a.Alert)
+		}
+		seen[a.Alert] = true
+	}
+	return alerts, nil
+}
+
+// alertRules completes each alert from the Prometheus's rules: its for:,
+// and for an alert known only by name, its workload and threshold from the
+// rule's virtwork_workload label and virtwork_fires_above annotation.
+func alertRules(ctx context.Context, api promv1.API, alerts []Alert) ([]Alert, error) {
+	rules, err := api.Rules(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: listing rules: %v", ErrQuery, err)
+	}
+	byName := map[string]promv1.AlertingRule{}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if ar, ok := r.(promv1.AlertingRule); ok {
+				byName[ar.Name] = ar
+			}
+		}
+	}
+	out := make([]Alert, 0, len(alerts))
+	for _, a := range alerts {
+		r, ok := byName[a.Alert]
+		if !ok {
+			return nil, fmt.Errorf("alert %s: the Prometheus has no alerting rule of that name; load your rules into it first", a.Alert)
+		}
+		a.For = time.Duration(r.Duration * float64(time.Second))
+		if a.Workload == "" {
+			a.Workload = string(r.Labels[WorkloadLabel])
+			f, err := strconv.ParseFloat(string(r.Annotations[FiresAboveAnnotation]), 64)
+			if a.Workload == "" || err != nil {
+				return nil, fmt.Errorf("alert %s: its rule has no %s label and %s annotation, so verify cannot tell what it should catch; list it in --alerts-file", a.Alert, WorkloadLabel, FiresAboveAnnotation)
+			}
+			a.FiresAbove = f
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// AlertCheck is one alert for one VM over one stretch.
+type AlertCheck struct {
+	Alert string    `json:"alert"`
+	VM    string    `json:"vm"`
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+	Level int       `json:"level"`
+	// Want is firing or quiet; maybe for a stretch too short to tell.
+	Want string `json:"want"`
+	// FiredAfter and ResolvedAfter count from the stretch's start.
+	FiredAfter    *time.Duration `json:"firedAfter,omitempty"`
+	ResolvedAfter *time.Duration `json:"resolvedAfter,omitempty"`
+	Outcome       Outcome        `json:"outcome"`
+	Why           string         `json:"why,omitempty"`
+}
+
+// checkAlert judges an alert's firing samples for one VM over its
+// stretches: in a stretch above the threshold it must fire within for:
+// plus slack and stay firing; in one at or below it, it must be quiet
+// once slack has passed (resolving), and quiet throughout when the stretch
+// before was quiet too (a false positive otherwise).
+func checkAlert(a Alert, vm render.VMRef, sts []Stretch, firing []sample, slack time.Duration) []AlertCheck {
+	var out []AlertCheck
+	for _, st := range sts {
+		c := AlertCheck{Alert: a.Alert, VM: vm.Name, From: st.From, To: st.To, Level: st.Level + st.PeersLevel, Want: "quiet"}
+		first, last, fired := firingIn(firing, st.From, st.To)
+		if float64(c.Level) > a.FiresAbove {
+			c.Want = "firing"
+			if st.To.Sub(st.From) < a.For+slack {
+				c.Want, c.Outcome, c.Why = "maybe", TooShort, fmt.Sprintf("the stretch is shorter than for: %s plus %s", a.For, slack)
+				out = append(out, c)
+				continue
+			}
+		}
+		switch {
+		case c.Want == "firing" && !fired:
+			c.Outcome, c.Why = Failed, "never fired"
+		case c.Want == "firing":
+			d := first.Sub(st.From)
+			c.FiredAfter = &d
+			c.Outcome = Passed
+			if d > a.For+slack {
+				c.Outcome, c.Why = Failed, fmt.Sprintf("fired %s after the level rose, later than for: %s plus %s", d.Round(time.Second), a.For, slack)
+			}
+		case fired && last.After(st.From.Add(slack)):
+			c.Outcome, c.Why = Failed, fmt.Sprintf("firing at %s, at level %d, not above %g: a false positive or a late resolve", clock(last), c.Level, a.FiresAbove)
+		default:
+			c.Outcome = Passed
+			if fired {
+				d := last.Sub(st.From)
+				c.ResolvedAfter = &d
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// firingIn returns the first and last firing sample in [from, to).
+func firingIn(firing []sample, from, to time.Time) (first, last time.Time, fired bool) {
+	for _, s := range firing {
+		if s.t.Before(from) || !s.t.Before(to) {
+			continue
+		}
+		if !fired {
+			first = s.t
+		}
+		last, fired = s.t, true
+	}
+	return first, last, fired
+}
+
+// verifyAlerts times each alert against its workload's levels, VM by VM.
+func verifyAlerts(ctx context.Context, o Options, res *Result) error {
+	alerts, err := alertRules(ctx, o.API, o.Alerts)
+	if err != nil {
+		return err
+	}
+	slack := o.RateWindow + o.Settle + 2*o.Step
+	for _, a := range alerts {
+		var wc *config.Workload
+		for i := range o.Config.Workloads {
+			if o.Config.Workloads[i].Name == a.Workload {
+				wc = &o.Config.Workloads[i]
+			}
+		}
+		if wc == nil {
+			return fmt.Errorf("alert %s is for workload %s, which run %s does not have", a.Alert, a.Workload, o.Config.RunID)
+		}
+		w, err := o.Config.Registry.Lookup(a.Workload)
+		if err != nil {
+			return err
+		}
+		spec, vms := w.Spec(), o.Bundle.VMsOf(a.Workload)
+		lv, ok := newLevels(o.Config.RunID, *wc, spec, vms)
+		if !ok || !lv.timed() {
+			return fmt.Errorf("alert %s: workload %s has no timed level in this run (a level, a profile or constant level, and --start-at), so there is nothing to time the alert against", a.Alert, a.Workload)
+		}
+		role := spec.Level.Roles[0]
+		if len(spec.Signals) > 0 {
+			role = spec.Signals[0].Role
+		}
+		if o.Progress != nil {
+			o.Progress("querying alert " + a.Alert)
+		}
+		firing, err := queryRange(ctx, o, fmt.Sprintf(`ALERTS{alertname=%q,alertstate="firing",%s}`, a.Alert, selector(o.Bundle.Namespace, a.Workload, o.Config.RunID)))
+		if err != nil {
+			return err
+		}
+		for _, vm := range vms {
+			if vm.Role == role {
+				res.Alerts = append(res.Alerts, checkAlert(a, vm, stretches(lv, vm, peersOf(lv, vm, vms), o.From, o.To), firing[vm.Name], slack)...)
+			}
+		}
+	}
+	return nil
+}
