@@ -161,24 +161,9 @@ func TestUnitsPassSystemdVerify(t *testing.T) {
 
 // checkUnitPolicy: every workload unit restarts for ever and starts at
 // boot, and none waits for cloud-init (which would deadlock first boot).
-// The one exception is a unit whose load is a state it sets up and keeps
-// (Type=oneshot with RemainAfterExit=yes, such as chaos-network's qdisc):
-// systemd refuses Restart=always for oneshot units, so such a unit must
-// retry a failed start with Restart=on-failure and say why in a comment.
 func checkUnitPolicy(t *testing.T, label string, f lint.File) {
 	t.Helper()
-	restart := "\nRestart=always\n"
-	if strings.Contains(f.Content, "\nType=oneshot\n") {
-		if !strings.Contains(f.Content, "\nRemainAfterExit=yes\n") {
-			t.Errorf("%s: %s is a oneshot without RemainAfterExit=yes: nothing keeps its load", label, f.Path)
-		}
-		restart = "\nRestart=on-failure\n"
-		before, _, found := strings.Cut(f.Content, restart)
-		if lines := strings.Split(before, "\n"); found && !strings.HasPrefix(lines[len(lines)-1], "#") {
-			t.Errorf("%s: %s uses Restart=on-failure without a comment right above it saying why", label, f.Path)
-		}
-	}
-	for _, want := range []string{restart, "\nRestartSec=10\n", "\nWantedBy=multi-user.target\n", "\nStartLimitIntervalSec=0\n"} {
+	for _, want := range []string{"\nRestart=always\n", "\nRestartSec=10\n", "\nWantedBy=multi-user.target\n", "\nStartLimitIntervalSec=0\n"} {
 		if !strings.Contains(f.Content, want) {
 			t.Errorf("%s: %s lacks %q", label, f.Path, strings.TrimSpace(want))
 		}

@@ -60,24 +60,40 @@ func noInstallPath(t *testing.T) string {
 }
 
 // netnsDriver runs inside `unshare --net`: a veth pair with a default route
-// in the fresh namespace, then the chaos script's start and stop, showing
-// the qdisc after each.
+// in the fresh namespace, then the chaos script twice, each time in a
+// process group of its own (as in its unit's control group): its lines
+// until it holds netem, the qdisc then, and the qdisc once the group got a
+// signal (TERM: the unit stopping; KILL: a crash or a stop that timed out).
+// Its stop (the unit's ExecStopPost) follows the KILL.
 const netnsDriver = `set -eu
 script=$1
+dir=$2
 ip link set lo up
 ip link add vw0 type veth peer name vw1
 ip addr add 10.99.0.1/24 dev vw0
 ip link set vw0 up
 ip link set vw1 up
 ip route add default via 10.99.0.2 dev vw0
-rc=0
-"$script" start || rc=$?
-echo "--- start exit $rc"
-tc qdisc show dev vw0 root
+mkfifo "$dir/out"
+for sig in TERM KILL; do
+	setsid "$script" >"$dir/out" 2>&1 &
+	pid=$!
+	exec 3<"$dir/out"
+	while IFS= read -r line <&3; do
+		echo "$line"
+		[[ $line != "virtwork: netem on "* ]] || break
+	done
+	echo "--- held: $(tc qdisc show dev vw0 root)"
+	kill -s "$sig" -- "-$pid" 2>/dev/null || true
+	rc=0
+	wait "$pid" || rc=$?
+	cat <&3
+	exec 3<&-
+	echo "--- $sig exit $rc: $(tc qdisc show dev vw0 root)"
+done
 rc=0
 "$script" stop || rc=$?
-echo "--- stop exit $rc"
-tc qdisc show dev vw0 root
+echo "--- stop exit $rc: $(tc qdisc show dev vw0 root)"
 `
 
 // kernelHasNetem reports whether a qdisc netem can be added in a throw-away
@@ -90,10 +106,11 @@ func kernelHasNetem(t *testing.T) bool {
 	return err == nil
 }
 
-// TestChaosNetworkInNetns: start puts netem with the configured delay,
-// jitter and loss on the default-route interface of a fresh network
-// namespace, and stop takes it away again. Where the kernel has no netem
-// (some CI VMs), start must fail loudly and leave the qdisc alone.
+// TestChaosNetworkInNetns: run puts netem with the configured delay, jitter
+// and loss on the default-route interface of a fresh network namespace and
+// holds it; SIGTERM takes it away again; after SIGKILL it stays, and stop
+// takes it away. Where the kernel has no netem (some CI VMs), run must fail
+// loudly and leave the qdisc alone.
 func TestChaosNetworkInNetns(t *testing.T) {
 	requireRoot(t)
 	tools.Require(t, "unshare")
@@ -103,46 +120,41 @@ func TestChaosNetworkInNetns(t *testing.T) {
 	script := writeScript(t, dir, "chaos-network/virtwork-chaos-network.sh")
 	env := []string{
 		noInstallPath(t), "RUNTIME_DIRECTORY=" + filepath.Join(dir, "run"),
-		"VIRTWORK_CHAOS_DELAY_MS=150", "VIRTWORK_CHAOS_JITTER_MS=20", "VIRTWORK_CHAOS_LOSS_PERCENT=7",
+		"VIRTWORK_CHAOS_DELAY_MS=150", "VIRTWORK_CHAOS_JITTER_MS=20", "VIRTWORK_CHAOS_LOSS_PERCENT=7", "VIRTWORK_CHAOS_ACTIVE=1",
 	}
 	if err := os.Mkdir(filepath.Join(dir, "run"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	netem := kernelHasNetem(t)
-	out, err := runIsolated(t, env, time.Minute, "unshare", "--net", "bash", "-c", netnsDriver, "driver", script)
+	out, err := runIsolated(t, env, time.Minute, "unshare", "--net", "bash", "-c", netnsDriver, "driver", script, dir)
 	if err != nil {
 		t.Fatalf("driver: %v\n%s", err, out)
 	}
-	// The script's own messages precede the marker of the step they
-	// belong to; the qdisc shown after a marker is the state it left.
-	afterStart, afterStop, ok := strings.Cut(out, "--- stop exit ")
-	if !ok {
-		t.Fatalf("driver output:\n%s", out)
-	}
-	trimmed := strings.TrimRight(afterStop, "\n")
-	if qdisc := trimmed[strings.LastIndex(trimmed, "\n")+1:]; !strings.HasPrefix(afterStop, "0\n") || strings.Contains(qdisc, "netem") {
-		t.Errorf("stop failed or left netem as the root qdisc (%s):\n%s", qdisc, out)
+	if !regexp.MustCompile(`--- stop exit 0: qdisc (noqueue|pfifo_fast|fq_codel|mq) `).MatchString(out) {
+		t.Errorf("stop failed or left netem as the root qdisc:\n%s", out)
 	}
 	if !netem {
-		if !strings.Contains(afterStart, "--- start exit 1") || !strings.Contains(afterStart, "the kernel has no netem qdisc") {
-			t.Errorf("without netem in the kernel, start must fail and say so:\n%s", out)
+		if strings.Count(out, "the kernel has no netem qdisc") != 2 || strings.Count(out, " exit 1: qdisc noqueue") != 2 {
+			t.Errorf("without netem in the kernel, run must fail and say so:\n%s", out)
 		}
 		if !strings.Contains(out, "no netem on vw0; nothing to remove") {
-			t.Errorf("stop after a failed start:\n%s", out)
+			t.Errorf("stop after a failed run:\n%s", out)
 		}
 		t.Skip("this kernel has no sch_netem: checked the failure path only; the netem assertions need a kernel with netem")
 	}
-	for _, want := range []string{"--- start exit 0", "netem on vw0: delay 150ms jitter 20ms loss 7%", "qdisc netem", "loss 7%"} {
-		if !strings.Contains(afterStart, want) {
-			t.Errorf("after start, no %q:\n%s", want, out)
-		}
-	}
 	// tc prints the jitter after the delay, spacing varying by version.
-	if !regexp.MustCompile(`qdisc netem .*delay 150(\.0)?ms\s+20(\.0)?ms`).MatchString(afterStart) {
-		t.Errorf("after start, netem lacks delay 150ms jitter 20ms:\n%s", out)
+	held := regexp.MustCompile(`netem on vw0: delay 150ms jitter 20ms loss 7%\n--- held: qdisc netem .*delay 150(\.0)?ms\s+20(\.0)?ms.* loss 7%`)
+	if n := len(held.FindAllString(out, -1)); n != 2 {
+		t.Errorf("%d of 2 runs held netem with delay 150ms jitter 20ms loss 7%%:\n%s", n, out)
 	}
-	if !strings.Contains(out, "netem removed from vw0") {
-		t.Errorf("stop did not remove netem:\n%s", out)
+	noNetem := `qdisc (noqueue|pfifo_fast|fq_codel|mq) `
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`netem removed from vw0\n--- TERM exit 0: ` + noNetem),
+		regexp.MustCompile(`--- KILL exit 137: qdisc netem .*\nvirtwork: netem removed from vw0\n--- stop exit 0: ` + noNetem),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("no %q:\n%s", want, out)
+		}
 	}
 }
 

@@ -57,6 +57,17 @@ type clockRun struct {
 // lines runs it and returns the lines it printed.
 func (r clockRun) lines(t *testing.T) []string {
 	t.Helper()
+	cmd := r.command(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil && !r.mayFail {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
+}
+
+// command is the run, ready to start.
+func (r clockRun) command(t *testing.T) *exec.Cmd {
+	t.Helper()
 	date, err := exec.LookPath("date")
 	if err != nil || !strings.HasPrefix(date, "/") {
 		t.Skip("no date")
@@ -95,9 +106,5 @@ func (r clockRun) lines(t *testing.T) []string {
 	}
 	cmd := exec.Command("bash", writeScript(t, dir, r.src))
 	cmd.Env = append(env, r.env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil && !r.mayFail {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	return strings.Split(strings.TrimSpace(string(out)), "\n")
+	return cmd
 }

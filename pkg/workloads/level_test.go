@@ -78,6 +78,7 @@ func TestBuiltinLevels(t *testing.T) {
 		"database":      {Param: "rate", Unit: "transactions a second", Roles: []string{"worker"}},
 		"disk":          {Param: "iops", Unit: "IOPS (reads plus writes a second)", Roles: []string{"worker"}},
 		"chaos-disk":    active,
+		"chaos-network": active,
 		"chaos-process": active,
 		// Only the clients carry the level: the server runs as it is.
 		"network": {Param: "client-mbps", Unit: "Mbit/s sent by each client", Roles: []string{"client"}},

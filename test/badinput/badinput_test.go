@@ -132,7 +132,7 @@ func cases() []badInput {
 		{name: "profile unknown key", args: []string{"--profile", "cpu=square:hihg=80"}, want: `--profile cpu=square:hihg=80: hihg: unknown key for shape square (did you mean "high"?)`},
 		{name: "profile steps without levels", args: []string{"--profile", "cpu=steps"}, want: "levels is required"},
 		{name: "profile random spread on a ramp", args: []string{"--profile", "cpu=ramp:spread=random"}, want: "spread must not be random for ramp"},
-		{name: "profile for a workload without a level", args: []string{"--profile", "tps=square"}, want: "--profile tps=square: workload tps has no level to shape or time (workloads with one: chaos-disk, chaos-process, cpu, database, disk, memory, network)"},
+		{name: "profile for a workload without a level", args: []string{"--profile", "tps=square"}, want: "--profile tps=square: workload tps has no level to shape or time (workloads with one: chaos-disk, chaos-network, chaos-process, cpu, database, disk, memory, network)"},
 		{name: "profile memory level above its max", args: []string{"--profile", "memory=square:high=96"}, want: "--profile memory=square:high=96: high must be a level between 0 and 95"},
 		{name: "profile chaos level 2", args: []string{"--profile", "chaos-disk=square:high=2,low=0"}, want: "--profile chaos-disk=square:high=2,low=0: high must be a level between 0 and 1"},
 		{name: "profile for an unknown workload", args: []string{"--profile", "cpux=square"}, want: `--profile cpux=square: unknown workload "cpux" (did you mean "cpu"?)`},
@@ -146,7 +146,7 @@ func cases() []badInput {
 		{name: "start-at too far ahead", args: []string{"--start-at", "+40d"}, want: "--start-at"},
 		{name: "duration too short", args: []string{"--duration", "5s"}, want: "--duration must be between 10s and 30d"},
 		{name: "duration shorter than a period", args: []string{"--profile", "cpu=square:period=10m", "--duration", "5m"}, want: "--duration (5m) is shorter than one cycle (10m) of --profile cpu=square:period=10m"},
-		{name: "start-at for workloads without a level", args: []string{"--workloads", "tps", "--start-at", "+10m"}, want: "--start-at: none of the selected workloads has a level to time (workloads with one: chaos-disk, chaos-process, cpu, database, disk, memory, network)"},
+		{name: "start-at for workloads without a level", args: []string{"--workloads", "tps", "--start-at", "+10m"}, want: "--start-at: none of the selected workloads has a level to time (workloads with one: chaos-disk, chaos-network, chaos-process, cpu, database, disk, memory, network)"},
 		// A level param at 0 (unlimited) is no level to hold: a profile gives the level.
 		{name: "profile constant at an unlimited level", args: []string{"--profile", "disk=constant"},
 			want: "--profile disk=constant: level is required: the workload's level param is 0 (unlimited), not a level to hold; give level=N with N from 1 to 1000000"},

@@ -177,8 +177,12 @@ func checks() map[string]workloadCheck {
 			},
 		},
 		"chaos-network": {
-			ready: map[string]string{"worker": `	q=$(tc qdisc show | grep -m1 '^qdisc netem ') || { echo "no netem qdisc"; return 1; }
-	echo "$q"`},
+			// Two one-minute windows, from a start after the guest is up;
+			// the checker reads both from the schedule.
+			params:  []string{"--profile", "chaos-network=square:high=1,low=0,period=2m", "--start-at", "+6m", "--duration", "4m"},
+			ready:   map[string]string{"worker": chaosNetworkReady},
+			final:   map[string]string{"worker": chaosNetworkFinal},
+			minutes: 11,
 		},
 		"chaos-process": {
 			params: []string{"--params", "chaos-process.interval=10"},

@@ -84,3 +84,78 @@ const cpuShapeFinal = cpuShapeCommon + `
 	systemctl is-active --quiet "$UNIT" || { echo "$UNIT is not active after the end"; return 1; }
 	[ "$b" -le 25 ] || { echo "busy ${b}% after the end"; return 1; }
 	echo "after the end ($(date -u -d "@$end" +%H:%M:%SZ)): '$fin' at end+$(($(at 'virtwork: cpu finished') - end))s, $UNIT active, busy ${b}%"`
+
+// chaosNetworkCommon reads the chaos-network schedule file, a square wave
+// of active (1 first, then 0), as cpuShapeCommon reads cpu's. netem prints
+// the root qdiscs that are netem, on any interface; upto sleeps until unix
+// second $1.
+const chaosNetworkCommon = `	f=/etc/virtwork/chaos-network.schedule
+	[ -r "$f" ] || { echo "no $f"; return 1; }
+	start=$(awk '$1 == "start" { print $2 }' "$f")
+	dur=$(awk '$1 == "duration" { print $2 }' "$f")
+	cycle=$(awk '$1 == "cycle" { print $2 }' "$f")
+	half=$(awk 'NR == 7 { print $1 }' "$f")
+	if ! { number "$start" 1 && number "$dur" 1 && number "$cycle" 1 && number "$half" 1; } ||
+		[ "$(awk 'NR == 6 || NR == 7 { printf "%s,", $2 }' "$f")" != "1,0," ]; then
+		echo "$f is not timed windows of active 1 then 0: $(tr '\n' ' ' <"$f")"
+		return 1
+	fi
+	netem() { tc qdisc show | grep '^qdisc netem ' || true; }
+	upto() {
+		local n=$(($1 - $(date +%s)))
+		[ "$n" -le 0 ] || sleep "$n"
+	}`
+
+// chaosNetworkReady proves the windows: no netem before the start (when
+// the guest was up in time to see it), then netem on every interface's
+// root qdisc 5 s into an active half and 5 s before its end, and none 5 s
+// into the inactive half after it and 5 s before that one ends.
+const chaosNetworkReady = chaosNetworkCommon + `
+	before="not seen: the unit was active only after the start"
+	if [ $((start - $(date +%s))) -ge 15 ]; then
+		idle=$(logs | grep -m1 '^virtwork: chaos-network idle until ') || fail "no idle line before the start"
+		upto $((start - 10))
+		q=$(netem)
+		[ -z "$q" ] || fail "netem 10 s before the start at $start: $q"
+		before="no netem 10 s before it, '$idle'"
+	fi
+	# The first active half the check sees whole.
+	h0=$start
+	now=$(date +%s)
+	while [ "$h0" -lt "$now" ]; do h0=$((h0 + cycle)); done
+	[ $((h0 + cycle)) -le $((start + dur)) ] || fail "the unit became active too late to see a whole period before the end"
+	for t in $((h0 + 5)) $((h0 + half - 5)); do
+		upto "$t"
+		on=$(netem)
+		[ -n "$on" ] || fail "no netem at $t, in the active half from $h0"
+	done
+	for t in $((h0 + half + 5)) $((h0 + cycle - 5)); do
+		upto "$t"
+		q=$(netem)
+		[ -z "$q" ] || fail "netem at $t, in the inactive half from $((h0 + half)): $q"
+	done
+	echo "windows of ${half}s in ${cycle}s from $(date -u -d "@$start" +%H:%M:%SZ): before the start $before; active half from $(date -u -d "@$h0" +%H:%M:%SZ): netem at +5 s and +$((half - 5)) s ($(echo $on)); inactive half: none at +5 s and +$((cycle - half - 5)) s"`
+
+// chaosNetworkFinal waits for the end of --duration: no netem, the finished
+// line, the unit still active and never restarted, every netem added also
+// removed, and how long after its window's edge each was (from the journal
+// lines the script writes right after tc returns).
+const chaosNetworkFinal = chaosNetworkCommon + `
+	end=$((start + dur))
+	upto $((end + 5))
+	q=$(netem)
+	[ -z "$q" ] || { echo "netem after the end: $q"; return 1; }
+	fin=$(logs | grep -m1 '^virtwork: chaos-network finished$') || { echo "no 'virtwork: chaos-network finished' line after the end"; return 1; }
+	systemctl is-active --quiet "$UNIT" || { echo "$UNIT is not active after the end"; return 1; }
+	r=$(systemctl show -P NRestarts "$UNIT")
+	[ "$r" = 0 ] || { echo "$UNIT restarted $r times"; return 1; }
+	on=$(logs | grep -c '^virtwork: netem on ')
+	off=$(logs | grep -c '^virtwork: netem removed from ')
+	number "$on" 1 && [ "$on" = "$off" ] || { echo "journal: $on netem added, $off removed"; return 1; }
+	read -r lagOn lagOff <<<"$(journalctl -u "$UNIT" -o short-unix --no-pager | awk -v s="$start" -v c="$cycle" -v h="$half" '
+		/virtwork: netem on / { d = ($1 - s) % c; if (d > a) a = d }
+		/virtwork: netem removed from / { d = ($1 - s - h) % c; if (d > r) r = d }
+		END { printf "%.2f %.2f\n", a, r }')"
+	ev="after the end ($(date -u -d "@$end" +%H:%M:%SZ)): no netem, '$fin', $UNIT active, 0 restarts; $on windows, netem added at most ${lagOn} s after a window's start and removed at most ${lagOff} s after its end"
+	awk -v a="$lagOn" -v b="$lagOff" 'BEGIN { exit !(a <= 5 && b <= 5) }' || { echo "$ev: more than 5 s"; return 1; }
+	echo "$ev"`
