@@ -2,17 +2,30 @@ package cmd
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
 // TestPlan: plan takes render's run flags and prints the chart and the
-// aggregate, or with -o json the model with absolute times; it needs no
-// cluster and writes nothing to stderr.
+// aggregate, or with -o json the model with absolute times; a workload
+// whose level param is 0 (tps) runs unlimited, and one without a level (a
+// custom one) runs as it is. It needs no cluster and writes nothing to
+// stderr.
 func TestPlan(t *testing.T) {
 	start := time.Now().UTC().Add(2 * time.Hour).Truncate(time.Hour)
-	args := []string{"plan", "--workloads", "cpu,tps", "--vm-count", "20", "--run-id", runID,
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"workload.yaml":         "name: echo\ndescription: echoes a word\nroles: [{name: w, unit: virtwork-echo.service}]\n",
+		"virtwork-echo.service": "[Service]\nExecStart=/bin/echo hello\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"plan", "--workload-dir", dir, "--workloads", "cpu,tps,echo", "--vm-count", "20", "--run-id", runID,
 		"--profile", "cpu=square:high=90,low=10,period=10m", "--start-at", start.Format(time.RFC3339), "--duration", "2h"}
 	r := execute(t, nil, nil, args...)
 	if r.code != ExitOK || r.stderr != "" {
@@ -24,7 +37,8 @@ func TestPlan(t *testing.T) {
 		"  start    " + start.Format(time.RFC3339) + "\n",
 		"  " + start.Format("15:04Z") + " ▕█████▁▁▁▁▁█████",
 		"  20 cpu VMs × 2 vCPU at 90% ⇒ 36 vCPU busy from " + start.Format("15:04Z") + " to " + start.Add(5*time.Minute).Format("15:04Z") + "\n",
-		"\ntps: constant (no level to shape), 40 VMs × 2 vCPU\n  runs     ",
+		"\ntps: unlimited (rate 0; a --profile gives it levels), 40 VMs × 2 vCPU\n  runs     ",
+		"\necho: constant (no level to shape), 20 VMs × 2 vCPU\n  runs     echoes a word\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)

@@ -131,3 +131,45 @@ func TestNetworkClientScriptFollowsSchedule(t *testing.T) {
 		t.Errorf("without a schedule (-want +got):\n%s", diff)
 	}
 }
+
+// TestTPSClientScriptFollowsSchedule: once its server answers, the client
+// makes each segment's requests a second (virtwork-tps-pace); without a
+// schedule and at rate 0, it alternates netperf TCP_RR runs and downloads
+// as before.
+func TestTPSClientScriptFollowsSchedule(t *testing.T) {
+	env := []string{"VIRTWORK_TPS_SERVER=srv", "VIRTWORK_TPS_NETPERF_PORT=12865", "VIRTWORK_TPS_NETPERF_DATA_PORT=12866",
+		"VIRTWORK_TPS_HTTP_PORT=8080", "VIRTWORK_TPS_DURATION=30", "VIRTWORK_TPS_REQUEST_SIZE=1", "VIRTWORK_TPS_RESPONSE_SIZE=1",
+		"VIRTWORK_TPS_FILE_SIZE=4194304", "VIRTWORK_TPS_DOWNLOADS=1", "VIRTWORK_TPS_RATE=0", "VIRTWORK_TPS_PACE=/pace.py"}
+	// curl answers the wait for the server at once; a download gets the
+	// whole file in 0.5 s, and the second one ends the script. netperf
+	// reports a throughput only when asked what the script always asked.
+	fakes := map[string]string{
+		"python3": "#!/bin/bash\necho \"CALL python3 $*\"\n",
+		"curl": `#!/bin/bash
+[[ $* != *--head* ]] || exit 0
+n=$(cat "$CLOCK.downloads" 2>/dev/null || echo 0)
+echo $((n + 1)) >"$CLOCK.downloads"
+if ((n == 1)); then kill -PIPE "$PPID"; fi
+echo "4194304 0.5 8388608"
+`,
+		"netperf": `#!/bin/bash
+[[ $* == "-H srv -p 12865 -t TCP_RR -l 30 -P 0 -- -P ,12866 -r 1,1 -k THROUGHPUT" ]] || { echo "unexpected arguments: $*"; exit 1; }
+echo THROUGHPUT=1234.50
+`,
+	}
+	got := followSquare(t, "tps/virtwork-tps-client.sh", true, env, nil, fakes)
+	want := squareLines("tps", func(level int) []string {
+		return []string{
+			fmt.Sprintf("virtwork: tps level %d requests/s from this client: GET http://srv:8080/response.bin (1 bytes), a connection each", level),
+			fmt.Sprintf("CALL python3 /pace.py http://srv:8080/response.bin %d 30 1", level),
+		}
+	})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the script's lines and calls (-want +got):\n%s", diff)
+	}
+	rr := "virtwork: netperf TCP_RR srv 1/1 bytes: 1234.50 transactions/s over 30s"
+	got = followSquare(t, "tps/virtwork-tps-client.sh", false, env, nil, fakes)
+	if diff := cmp.Diff([]string{rr, "virtwork: HTTP download http://srv:8080/payload.bin 4194304 bytes in 0.500s: 8.39 MB/s", rr}, got); diff != "" {
+		t.Errorf("without a schedule (-want +got):\n%s", diff)
+	}
+}

@@ -82,6 +82,7 @@ func TestBuiltinLevels(t *testing.T) {
 		"chaos-process": active,
 		// Only the clients carry the level: the server runs as it is.
 		"network": {Param: "client-mbps", Unit: "Mbit/s sent by each client", Roles: []string{"client"}},
+		"tps":     {Param: "rate", Unit: "requests a second", Roles: []string{"client"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("workloads with a level (-want +got):\n%s", diff)

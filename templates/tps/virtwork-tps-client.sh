@@ -4,6 +4,15 @@
 # timed HTTP downloads of the server's file (MB/s), for ever. Each probe that
 # fails is logged and the other still runs, so one broken path does not hide
 # the other's numbers.
+#
+# The level: with a rate (requests/s), the client makes exactly that many
+# HTTP requests a second instead (virtwork-tps-pace, which logs the requests
+# made every VIRTWORK_TPS_DURATION seconds). 0 is today's unpaced probes.
+# With VIRTWORK_SCHEDULE (a load profile, --start-at or --duration) the rate
+# follows the schedule once the server answers: virtwork_follow
+# (virtwork-level) runs this script again with VIRTWORK_LEVEL, each
+# segment's rate, for exactly that segment, and sleeps while the level is 0.
+# The server does not follow.
 set -euo pipefail
 : "${VIRTWORK_TPS_SERVER:?not set; expected in /etc/virtwork/tps.env}"
 : "${VIRTWORK_TPS_NETPERF_PORT:?not set; expected in /etc/virtwork/tps.env}"
@@ -14,6 +23,7 @@ set -euo pipefail
 : "${VIRTWORK_TPS_RESPONSE_SIZE:?not set; expected in /etc/virtwork/tps.env}"
 : "${VIRTWORK_TPS_FILE_SIZE:?not set; expected in /etc/virtwork/tps.env}"
 : "${VIRTWORK_TPS_DOWNLOADS:?not set; expected in /etc/virtwork/tps.env}"
+: "${VIRTWORK_TPS_RATE:?not set; expected in /etc/virtwork/tps.env}"
 
 server=$VIRTWORK_TPS_SERVER
 url="http://${server}:${VIRTWORK_TPS_HTTP_PORT}/payload.bin"
@@ -23,6 +33,19 @@ until curl -fsS -o /dev/null --head --max-time 10 "$url"; do
 	echo "virtwork: tps server ${server} not answering yet; retrying in 5s" >&2
 	sleep 5
 done
+
+if [[ -n ${VIRTWORK_SCHEDULE:-} && -z ${VIRTWORK_LEVEL:-} ]]; then
+	# shellcheck source=/dev/null
+	. "${VIRTWORK_LEVEL_LIB:-/usr/local/bin/virtwork-level}"
+	virtwork_follow tps "$0"
+fi
+rate=${VIRTWORK_LEVEL:-$VIRTWORK_TPS_RATE}
+if [ "$rate" -gt 0 ]; then
+	requests="http://${server}:${VIRTWORK_TPS_HTTP_PORT}/response.bin"
+	echo "virtwork: tps level ${rate} requests/s from this client: GET ${requests} (${VIRTWORK_TPS_RESPONSE_SIZE} bytes), a connection each"
+	exec python3 "${VIRTWORK_TPS_PACE:-/etc/virtwork/tps/virtwork-tps-pace.py}" \
+		"$requests" "$rate" "$VIRTWORK_TPS_DURATION" "$VIRTWORK_TPS_RESPONSE_SIZE"
+fi
 
 # rr runs one netperf TCP_RR test and logs its transactions per second.
 rr() {

@@ -63,6 +63,13 @@ func cases() []badInput {
 	custom := func(name string, change func(map[string]string), want string, extra ...string) badInput {
 		return badInput{name: name, args: append([]string{"--workload-dir", "wl", "--workloads", "echo"}, extra...), files: customDir(change), want: want}
 	}
+	// customCfg is a config file that adds the custom workload's directory
+	// (its first line) and selects only that workload.
+	customCfg := func(name, yaml, want string) badInput {
+		files := customDir(nil)
+		files["c.yaml"] = "workload_dirs: [wl]\n" + yaml
+		return badInput{name: name, args: []string{"--config", "c.yaml", "--workloads", "echo"}, files: files, want: want}
+	}
 	kc := func(name, kubeconfig, want string, extra ...string) badInput {
 		return badInput{name: name, args: append([]string{"--kubeconfig", "kc.yaml"}, extra...), files: map[string]string{"kc.yaml": kubeconfig}, want: want}
 	}
@@ -132,7 +139,7 @@ func cases() []badInput {
 		{name: "profile unknown key", args: []string{"--profile", "cpu=square:hihg=80"}, want: `--profile cpu=square:hihg=80: hihg: unknown key for shape square (did you mean "high"?)`},
 		{name: "profile steps without levels", args: []string{"--profile", "cpu=steps"}, want: "levels is required"},
 		{name: "profile random spread on a ramp", args: []string{"--profile", "cpu=ramp:spread=random"}, want: "spread must not be random for ramp"},
-		{name: "profile for a workload without a level", args: []string{"--profile", "tps=square"}, want: "--profile tps=square: workload tps has no level to shape or time (workloads with one: chaos-disk, chaos-network, chaos-process, cpu, database, disk, memory, network)"},
+		custom("profile for a workload without a level", nil, "--profile echo=square: workload echo has no level to shape or time (workloads with one: chaos-disk, chaos-network, chaos-process, cpu, database, disk, memory, network, tps)", "--profile", "echo=square"),
 		{name: "profile memory level above its max", args: []string{"--profile", "memory=square:high=96"}, want: "--profile memory=square:high=96: high must be a level between 0 and 95"},
 		{name: "profile chaos level 2", args: []string{"--profile", "chaos-disk=square:high=2,low=0"}, want: "--profile chaos-disk=square:high=2,low=0: high must be a level between 0 and 1"},
 		{name: "profile for an unknown workload", args: []string{"--profile", "cpux=square"}, want: `--profile cpux=square: unknown workload "cpux" (did you mean "cpu"?)`},
@@ -146,7 +153,7 @@ func cases() []badInput {
 		{name: "start-at too far ahead", args: []string{"--start-at", "+40d"}, want: "--start-at"},
 		{name: "duration too short", args: []string{"--duration", "5s"}, want: "--duration must be between 10s and 30d"},
 		{name: "duration shorter than a period", args: []string{"--profile", "cpu=square:period=10m", "--duration", "5m"}, want: "--duration (5m) is shorter than one cycle (10m) of --profile cpu=square:period=10m"},
-		{name: "start-at for workloads without a level", args: []string{"--workloads", "tps", "--start-at", "+10m"}, want: "--start-at: none of the selected workloads has a level to time (workloads with one: chaos-disk, chaos-network, chaos-process, cpu, database, disk, memory, network)"},
+		custom("start-at for workloads without a level", nil, "--start-at: none of the selected workloads has a level to time (workloads with one: chaos-disk, chaos-network, chaos-process, cpu, database, disk, memory, network, tps)", "--start-at", "+10m"),
 		// A level param at 0 (unlimited) is no level to hold: a profile gives the level.
 		{name: "profile constant at an unlimited level", args: []string{"--profile", "disk=constant"},
 			want: "--profile disk=constant: level is required: the workload's level param is 0 (unlimited), not a level to hold; give level=N with N from 1 to 1000000"},
@@ -156,14 +163,24 @@ func cases() []badInput {
 			want: "--profile network=ramp:from=10: to is required"},
 		{name: "timing for an unlimited workload alone", args: []string{"--workloads", "database", "--duration", "1h"},
 			want: "--duration: none of the selected workloads has a level to time"},
+		{name: "profile tps without high at an unlimited rate", args: []string{"--profile", "tps=square:low=20"},
+			want: "--profile tps=square:low=20: high is required: the workload's level param is 0 (unlimited)"},
+		{name: "profile tps level above rate's max", args: []string{"--profile", "tps=constant:level=20000"},
+			want: "--profile tps=constant:level=20000: level must be a level between 0 and 10000"},
+		{name: "param tps rate above its max", args: []string{"--params", "tps.rate=10001"}, want: "--params tps.rate=10001: rate must be between 0 and 10000"},
+		{name: "param tps rate negative", args: []string{"--params", "tps.rate=-1"}, want: "--params tps.rate=-1: rate must be between 0 and 10000"},
+		cfg("config tps spike without peak at an unlimited rate", "workloads:\n  tps:\n    profile: {shape: spike, base: 10}\n",
+			"c.yaml:3: workloads.tps.profile.peak is required: the workload's level param is 0 (unlimited), not a level to hold; give peak=N with N from 1 to 10000"),
+		cfg("config timing for tps at an unlimited rate", "workloads:\n  tps:\n    duration: 1h\n",
+			"workload tps has no level to time: its level param is 0 (unlimited)"),
 		cfg("config timing for an unlimited workload", "workloads:\n  disk:\n    duration: 1h\n",
 			"workload disk has no level to time: its level param is 0 (unlimited)"),
 		{name: "env duration", env: map[string]string{"VIRTWORK_DURATION": "forever"}, want: "VIRTWORK_DURATION"},
 		cfg("config profile unknown shape", "workloads:\n  cpu:\n    profile: {shape: squar}\n", `c.yaml:3: workloads.cpu.profile.shape: unknown shape "squar"`),
 		cfg("config profile period 0", "workloads:\n  cpu:\n    profile: {shape: square, period: 0s}\n", "c.yaml:3: workloads.cpu.profile.period must be between 10s and 7d"),
 		cfg("config profile as a bad string", "workloads:\n  cpu:\n    profile: square:duty=0\n", "c.yaml:3: workloads.cpu.profile: duty must be"),
-		cfg("config profile without a level", "workloads:\n  tps:\n    profile: {shape: square}\n", "c.yaml:3: workloads.tps.profile: workload tps has no level"),
-		cfg("config start_at for a workload without a level", "workloads:\n  tps:\n    start_at: +10m\n", "c.yaml:3: workloads.tps.start_at: workload tps has no level"),
+		customCfg("config profile without a level", "workloads:\n  echo:\n    profile: {shape: square}\n", "c.yaml:4: workloads.echo.profile: workload echo has no level"),
+		customCfg("config start_at for a workload without a level", "workloads:\n  echo:\n    start_at: +10m\n", "c.yaml:4: workloads.echo.start_at: workload echo has no level"),
 		cfg("config duration shorter than the profile's cycle", "workloads:\n  cpu:\n    duration: 1m\n    profile: {shape: sine, period: 5m}\n", "c.yaml:3: workloads.cpu.duration (1m) is shorter than one cycle (5m)"),
 		cfg("config start_at a list", "start_at: [+1m]\n", "c.yaml:1: start_at must be a single value, not a list"),
 		// The config file.
