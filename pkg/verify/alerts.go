@@ -198,6 +198,9 @@ func verifyAlerts(ctx context.Context, o Options, res *Result) error {
 			return err
 		}
 		for _, vm := range vms {
+			if vm.Role == role && o.KeepSeries {
+				res.Firing = append(res.Firing, Firing{Alert: a.Alert, Workload: a.Workload, VM: vm.Name, Spans: spans(firing[vm.Name], o.Step)})
+			}
 			if vm.Role == role {
 				res.Alerts = append(res.Alerts, checkAlert(a, vm, stretches(lv, vm, peersOf(lv, vm, vms), o.From, o.To), firing[vm.Name], slack)...)
 			}

@@ -40,6 +40,9 @@ type Options struct {
 	// Alerts are the alert rules to time against the levels (--alert,
 	// --alerts-file); one known only by name has an empty Workload.
 	Alerts []Alert
+	// KeepSeries keeps each VM's observed series and each alert's firing
+	// spans in the result, for the HTML report.
+	KeepSeries bool
 }
 
 // MinSamples is how many samples a stretch needs to be measured.
@@ -56,6 +59,9 @@ type Result struct {
 	Signals []SignalNames `json:"signals"`
 	Checks  []Check       `json:"checks"`
 	Alerts  []AlertCheck  `json:"alerts,omitempty"`
+	// Series and Firing are kept with Options.KeepSeries.
+	Series []Series `json:"series,omitempty"`
+	Firing []Firing `json:"firing,omitempty"`
 	// Notes are workloads with nothing to check, and why.
 	Notes   []Note  `json:"notes,omitempty"`
 	Summary Summary `json:"summary"`
@@ -204,6 +210,9 @@ func verifyWorkload(ctx context.Context, o Options, res *Result, wc config.Workl
 		for _, vm := range vms {
 			if vm.Role != sig.Role {
 				continue
+			}
+			if o.KeepSeries {
+				res.Series = append(res.Series, Series{Workload: wc.Name, Signal: sig.Name, VM: vm.Name, Unit: sig.Unit, Points: points(series[vm.Name])})
 			}
 			res.Checks = append(res.Checks, checkVM(o, lv, sig, env, vm, peersOf(lv, vm, vms), series[vm.Name], wc.Name, sn.Query)...)
 		}
