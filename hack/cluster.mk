@@ -16,7 +16,7 @@ k8s-bins:
 crds:
 	hack/gen-crds.sh
 
-## dev-cluster: start the local control plane, CRDs and VMI simulator
+## dev-cluster: start the local control plane, CRDs, VMI simulator and a Prometheus scraping its KubeVirt metrics
 dev-cluster:
 	hack/dev-cluster.sh up
 
@@ -32,4 +32,5 @@ demo: $(BIN)
 	kubectl get vm,vmi -n $(DEMO_NAMESPACE) -o wide
 	@echo
 	@echo "The dev cluster keeps running: export KUBECONFIG=$$(hack/dev-cluster.sh kubeconfig)"
+	@url=$$(hack/dev-cluster.sh prometheus-url 2>/dev/null) && echo "Its Prometheus, scraping the VMs' KubeVirt metrics: $$url" || true
 	@echo "Try: kubectl get vm,vmi,dv -A; stop it with: make dev-cluster-down"

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# dev-cluster.sh up|down|kubeconfig manages a local control plane with the
-# KubeVirt and CDI CRDs and the VMI simulator (hack/dev-cluster), on
-# 127.0.0.1 only, for trying kubectl-virtwork without a cluster.
+# dev-cluster.sh up|down|kubeconfig|prometheus-url manages a local control
+# plane with the KubeVirt and CDI CRDs, the VMI simulator with its KubeVirt
+# metrics, and a Prometheus scraping them (hack/dev-cluster), on 127.0.0.1
+# only, for trying kubectl-virtwork without a cluster.
 #
-#   up          build what is missing, start in the background, wait until
-#               ready, print "export KUBECONFIG=..." on stdout
-#   down        stop exactly the processes recorded in the state dir
-#   kubeconfig  print the kubeconfig path
+#   up              build what is missing, start in the background, wait
+#                   until ready, print "export KUBECONFIG=..." on stdout and
+#                   the Prometheus URL on stderr
+#   down            stop exactly the processes recorded in the state dir
+#   kubeconfig      print the kubeconfig path
+#   prometheus-url  print the URL of its Prometheus (fails when none runs)
 #
-# State (kubeconfig, pids, logs) lives in
+# VIRTWORK_DEV_CLUSTER_RULES: comma-separated rule files Prometheus loads
+# (read at up). Without Debian's prometheus installed it runs without one.
+#
+# State (kubeconfig, pids, Prometheus URL, logs) lives in
 #   ${XDG_STATE_HOME:-$HOME/.local/state}/virtwork/dev-cluster
 set -euo pipefail
 
@@ -33,12 +39,38 @@ supervisor_pid() {
 	[[ -f $supervisor_pid_file ]] && cat "$supervisor_pid_file"
 }
 
+# prometheus_url prints the URL of the running dev cluster's Prometheus.
+prometheus_url() {
+	local pid
+	pid=$(supervisor_pid || true)
+	if [[ -z $pid ]] || ! alive "$pid" dev-cluster || [[ ! -f $state/ready ]]; then
+		echo "dev-cluster: not running; start it with: make dev-cluster" >&2
+		return 1
+	fi
+	if [[ ! -s $state/prometheus-url ]]; then
+		echo "dev-cluster: running without Prometheus (is Debian's prometheus installed? make test-deps; then make dev-cluster-down dev-cluster)" >&2
+		return 1
+	fi
+	cat "$state/prometheus-url"
+}
+
+# log_prometheus says where Prometheus is, or that there is none.
+log_prometheus() {
+	local url
+	if url=$(prometheus_url 2>/dev/null); then
+		log "Prometheus: $url"
+	else
+		log "no Prometheus (see $state/dev-cluster.log)"
+	fi
+}
+
 up() {
 	mkdir -p "$state"
 	local pid
 	pid=$(supervisor_pid || true)
 	if [[ -n $pid ]] && alive "$pid" dev-cluster && [[ -f $state/ready ]]; then
 		log "already running (pid $pid)"
+		log_prometheus
 		printf 'export KUBECONFIG=%s\n' "$state/kubeconfig"
 		return
 	fi
@@ -51,6 +83,7 @@ up() {
 	# A session of its own, so a Ctrl-C in the terminal that ran "up" (or
 	# "make demo") does not reach it; only "down" stops it.
 	setsid "$state/dev-cluster" -state-dir "$state" -bin-dir "$bin_dir" \
+		-prometheus-rules "${VIRTWORK_DEV_CLUSTER_RULES:-}" \
 		>"$state/dev-cluster.log" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$supervisor_pid_file"
@@ -71,6 +104,7 @@ up() {
 		sleep 0.5
 	done
 	log "ready: kubectl get vm,vmi -A"
+	log_prometheus
 	printf 'export KUBECONFIG=%s\n' "$state/kubeconfig"
 }
 
@@ -108,7 +142,7 @@ down() {
 			kill -KILL "${pids[i]}" 2>/dev/null || true
 		fi
 	done
-	rm -f "$state/pids" "$state/ready" "$supervisor_pid_file"
+	rm -f "$state/pids" "$state/ready" "$state/prometheus-url" "$supervisor_pid_file"
 	log "stopped"
 }
 
@@ -116,8 +150,9 @@ case "${1:-}" in
 up) up ;;
 down) down ;;
 kubeconfig) printf '%s\n' "$state/kubeconfig" ;;
+prometheus-url) prometheus_url ;;
 *)
-	echo "usage: $0 up|down|kubeconfig" >&2
+	echo "usage: $0 up|down|kubeconfig|prometheus-url" >&2
 	exit 2
 	;;
 esac

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs, only when missing, the Debian packages whose tools the tests run
 # on every rendered artefact: cloud-init (schema), fio (--parse-only),
-# stress-ng (--dry-run), shellcheck, and iperf3 and PostgreSQL (the guest
-# scripts run for real). systemd-analyze and kubectl are expected on the
-# machine already.
+# stress-ng (--dry-run), shellcheck, iperf3 and PostgreSQL (the guest
+# scripts run for real), and Prometheus (the metrics tests scrape the
+# simulator with a real one; test/prom starts its own, so the package's
+# service is stopped and disabled). systemd-analyze and kubectl are expected
+# on the machine already.
 set -euo pipefail
 
 for tool in systemd-analyze kubectl; do
@@ -12,4 +14,20 @@ done
 
 # shellcheck source=hack/lib/install-missing.sh
 . "$(dirname "$0")/lib/install-missing.sh"
-install_missing cloud-init=cloud-init fio=fio stress-ng=stress-ng iperf3=iperf3 shellcheck=shellcheck pgbench=postgresql
+# Debian's package enables and starts a system Prometheus on :9090 (and
+# node-exporter, with recommends); the tests start their own and need
+# neither, so a Prometheus installed here is stopped and disabled. One that
+# was already installed is left as it is.
+had_prometheus=$(command -v prometheus || true)
+install_missing cloud-init=cloud-init fio=fio stress-ng=stress-ng iperf3=iperf3 shellcheck=shellcheck pgbench=postgresql prometheus=prometheus
+if [ -z "$had_prometheus" ] && [ -d /run/systemd/system ]; then
+	sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		sudo=(sudo)
+	fi
+	for unit in prometheus.service prometheus-node-exporter.service; do
+		if systemctl list-unit-files "$unit" >/dev/null 2>&1; then
+			"${sudo[@]}" systemctl disable --now "$unit"
+		fi
+	done
+fi

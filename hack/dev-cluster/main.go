@@ -1,11 +1,14 @@
 // Command dev-cluster runs a local control plane (etcd, kube-apiserver,
-// kube-controller-manager on 127.0.0.1), the KubeVirt and CDI CRDs and the
-// VMI simulator, for trying kubectl-virtwork without a cluster. It stays in
-// the foreground supervising its processes until SIGTERM or SIGINT, then
-// stops them. hack/dev-cluster.sh starts it in the background and stops it.
+// kube-controller-manager on 127.0.0.1), the KubeVirt and CDI CRDs, the VMI
+// simulator with its virt-handler and virt-controller metrics, and a
+// Prometheus scraping them, for trying kubectl-virtwork without a cluster.
+// It stays in the foreground supervising its processes until SIGTERM or
+// SIGINT, then stops them. hack/dev-cluster.sh starts it in the background
+// and stops it.
 //
 // In the state directory it writes: kubeconfig, pids ("name pid" per line,
-// itself first), logs under run/, and ready once everything is up.
+// itself first), prometheus-url, logs under run/, and ready once
+// everything is up.
 package main
 
 import (
@@ -14,13 +17,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/virtwork/kubectl-virtwork/test/cluster"
+	"github.com/virtwork/kubectl-virtwork/test/prom"
 	"github.com/virtwork/kubectl-virtwork/test/simulator"
 )
 
@@ -29,17 +36,29 @@ func main() {
 	binDir := flag.String("bin-dir", cluster.DefaultBinDir(), "directory holding etcd, kube-apiserver and kube-controller-manager")
 	step := flag.Duration("step-delay", 2*time.Second, "simulated time between VMI phases")
 	slow := flag.Duration("slow-start-delay", 30*time.Second, "simulated time between phases for VMs annotated "+simulator.FaultAnnotation+"=slow-start")
+	nodes := flag.Int("nodes", 3, "simulated nodes the VMIs are spread over (plus one for VMs annotated "+simulator.MetricsFaultAnnotation+"=target-down)")
+	promBin := flag.String("prometheus", "prometheus", `Prometheus binary ("" for none)`)
+	rules := flag.String("prometheus-rules", "", "comma-separated rule files for Prometheus to load")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, *stateDir, *binDir, simulator.Options{StepDelay: *step, SlowStartDelay: *slow}); err != nil {
+	simOpts := simulator.Options{StepDelay: *step, SlowStartDelay: *slow, Nodes: *nodes}
+	promOpts := prom.Options{Bin: *promBin, KillWithParent: true}
+	for _, f := range strings.Split(*rules, ",") {
+		// Prometheus reads a relative path from its configuration's
+		// directory; the user meant theirs.
+		if abs, err := filepath.Abs(f); f != "" && err == nil {
+			promOpts.RuleFiles = append(promOpts.RuleFiles, abs)
+		}
+	}
+	if err := run(ctx, *stateDir, *binDir, simOpts, promOpts); err != nil {
 		fmt.Fprintf(os.Stderr, "dev-cluster: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, stateDir, binDir string, simOpts simulator.Options) (err error) {
+func run(ctx context.Context, stateDir, binDir string, simOpts simulator.Options, promOpts prom.Options) (err error) {
 	if stateDir == "" {
 		return errors.New("--state-dir is required")
 	}
@@ -50,7 +69,8 @@ func run(ctx context.Context, stateDir, binDir string, simOpts simulator.Options
 	readyFile := filepath.Join(stateDir, "ready")
 	pidFile := filepath.Join(stateDir, "pids")
 	kubeconfig := filepath.Join(stateDir, "kubeconfig")
-	for _, f := range []string{readyFile, pidFile, kubeconfig} {
+	urlFile := filepath.Join(stateDir, "prometheus-url")
+	for _, f := range []string{readyFile, pidFile, kubeconfig, urlFile} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
@@ -66,14 +86,17 @@ func run(ctx context.Context, stateDir, binDir string, simOpts simulator.Options
 		fmt.Fprintln(os.Stderr, "dev-cluster: stopping")
 		err = errors.Join(err, c.Stop(), os.Remove(readyFile), os.Remove(pidFile))
 	}()
-
 	if err := copyFile(c.KubeconfigPath(), kubeconfig); err != nil {
 		return err
 	}
-	if err := writePIDs(pidFile, c.PIDs()); err != nil {
+	pids := c.PIDs()
+	if err := writePIDs(pidFile, pids); err != nil {
 		return err
 	}
 
+	if simOpts.MetricsListener, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return fmt.Errorf("listening for the simulator's metrics: %w", err)
+	}
 	simOpts.Log = os.Stderr
 	simCtx, stopSim := context.WithCancel(ctx)
 	simDone := make(chan error, 1)
@@ -82,6 +105,18 @@ func run(ctx context.Context, stateDir, binDir string, simOpts simulator.Options
 		stopSim()
 		err = errors.Join(err, <-simDone)
 	}()
+
+	p, err := startPrometheus(startCtx, filepath.Join(runDir, "prometheus"), simulator.ScrapeJobs(simOpts.MetricsListener.Addr(), simOpts), promOpts)
+	if err != nil {
+		return err
+	}
+	if p != nil {
+		defer func() { err = errors.Join(err, p.Stop(), os.Remove(urlFile)) }()
+		pids["prometheus"] = p.PID()
+		if err := errors.Join(writePIDs(pidFile, pids), os.WriteFile(urlFile, []byte(p.URL()+"\n"), 0o644)); err != nil {
+			return err
+		}
+	}
 
 	if err := os.WriteFile(readyFile, []byte(kubeconfig+"\n"), 0o644); err != nil {
 		return err
@@ -96,16 +131,44 @@ func run(ctx context.Context, stateDir, binDir string, simOpts simulator.Options
 	}
 }
 
-// writePIDs records this supervisor first, then each control-plane process,
-// so hack/dev-cluster.sh down can stop exactly these.
+// startPrometheus starts a Prometheus in dir scraping the simulator, or
+// says why there is none and returns nil.
+func startPrometheus(ctx context.Context, dir string, jobs []prom.Job, opts prom.Options) (*prom.Server, error) {
+	if opts.Bin == "" {
+		fmt.Fprintln(os.Stderr, "dev-cluster: no Prometheus (-prometheus \"\")")
+		return nil, nil
+	}
+	bin, err := exec.LookPath(opts.Bin)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dev-cluster: no Prometheus: %v; install Debian's prometheus (make test-deps) for one\n", err)
+		return nil, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	opts.Bin, opts.Dir, opts.Jobs = bin, dir, jobs
+	fmt.Fprintf(os.Stderr, "dev-cluster: starting Prometheus (log %s)\n", filepath.Join(dir, "prometheus.log"))
+	p, err := prom.Start(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("starting Prometheus: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "dev-cluster: Prometheus (pid %d) at %s\n", p.PID(), p.URL())
+	return p, nil
+}
+
+// writePIDs records this supervisor first, then each control-plane process
+// and Prometheus when it runs, so hack/dev-cluster.sh down can stop
+// exactly these.
 func writePIDs(path string, pids map[string]int) error {
 	content := fmt.Sprintf("dev-cluster %d\n", os.Getpid())
-	for _, name := range []string{"etcd", "kube-apiserver", "kube-controller-manager"} {
+	for _, name := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "prometheus"} {
 		pid, ok := pids[name]
-		if !ok {
+		if !ok && name != "prometheus" {
 			return fmt.Errorf("%s is not running", name)
 		}
-		content += fmt.Sprintf("%s %d\n", name, pid)
+		if ok {
+			content += fmt.Sprintf("%s %d\n", name, pid)
+		}
 	}
 	return os.WriteFile(path, []byte(content), 0o644)
 }

@@ -27,6 +27,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/virtwork/kubectl-virtwork/test/crds"
+	"github.com/virtwork/kubectl-virtwork/test/process"
 )
 
 // KubernetesVersion is the control-plane version hack/build-k8s-bins.sh
@@ -66,7 +67,7 @@ type Cluster struct {
 	kubeconfig string
 	dir        string
 	removeDir  bool
-	procs      []*process
+	procs      []*process.Process
 	log        io.Writer
 }
 
@@ -188,8 +189,8 @@ func (c *Cluster) Dir() string { return c.dir }
 func (c *Cluster) PIDs() map[string]int {
 	pids := make(map[string]int, len(c.procs))
 	for _, p := range c.procs {
-		if !p.exited() {
-			pids[p.name] = p.PID()
+		if !p.Exited() {
+			pids[p.Name] = p.PID()
 		}
 	}
 	return pids
@@ -201,7 +202,7 @@ func (c *Cluster) PIDs() map[string]int {
 func (c *Cluster) Stop() error {
 	var errs []error
 	for i := len(c.procs) - 1; i >= 0; i-- {
-		if err := c.procs[i].stop(); err != nil {
+		if err := c.procs[i].Stop(); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -276,58 +277,25 @@ func writePKI(dir string) (pkiFiles, error) {
 	return p, nil
 }
 
-// startAttempts bounds retries when a picked port is taken before the
-// server binds it.
-const startAttempts = 3
+// readyTimeout bounds how long one process may take to become ready.
+const readyTimeout = 2 * time.Minute
 
 // startServer starts a process on fresh ports and waits for ready, retrying
 // with new ports when the process died of a port conflict.
 func (c *Cluster) startServer(ctx context.Context, name, bin string, nports int,
 	args func(ports []int) []string, ready func(ctx context.Context, ports []int) error,
 ) ([]int, error) {
-	for attempt := 1; ; attempt++ {
-		ports, err := freePorts(nports)
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(c.log, "starting %s on 127.0.0.1:%v\n", name, ports)
-		p, err := startProcess(name, bin, args(ports), filepath.Join(c.dir, name+".log"), true)
-		if err != nil {
-			return nil, err
-		}
-		err = waitReady(ctx, p, func(ctx context.Context) error { return ready(ctx, ports) })
-		if err == nil {
-			c.procs = append(c.procs, p)
-			return ports, nil
-		}
-		conflict := p.portConflict()
-		stopErr := p.stop()
-		if !conflict || attempt == startAttempts {
-			return nil, errors.Join(p.failure(err), stopErr)
-		}
-	}
-}
-
-// readyTimeout bounds how long one process may take to become ready.
-const readyTimeout = 2 * time.Minute
-
-// waitReady polls check until it succeeds, the process exits or the
-// deadline passes.
-func waitReady(ctx context.Context, p *process, check func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
-	var last error
-	err := utilwait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		if p.exited() {
-			return false, errors.New("exited before becoming ready")
-		}
-		last = check(ctx)
-		return last == nil, nil
+	fmt.Fprintf(c.log, "starting %s on 127.0.0.1\n", name)
+	p, ports, err := process.StartServer(ctx, process.Server{
+		Name: name, Bin: bin, Ports: nports, Args: args, Ready: ready,
+		ReadyTimeout: readyTimeout, LogPath: filepath.Join(c.dir, name+".log"), KillWithParent: true,
 	})
-	if err != nil && last != nil {
-		return fmt.Errorf("%w (last check: %v)", err, last)
+	if err != nil {
+		return nil, err
 	}
-	return err
+	fmt.Fprintf(c.log, "%s (pid %d) ready on 127.0.0.1:%v\n", name, p.PID(), ports)
+	c.procs = append(c.procs, p)
+	return ports, nil
 }
 
 func (c *Cluster) startEtcd(ctx context.Context, binDir string) (string, error) {

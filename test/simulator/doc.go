@@ -6,4 +6,15 @@
 // that applies, watches and waits on VMs can be tested end to end. Per-VM
 // annotations inject the failures a real cluster shows. It is for tests and
 // the dev cluster only; it never runs against a real cluster on purpose.
+//
+// Given a listener (Options.MetricsListener) it also stands in for the
+// virt-handlers of its nodes and for virt-controller's metrics: for every
+// running VMI it exports KubeVirt's metric names and labels (names.go),
+// with counters integrated second by second from what the VMI's guest
+// would do with the user data it was given: its workloads' parameters and
+// schedule files, read as the guest reads them (guest.go), through a small
+// model of each workload's load (guestmodel.go), with seeded noise. A
+// second annotation (MetricsFaultAnnotation) breaks one VM's metrics the
+// ways a real monitoring setup does. ScrapeJobs gives test/prom's
+// Prometheus the targets.
 package simulator

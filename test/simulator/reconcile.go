@@ -38,6 +38,7 @@ func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 		return 0, nil
 	}
 	fault, delay := s.plan(vm)
+	mfault := s.metricsFault(vm)
 
 	if !runsAlways(vm) {
 		if err := s.deleteVMI(ctx, vm); err != nil {
@@ -61,8 +62,11 @@ func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 	if err != nil {
 		return 0, err
 	}
-	after, err = s.advanceVMI(ctx, vmi, fault, delay)
+	after, err = s.advanceVMI(ctx, vmi, fault, delay, s.opts.nodeFor(vm.Name, mfault))
 	if err != nil {
+		return 0, err
+	}
+	if err := s.observeGuest(ctx, u, vmi, mfault); err != nil {
 		return 0, err
 	}
 	status, ready, reason := vmStatusFor(vmi, fault)
@@ -286,6 +290,7 @@ func (s *simulator) deleteVMI(ctx context.Context, vm *kubevirtv1.VirtualMachine
 	if err != nil || !exists || !controlledBy(obj.(*unstructured.Unstructured), vm.UID) {
 		return err
 	}
+	s.forget(obj.(*unstructured.Unstructured).GetUID())
 	err = s.client.Resource(VirtualMachineInstances).Namespace(vm.Namespace).Delete(ctx, vm.Name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting VirtualMachineInstance %s/%s: %w", vm.Namespace, vm.Name, err)
@@ -295,7 +300,7 @@ func (s *simulator) deleteVMI(ctx context.Context, vm *kubevirtv1.VirtualMachine
 
 // advanceVMI walks a VMI through Pending, Scheduling, Scheduled and Running
 // (or Failed), one step per delay, stopping where the fault says.
-func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured, fault Fault, delay time.Duration) (time.Duration, error) {
+func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured, fault Fault, delay time.Duration, node string) (time.Duration, error) {
 	vmi := &kubevirtv1.VirtualMachineInstance{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, vmi); err != nil {
 		return 0, fmt.Errorf("decoding VirtualMachineInstance %s/%s: %w", u.GetNamespace(), u.GetName(), err)
@@ -347,10 +352,10 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 			}}
 		}
 	case kubevirtv1.Scheduled:
-		status.NodeName = s.opts.NodeName
+		status.NodeName = node
 	case kubevirtv1.Running:
 		ip := fakeIP(vmi.UID)
-		status.NodeName = s.opts.NodeName
+		status.NodeName = node
 		status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
 			Type:               kubevirtv1.VirtualMachineInstanceReady,
 			Status:             corev1.ConditionTrue,

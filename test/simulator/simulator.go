@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -78,8 +80,19 @@ type Options struct {
 	// SlowStartDelay replaces StepDelay for VMs with the slow-start fault.
 	// Default 30s.
 	SlowStartDelay time.Duration
-	// NodeName is reported as the VMI's node. Default "virtwork-sim-node".
-	NodeName string
+	// Nodes is how many nodes the VMIs are spread over, by a hash of the
+	// VM's name (NodeNames lists them). Default 3.
+	Nodes int
+	// NodePrefix names the nodes: PREFIX-0, PREFIX-1... Default
+	// "virtwork-sim-node".
+	NodePrefix string
+	// MetricsListener, when set, serves the metrics a real cluster's
+	// virt-handlers and virt-controller export for the simulated VMIs
+	// (ScrapeJobs lists the targets); Run closes it when it returns.
+	MetricsListener net.Listener
+	// Seed makes the metrics' noise repeatable: the same seed, VM names
+	// and instants give the same values.
+	Seed uint64
 	// Namespace limits the simulator to one namespace; all when empty.
 	Namespace string
 	// Workers is the number of VMs reconciled in parallel. Default 4.
@@ -95,8 +108,11 @@ func (o Options) withDefaults() Options {
 	if o.SlowStartDelay <= 0 {
 		o.SlowStartDelay = 30 * time.Second
 	}
-	if o.NodeName == "" {
-		o.NodeName = "virtwork-sim-node"
+	if o.Nodes <= 0 {
+		o.Nodes = 3
+	}
+	if o.NodePrefix == "" {
+		o.NodePrefix = "virtwork-sim-node"
 	}
 	if o.Workers <= 0 {
 		o.Workers = 4
@@ -112,10 +128,34 @@ func (o Options) withDefaults() Options {
 func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
 	client, err := dynamic.NewForConfig(cfg)
 	if err != nil {
+		if opts.MetricsListener != nil {
+			opts.MetricsListener.Close()
+		}
 		return fmt.Errorf("creating dynamic client: %w", err)
 	}
 	s := newSimulator(client, opts.withDefaults())
 	return s.run(ctx)
+}
+
+// serveMetrics serves the metrics endpoints on the listener; the function
+// it returns stops serving and closes the listener.
+func (s *simulator) serveMetrics() func() {
+	srv := &http.Server{
+		Handler:           s.metrics.handler(s.opts.NodeNames(), infoCollector{s.vmis.GetStore()}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(s.opts.MetricsListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logf("serving metrics: %v", err)
+		}
+	}()
+	s.logf("serving metrics on http://%s (nodes %v)", s.opts.MetricsListener.Addr(), s.opts.NodeNames())
+	return func() {
+		srv.Close()
+		<-done
+	}
 }
 
 // simulator is one running simulation: informers over VMs, VMIs and
@@ -134,6 +174,9 @@ type simulator struct {
 	mu      sync.Mutex
 	entered map[types.UID]phaseEntry
 	now     func() time.Time
+
+	// metrics is nil unless Options.MetricsListener is set.
+	metrics *metrics
 }
 
 type phaseEntry struct {
@@ -143,7 +186,12 @@ type phaseEntry struct {
 
 func newSimulator(client dynamic.Interface, opts Options) *simulator {
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 10*time.Minute, opts.Namespace, nil)
+	var m *metrics
+	if opts.MetricsListener != nil {
+		m = newMetrics(opts.Seed)
+	}
 	return &simulator{
+		metrics: m,
 		client:  client,
 		opts:    opts,
 		factory: factory,
@@ -160,6 +208,9 @@ func newSimulator(client dynamic.Interface, opts Options) *simulator {
 
 func (s *simulator) run(ctx context.Context) error {
 	defer s.queue.ShutDown()
+	if s.metrics != nil {
+		defer s.serveMetrics()()
+	}
 	handlers := []struct {
 		informer cache.SharedIndexInformer
 		key      func(*unstructured.Unstructured) (string, bool)
@@ -283,6 +334,9 @@ func (s *simulator) forget(uid types.UID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.entered, uid)
+	if s.metrics != nil {
+		s.metrics.drop(uid)
+	}
 }
 
 func (s *simulator) logf(format string, args ...any) {
