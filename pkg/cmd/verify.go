@@ -37,8 +37,12 @@ type VerifyOptions struct {
 
 // NewVerifyOptions returns VerifyOptions with defaults.
 func NewVerifyOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *VerifyOptions {
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &VerifyOptions{IOStreams: streams, RateWindow: time.Minute, Settle: 30 * time.Second,
-		ref: newRunRef(deps, configFlags), db: newAuditFlags(deps), now: deps.Now}
+		ref: newRunRef(deps, configFlags), db: newAuditFlags(deps), now: now}
 }
 
 // NewVerifyCmd builds `kubectl virtwork verify`.

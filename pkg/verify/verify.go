@@ -134,7 +134,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("verify: the window from %s to %s is empty", o.From.Format(time.RFC3339), o.To.Format(time.RFC3339))
 	}
 	res := &Result{RunID: o.Config.RunID, Namespace: o.Bundle.Namespace, From: o.From, To: o.To}
-	names, _, _, err := o.API.LabelValues(ctx, "__name__", nil, o.From.Add(-time.Hour), o.To)
+	// The names the run's namespace has: another namespace's (or
+	// cluster's, behind one Thanos) KubeVirt version does not count.
+	names, _, _, err := o.API.LabelValues(ctx, "__name__", []string{fmt.Sprintf(`{namespace=%q}`, o.Bundle.Namespace)}, o.From.Add(-time.Hour), o.To)
 	if err != nil {
 		return nil, fmt.Errorf("%w: listing metric names: %v", ErrQuery, err)
 	}

@@ -79,7 +79,10 @@ type serviceRef struct {
 
 // metricsFault reads the VM's metrics fault from its annotation.
 func (s *simulator) metricsFault(vm *kubevirtv1.VirtualMachine) MetricsFault {
-	f := MetricsFault(vm.Annotations[MetricsFaultAnnotation])
+	f := s.opts.MetricsFaults[vm.Name]
+	if v, ok := vm.Annotations[MetricsFaultAnnotation]; ok {
+		f = MetricsFault(v)
+	}
 	if f == MetricsFaultNone || slices.Contains(MetricsFaults(), f) {
 		return f
 	}

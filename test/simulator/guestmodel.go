@@ -34,6 +34,7 @@ const (
 	rootWriteIOPS   = 1.5
 	rootIOSize      = 8 << 10
 	idleRx, idleTx  = 300.0, 200.0 // bytes/s
+	idleFrame       = 100.0        // bytes, the idle traffic's frames
 	rootFSCapacity  = 4.6 * gib    // btrfs on the containerDisk image's root partition
 	rootFSUsed      = 1.7 * gib
 	dataFSShare     = 0.93 // of the data disk, as used+avail (ext4 metadata and the 5% root reserve left out)
@@ -68,8 +69,10 @@ type load struct {
 	// (used/capacity as the guest agent reports it), 0 for none.
 	fill float64
 	// toServer and fromServer are a pair's client traffic, bytes/s on
-	// the wire: what it sends to its server and gets back.
+	// the wire: what it sends to its server and gets back; toFrames and
+	// fromFrames the same in frames (packets) a second.
 	toServer, fromServer float64
+	toFrames, fromFrames float64
 }
 
 // loadInput is what a workload's load depends on at one second.
@@ -109,16 +112,10 @@ func workloadModels() map[string]workloadModel {
 			}
 			return l
 		}},
-		"disk":     {levelEnv: "VIRTWORK_DISK_IOPS", load: diskLoad},
-		"database": {levelEnv: "VIRTWORK_DB_RATE", load: databaseLoad},
-		"network":  {levelEnv: "VIRTWORK_NETWORK_CLIENT_MBPS", serverEnv: "VIRTWORK_IPERF3_SERVER", load: networkLoad},
-		"tps": {serverEnv: "VIRTWORK_TPS_SERVER", load: func(in loadInput) load {
-			// netperf TCP_RR: ~15,000 one-byte transactions a second, each
-			// a frame of headers both ways; then downloads of file-size.
-			rr := 15000 * 67.0
-			dl := float64(envInt(in.env, "VIRTWORK_TPS_DOWNLOADS")*envInt(in.env, "VIRTWORK_TPS_FILE_SIZE")) / 35
-			return load{busyCores: 0.3, memory: 30 * mib, toServer: rr + dl*tcpACK, fromServer: rr + dl*tcpWire}
-		}},
+		"disk":       {levelEnv: "VIRTWORK_DISK_IOPS", load: diskLoad},
+		"database":   {levelEnv: "VIRTWORK_DB_RATE", load: databaseLoad},
+		"network":    {levelEnv: "VIRTWORK_NETWORK_CLIENT_MBPS", serverEnv: "VIRTWORK_IPERF3_SERVER", load: networkLoad},
+		"tps":        {levelEnv: "VIRTWORK_TPS_RATE", serverEnv: "VIRTWORK_TPS_SERVER", load: tpsLoad},
 		"chaos-disk": {levelEnv: "VIRTWORK_CHAOS_ACTIVE", load: chaosDiskLoad},
 		// Signals to processes and netem on egress: nothing KubeVirt counts.
 		"chaos-process": {levelEnv: "VIRTWORK_CHAOS_ACTIVE", load: func(loadInput) load { return load{} }},
@@ -179,7 +176,27 @@ func networkLoad(in loadInput) load {
 		wire, ack = udpWire, 0
 	}
 	sent := mbps * 1e6 / 8 * wire
-	return load{busyCores: 0.12 * mbps / 1000, memory: 10 * mib, toServer: sent, fromServer: sent * ack}
+	return load{busyCores: 0.12 * mbps / 1000, memory: 10 * mib, toServer: sent, fromServer: sent * ack,
+		toFrames: sent / 1514, fromFrames: sent * ack / 66}
+}
+
+// tpsLoad: at a rate, paced GETs of response-size bytes, each on a
+// connection of its own (SYN, ACK, GET, ACK, FIN-ACK to the server; SYN-ACK,
+// the response's frames, FIN, ACK back); unlimited, netperf TCP_RR's
+// ~15,000 one-byte transactions a second, a frame of headers each way,
+// then downloads of file-size.
+func tpsLoad(in loadInput) load {
+	if !in.unlimited {
+		resp := float64(envInt(in.env, "VIRTWORK_TPS_RESPONSE_SIZE"))
+		frames := math.Ceil(resp / 1448)
+		return load{busyCores: 0.0002 * in.level, memory: 30 * mib,
+			toServer: in.level * (5*66 + 120), toFrames: 5 * in.level,
+			fromServer: in.level * (3*66 + 200 + resp*tcpWire), fromFrames: in.level * (3 + frames)}
+	}
+	rr := 15000 * 67.0
+	dl := float64(envInt(in.env, "VIRTWORK_TPS_DOWNLOADS")*envInt(in.env, "VIRTWORK_TPS_FILE_SIZE")) / 35
+	return load{busyCores: 0.3, memory: 30 * mib, toServer: rr + dl*tcpACK, fromServer: rr + dl*tcpWire,
+		toFrames: 15000 + dl*tcpACK/66, fromFrames: 15000 + dl/1448}
 }
 
 // chaosDiskLoad: while active, fill the data disk's file system to

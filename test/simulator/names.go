@@ -47,8 +47,14 @@ func (e *emitter) currentNames(g *guest, v values) {
 		if i > 0 {
 			rx, tx = 0, 0
 		}
+		rxp, txp := v.acc.rxp, v.acc.txp
+		if i > 0 {
+			rxp, txp = 0, 0
+		}
 		e.add("kubevirt_vmi_network_receive_bytes_total", "Bytes received.", counter, rx, "interface", iface)
 		e.add("kubevirt_vmi_network_transmit_bytes_total", "Bytes sent.", counter, tx, "interface", iface)
+		e.add("kubevirt_vmi_network_receive_packets_total", "Frames received.", counter, rxp, "interface", iface)
+		e.add("kubevirt_vmi_network_transmit_packets_total", "Frames sent.", counter, txp, "interface", iface)
 		// Deprecated since v0.41.0 and still exported.
 		e.add("kubevirt_vmi_network_traffic_bytes_total", trafficHelp, counter, rx, "interface", iface, "type", "rx")
 		e.add("kubevirt_vmi_network_traffic_bytes_total", trafficHelp, counter, tx, "interface", iface, "type", "tx")

@@ -93,6 +93,10 @@ type Options struct {
 	// Seed makes the metrics' noise repeatable: the same seed, VM names
 	// and instants give the same values.
 	Seed uint64
+	// MetricsFaults gives VMs a metrics fault by name, for runs applied by
+	// the plugin itself, which sets no test annotations; the annotation
+	// wins when both are given.
+	MetricsFaults map[string]MetricsFault
 	// Namespace limits the simulator to one namespace; all when empty.
 	Namespace string
 	// Workers is the number of VMs reconciled in parallel. Default 4.

@@ -13,6 +13,7 @@ type sample struct {
 	hypervisor float64   // vCPUs' worth of QEMU's own work
 	drives     map[string]diskIO
 	rx, tx     float64 // bytes/s on the first interface
+	rxp, txp   float64 // frames/s on it
 	memUsed    float64
 	cache      float64
 	dataUsed   float64 // bytes used on the data disk's file system
@@ -35,11 +36,12 @@ func (a *diskIO) add(b diskIO, k float64) {
 // accum is a guest's counters summed over its whole seconds from boot up
 // to at, and where each workload's current active stretch began.
 type accum struct {
-	at     int64
-	vcpu   []float64
-	cpu    float64
-	drives map[string]diskIO
-	rx, tx float64
+	at       int64
+	vcpu     []float64
+	cpu      float64
+	drives   map[string]diskIO
+	rx, tx   float64
+	rxp, txp float64
 	// since[i] is the first second of workload i's current stretch of
 	// level above 0, -1 while its level is 0.
 	since []int64
@@ -148,14 +150,14 @@ func memTotal(g *guest) float64 { return g.memory * (1 - kernelReserved) }
 
 // pairTraffic is what client c's workload i sends to its server and gets
 // back during second s: nothing unless the server is up.
-func (m *metrics) pairTraffic(c *guest, i int, s int64) (to, from float64) {
+func (m *metrics) pairTraffic(c *guest, i int, s int64) load {
 	w := c.workloads[i]
 	if w.server == nil || m.serverOf(w.server, s) == nil {
-		return 0, 0
+		return load{}
 	}
 	l := m.workloadLoad(c, i, s, false)
 	n := m.noise(c, chPair+uint64(i)<<8, s, loadNoise)
-	return l.toServer * n, l.fromServer * n
+	return load{toServer: l.toServer * n, fromServer: l.fromServer * n, toFrames: l.toFrames * n, fromFrames: l.fromFrames * n}
 }
 
 // serverOf is the guest a Service selects that was running at second s.
@@ -192,7 +194,7 @@ func (m *metrics) sampleAt(g *guest, s int64, track bool) sample {
 		data.add(diskIO{l.readIOPS, l.writeIOPS, l.readBytes, l.writeBytes}, 1)
 	}
 	smp := sample{drives: map[string]diskIO{}}
-	smp.rx, smp.tx = m.traffic(g, s)
+	smp.rx, smp.tx, smp.rxp, smp.txp = m.traffic(g, s)
 	sum.busyCores += receiveCoresPerGbit * smp.rx * 8 / 1e9
 	m.cpu(g, s, sum, &smp)
 
@@ -213,11 +215,12 @@ func (m *metrics) sampleAt(g *guest, s int64, track bool) sample {
 
 // traffic is g's bytes/s received and sent: the idle background, its own
 // pair traffic as a client, and its clients' as a server.
-func (m *metrics) traffic(g *guest, s int64) (rx, tx float64) {
+func (m *metrics) traffic(g *guest, s int64) (rx, tx, rxp, txp float64) {
 	rx, tx = idleRx*m.noise(g, chRx, s, idleNoise), idleTx*m.noise(g, chTx, s, idleNoise)
+	rxp, txp = rx/idleFrame, tx/idleFrame
 	for i := range g.workloads {
-		to, from := m.pairTraffic(g, i, s)
-		rx, tx = rx+from, tx+to
+		l := m.pairTraffic(g, i, s)
+		rx, tx, rxp, txp = rx+l.fromServer, tx+l.toServer, rxp+l.fromFrames, txp+l.toFrames
 	}
 	for _, c := range m.guests {
 		if c == g || c.boot.Unix() > s {
@@ -225,12 +228,12 @@ func (m *metrics) traffic(g *guest, s int64) (rx, tx float64) {
 		}
 		for i, w := range c.workloads {
 			if w.server != nil && w.server.namespace == g.namespace && selects(w.server.selector, g.labels) {
-				to, from := m.pairTraffic(c, i, s)
-				rx, tx = rx+to, tx+from
+				l := m.pairTraffic(c, i, s)
+				rx, tx, rxp, txp = rx+l.toServer, tx+l.fromServer, rxp+l.toFrames, txp+l.fromFrames
 			}
 		}
 	}
-	return rx, tx
+	return rx, tx, rxp, txp
 }
 
 // cpu spreads the workloads' work over the vCPUs, none above 1, and adds
@@ -286,4 +289,6 @@ func (a *accum) add(smp sample, k float64) {
 	}
 	a.rx += smp.rx * k
 	a.tx += smp.tx * k
+	a.rxp += smp.rxp * k
+	a.txp += smp.txp * k
 }
