@@ -119,7 +119,7 @@ func workloadModels() map[string]workloadModel {
 		"chaos-disk": {levelEnv: "VIRTWORK_CHAOS_ACTIVE", load: chaosDiskLoad},
 		// Signals to processes and netem on egress: nothing KubeVirt counts.
 		"chaos-process": {levelEnv: "VIRTWORK_CHAOS_ACTIVE", load: func(loadInput) load { return load{} }},
-		"chaos-network": {load: func(loadInput) load { return load{} }},
+		"chaos-network": {levelEnv: "VIRTWORK_CHAOS_ACTIVE", load: func(loadInput) load { return load{} }},
 	}
 }
 
