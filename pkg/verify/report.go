@@ -79,6 +79,9 @@ func newReport(r *Result) reportView {
 		}
 	}
 	x := xscale{r.From, r.To}
+	if !r.To.After(r.From) {
+		x.to = r.From.Add(time.Second) // no window to speak of, but no division by zero either
+	}
 	var names []string
 	for _, sn := range r.Signals {
 		names = appendNew(names, sn.Workload)
@@ -88,6 +91,9 @@ func newReport(r *Result) reportView {
 	}
 	for _, name := range names {
 		wv := workloadView{Name: name}
+		if name == "" {
+			wv.Name = "alerts of no workload"
+		}
 		for _, sn := range r.Signals {
 			if sn.Workload == name {
 				wv.Charts = append(wv.Charts, newChart(sn, x, checksOf(r.Checks, sn), seriesOf(r.Series, sn)))
@@ -183,7 +189,7 @@ func seriesOf(series []Series, sn SignalNames) []Series {
 }
 
 func appendNew(list []string, s string) []string {
-	if s == "" || slices.Contains(list, s) {
+	if slices.Contains(list, s) {
 		return list
 	}
 	return append(list, s)

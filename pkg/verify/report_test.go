@@ -203,3 +203,29 @@ func TestWriteHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteHTMLEdges: an empty result, a signal without checks or series,
+// and a window of no length still make a page, with no NaN in it; an alert check without a workload
+// (a result made by hand) still gets its timeline.
+func TestWriteHTMLEdges(t *testing.T) {
+	sig := []SignalNames{{Workload: "cpu", Signal: "vcpus-busy", Unit: "vCPUs", Names: "m"}}
+	cases := map[string]*Result{
+		"empty":       {RunID: "r", Namespace: "n", From: start, To: start.Add(time.Minute)},
+		"no series":   {RunID: "r", Namespace: "n", From: start, To: start.Add(time.Minute), Signals: sig},
+		"no window":   {RunID: "r", Namespace: "n", From: start, To: start, Signals: sig},
+		"no workload": {RunID: "r", Namespace: "n", From: start, To: start.Add(time.Minute), Alerts: []AlertCheck{{Alert: "A", VM: "vm", From: start, To: start.Add(time.Minute), Want: "firing", Outcome: Failed}}},
+	}
+	for name, r := range cases {
+		var b bytes.Buffer
+		if err := WriteHTML(&b, r); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out := b.String()
+		if strings.Contains(out, "NaN") || strings.Contains(out, "Inf") || !strings.HasSuffix(out, "</html>\n") {
+			t.Errorf("%s: %d bytes, with NaN or Inf, or cut short", name, len(out))
+		}
+		if name == "no workload" && !strings.Contains(out, `data-alert="A"`) {
+			t.Errorf("the alert without a workload has no timeline")
+		}
+	}
+}
