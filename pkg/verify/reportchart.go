@@ -23,6 +23,9 @@ const (
 	// manyVMs: above it a chart draws every VM thin and names only the
 	// failing ones.
 	manyVMs = 20
+	// denseBands: above it (VMs out of phase) bands are drawn faint, so
+	// where they pile up reads as where most VMs are expected.
+	denseBands = 12
 	// minMarkW is the narrowest stretch (in viewBox units) that gets a
 	// ✓/✗ mark.
 	minMarkW = 14
@@ -190,6 +193,11 @@ func bands(x xscale, y yscale, checks []Check) ([]box, []sign) {
 		boxes = append(boxes, b)
 		if b.W >= minMarkW && !slices.ContainsFunc(marks, func(o sign) bool { return math.Abs(o.X-m.X) < minMarkW }) {
 			marks = append(marks, m)
+		}
+	}
+	if len(boxes) > denseBands {
+		for i := range boxes {
+			boxes[i].Class += " dense"
 		}
 	}
 	return boxes, marks

@@ -155,6 +155,16 @@ func TestBands(t *testing.T) {
 	if !strings.Contains(boxes[0].Title, "expected 1…1.5") {
 		t.Errorf("tooltip %q", boxes[0].Title)
 	}
+	// VMs out of phase: more bands than denseBands are drawn faint.
+	var shifted []Check
+	for i := 0; i <= denseBands; i++ {
+		c := check("a", 0, 2, Passed, &hi)
+		c.From = c.From.Add(time.Duration(i) * time.Second)
+		shifted = append(shifted, c)
+	}
+	if boxes, _ := bands(x, y, shifted); len(boxes) != denseBands+1 || !strings.HasSuffix(boxes[0].Class, " dense") {
+		t.Errorf("%d bands out of phase: %d, class %q", denseBands+1, len(boxes), boxes[0].Class)
+	}
 }
 
 func TestRowLabels(t *testing.T) {
