@@ -2,10 +2,11 @@
 # Installs, only when missing, the Debian packages whose tools the tests run
 # on every rendered artefact: cloud-init (schema), fio (--parse-only),
 # stress-ng (--dry-run), shellcheck, iperf3 and PostgreSQL (the guest
-# scripts run for real), and Prometheus (the metrics tests scrape the
+# scripts run for real), Prometheus (the metrics tests scrape the
 # simulator with a real one; test/prom starts its own, so the package's
-# service is stopped and disabled). systemd-analyze and kubectl are expected
-# on the machine already.
+# service is stopped and disabled) and Chromium (verify's HTML report is
+# opened headless). systemd-analyze and kubectl are expected on the machine
+# already.
 set -euo pipefail
 
 for tool in systemd-analyze kubectl; do
@@ -19,7 +20,7 @@ done
 # neither, so a Prometheus installed here is stopped and disabled. One that
 # was already installed is left as it is.
 had_prometheus=$(command -v prometheus || true)
-install_missing cloud-init=cloud-init fio=fio stress-ng=stress-ng iperf3=iperf3 shellcheck=shellcheck pgbench=postgresql prometheus=prometheus
+install_missing cloud-init=cloud-init fio=fio stress-ng=stress-ng iperf3=iperf3 shellcheck=shellcheck pgbench=postgresql prometheus=prometheus chromium=chromium
 if [ -z "$had_prometheus" ] && [ -d /run/systemd/system ]; then
 	sudo=()
 	if [ "$(id -u)" -ne 0 ]; then

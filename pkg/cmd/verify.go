@@ -1,8 +1,13 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,6 +32,7 @@ type VerifyOptions struct {
 	Step       time.Duration
 	AlertNames []string
 	AlertsFile string
+	Report     string
 
 	ref    *runRef
 	db     *auditFlags
@@ -61,7 +67,8 @@ load KubeVirt does not export. Exit 0: every check passed; 3: one failed; 1: the
 Prometheus could not be queried; 2: bad input.`,
 		Example: `  kubectl virtwork verify -n virtwork --prometheus http://127.0.0.1:9090
   kubectl virtwork verify --prometheus https://thanos-querier-openshift-monitoring.apps.example.com
-  kubectl virtwork verify --prometheus-service openshift-monitoring/thanos-querier:web -o json`,
+  kubectl virtwork verify --prometheus-service openshift-monitoring/thanos-querier:web -o json
+  kubectl virtwork verify --prometheus http://127.0.0.1:9090 --alert VirtworkCPUHigh --report verify.html`,
 		RunE: runE(o),
 	}
 	o.AddFlags(c)
@@ -83,6 +90,7 @@ func (o *VerifyOptions) AddFlags(c *cobra.Command) {
 	f.DurationVar(&o.Step, "step", 0, "resolution of the range queries (default: the window / 1000, at least 1s)")
 	f.StringArrayVar(&o.AlertNames, "alert", nil, "an alert rule to time against the levels (repeatable); its rule carries the "+verify.WorkloadLabel+" label and "+verify.FiresAboveAnnotation+" annotation, as monitoring's do")
 	f.StringVar(&o.AlertsFile, "alerts-file", "", "YAML list of {alert, workload, fires_above}: alert rules to time, and the level above which each should fire")
+	f.StringVar(&o.Report, "report", "", "also write a self-contained HTML page to this file: per workload, each VM's series against its expected band, and the alerts' timelines; written even when a check fails")
 	f.StringVarP(&o.Output, "output", "o", "", "output format: json (default: a table)")
 }
 
@@ -107,7 +115,45 @@ func (o *VerifyOptions) Complete([]string) error {
 		}
 		o.alerts = append(o.alerts, listed...)
 	}
+	if err := checkReportPath(o.Report); err != nil {
+		return usageError{err}
+	}
 	return o.db.complete()
+}
+
+// checkReportPath refuses a --report that cannot be a file before anything
+// is queried: a directory, or a file in a directory that does not exist.
+func checkReportPath(p string) error {
+	if p == "" {
+		return nil
+	}
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		return fmt.Errorf("--report %s is a directory; give a file name such as %s", p, filepath.Join(p, "verify.html"))
+	}
+	dir := filepath.Dir(p)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--report %s: directory %s does not exist; create it or give a file in an existing directory", p, dir)
+	case err != nil:
+		return fmt.Errorf("--report %s: %w", p, err)
+	case !fi.IsDir():
+		return fmt.Errorf("--report %s: %s is not a directory; give a file in an existing directory", p, dir)
+	}
+	return nil
+}
+
+// writeReport writes the HTML report, readable by all like any page.
+func (o *VerifyOptions) writeReport(res *verify.Result) error {
+	var b bytes.Buffer
+	if err := verify.WriteHTML(&b, res); err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.Report, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing --report %s: %w", o.Report, err)
+	}
+	fmt.Fprintf(o.ErrOut, "report: %s\n", o.Report)
+	return nil
 }
 
 // Validate checks the flags.
@@ -162,7 +208,7 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	}
 	line := progress.New(o.ErrOut)
 	res, err := verify.Run(ctx, verify.Options{Config: cfg, Bundle: b, API: promAPI, From: rec.At, To: to,
-		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update, Alerts: o.alerts})
+		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update, Alerts: o.alerts, KeepSeries: o.Report != ""})
 	if res != nil {
 		line.Finish(fmt.Sprintf("verified run %s: %d checks", res.RunID, len(res.Checks)))
 	}
@@ -172,6 +218,12 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 				return werr
 			}
 		} else if werr := verify.Write(o.Out, res); werr != nil {
+			return werr
+		}
+	}
+	if res != nil && o.Report != "" {
+		// Written whatever the checks say: a failure is what it shows best.
+		if werr := o.writeReport(res); werr != nil {
 			return werr
 		}
 	}

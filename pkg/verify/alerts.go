@@ -90,11 +90,12 @@ func alertRules(ctx context.Context, api promv1.API, alerts []Alert) ([]Alert, e
 
 // AlertCheck is one alert for one VM over one stretch.
 type AlertCheck struct {
-	Alert string    `json:"alert"`
-	VM    string    `json:"vm"`
-	From  time.Time `json:"from"`
-	To    time.Time `json:"to"`
-	Level int       `json:"level"`
+	Alert    string    `json:"alert"`
+	Workload string    `json:"workload"`
+	VM       string    `json:"vm"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Level    int       `json:"level"`
 	// Want is firing or quiet; maybe for a stretch too short to tell.
 	Want string `json:"want"`
 	// FiredAfter and ResolvedAfter count from the stretch's start.
@@ -112,7 +113,7 @@ type AlertCheck struct {
 func checkAlert(a Alert, vm render.VMRef, sts []Stretch, firing []sample, slack time.Duration) []AlertCheck {
 	var out []AlertCheck
 	for _, st := range sts {
-		c := AlertCheck{Alert: a.Alert, VM: vm.Name, From: st.From, To: st.To, Level: st.Level + st.PeersLevel, Want: "quiet"}
+		c := AlertCheck{Alert: a.Alert, Workload: a.Workload, VM: vm.Name, From: st.From, To: st.To, Level: st.Level + st.PeersLevel, Want: "quiet"}
 		first, last, fired := firingIn(firing, st.From, st.To)
 		if float64(c.Level) > a.FiresAbove {
 			c.Want = "firing"

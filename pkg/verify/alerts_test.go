@@ -27,7 +27,7 @@ func TestCheckAlert(t *testing.T) {
 		{From: start, To: start.Add(2 * time.Minute), Level: 80},
 		{From: start.Add(2 * time.Minute), To: start.Add(4 * time.Minute), Level: 10},
 	}
-	a := Alert{Alert: "CPUHigh", FiresAbove: 50, For: 30 * time.Second}
+	a := Alert{Alert: "CPUHigh", Workload: "cpu", FiresAbove: 50, For: 30 * time.Second}
 	slack := 20 * time.Second
 	end := start.Add(4 * time.Minute)
 	// Fires 40 s into the high stretch and resolves 5 s into the low one.
@@ -35,7 +35,7 @@ func TestCheckAlert(t *testing.T) {
 		return !t.Before(start.Add(40*time.Second)) && t.Before(start.Add(125*time.Second))
 	})
 	got := checkAlert(a, vm, sts, good, slack)
-	if got[0].Outcome != Passed || *got[0].FiredAfter != 40*time.Second || got[1].Outcome != Passed || *got[1].ResolvedAfter != 4*time.Second {
+	if got[0].Workload != "cpu" || got[0].Outcome != Passed || *got[0].FiredAfter != 40*time.Second || got[1].Outcome != Passed || *got[1].ResolvedAfter != 4*time.Second {
 		t.Errorf("a good alert: %+v %+v", got[0], got[1])
 	}
 	cases := []struct {

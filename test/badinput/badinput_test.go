@@ -246,6 +246,8 @@ func cases() []badInput {
 		{name: "cleanup both targets", cmd: "cleanup", args: []string{"--all", "--run-id", uuid.NewString()}, want: "--run-id and --all exclude each other"},
 		{name: "cleanup bad run id", cmd: "cleanup", args: []string{"--run-id", "nope"}, want: "--run-id must be a UUID"},
 		{name: "wait bad timeout", cmd: "wait", args: []string{"--run-id", uuid.NewString(), "--timeout", "1ms"}, want: "--timeout must be between 10s and 24h"},
+		{name: "verify report in a missing directory", cmd: "verify", args: []string{"--prometheus", "http://127.0.0.1:1", "--report", "no/such/r.html"},
+			want: "--report no/such/r.html: directory no/such does not exist"},
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package tools finds the command-line tools that tests run on what
 // virtwork renders (cloud-init, systemd-analyze, shellcheck, fio,
-// stress-ng, iperf3, pgbench, kubectl). Without a tool a test is skipped,
+// stress-ng, iperf3, pgbench, kubectl) and on what it writes (chromium
+// opens verify's HTML report). Without a tool a test is skipped,
 // unless VIRTWORK_REQUIRE_TOOLS=1 (set by make test and CI), which turns
 // the skip into a failure so CI can never pass by skipping.
 package tools
