@@ -104,8 +104,14 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkVerifyResult(t, &res, faults)
-	table := plug.run(t.Context(), append([]string{"verify", "-n", e.ns, "--alert", "VirtworkCPUHigh", "--alert", "VirtworkCPUNoisy"}, endpoint[:len(endpoint)-2]...)...)
+	report := filepath.Join(t.TempDir(), "report.html")
+	table := plug.run(t.Context(), append([]string{"verify", "-n", e.ns, "--alert", "VirtworkCPUHigh", "--alert", "VirtworkCPUNoisy", "--report", report}, endpoint[:len(endpoint)-2]...)...)
 	t.Logf("verify (exit %d):\n%s", table.code, table.stdout)
+	// One chart per observable workload: cpu, memory, disk, database,
+	// network, tps and chaos-disk.
+	if html, err := os.ReadFile(report); err != nil || strings.Count(string(html), `<svg class="chart"`) != 7 || !strings.Contains(table.stderr, "report: "+report) {
+		t.Errorf("the report %s: %v, %d charts, want 7; stderr %s", report, err, strings.Count(string(html), `<svg class="chart"`), table.stderr)
+	}
 
 	// The old names: verify picks their spelling and passes.
 	old := plug.run(t.Context(), "verify", "-n", oldNS, "--prometheus", p.URL(), "--rate-window", "6s", "--settle", "2s", "--step", "1s")
