@@ -142,3 +142,16 @@ func (m *Model) Peers(vm render.VMRef) []render.VMRef { return peersOf(m.lv, vm,
 func (m *Model) Stretches(vm render.VMRef, from, to time.Time) []Stretch {
 	return stretches(m.lv, vm, m.Peers(vm), from, to)
 }
+
+// Range is the lowest and highest level of the workload's profile.
+func (m *Model) Range() (lo, hi int) {
+	segs := m.lv.schedule.Segments
+	if len(segs) == 0 {
+		return 0, 0
+	}
+	lo, hi = segs[0].Level, segs[0].Level
+	for _, s := range segs[1:] {
+		lo, hi = min(lo, s.Level), max(hi, s.Level)
+	}
+	return lo, hi
+}
