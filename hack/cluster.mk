@@ -12,7 +12,7 @@ DEMO_TIMEOUT   ?= 300s
 k8s-bins:
 	nice -n 10 hack/build-k8s-bins.sh
 
-## crds: regenerate test/crds from KubeVirt and CDI sources
+## crds: regenerate test/crds from KubeVirt, CDI and prometheus-operator sources
 crds:
 	hack/gen-crds.sh
 
