@@ -18,7 +18,7 @@ DEMO_PROFILES  ?= --profile cpu=square:high=80,low=20,period=30s --profile memor
 k8s-bins:
 	nice -n 10 hack/build-k8s-bins.sh
 
-## crds: regenerate test/crds from KubeVirt and CDI sources
+## crds: regenerate test/crds from KubeVirt, CDI and prometheus-operator sources
 crds:
 	hack/gen-crds.sh
 

@@ -107,6 +107,7 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
 	root.AddCommand(
 		NewRenderCmd(streams, deps, configFlags),
 		NewPlanCmd(streams, deps, configFlags),
+		NewMonitoringCmd(streams, deps, configFlags),
 		NewApplyCmd(streams, deps, configFlags),
 		NewWaitCmd(streams, deps, configFlags),
 		NewStatusCmd(streams, deps, configFlags),

@@ -18,7 +18,7 @@ type Flags struct {
 func NewFlags() *Flags { return &Flags{vals: map[row]*flagValue{}} }
 
 // AddFlags registers the flags that every command that renders a run takes
-// (render, plan, apply). -n/--namespace comes from the kubectl ConfigFlags and is
+// (render, plan, monitoring, apply). -n/--namespace comes from the kubectl ConfigFlags and is
 // passed to Load separately.
 func (f *Flags) AddFlags(fs *pflag.FlagSet) { f.addGroup(fs, runFlags) }
 

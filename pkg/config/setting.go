@@ -70,7 +70,7 @@ func (m *meta) info() *meta { return m }
 type flagGroup uint8
 
 const (
-	runFlags      flagGroup = 1 << iota // render, plan, apply: Flags.AddFlags
+	runFlags      flagGroup = 1 << iota // render, plan, monitoring, apply: Flags.AddFlags
 	runRefFlags                         // status, wait, cleanup: Flags.AddRunIDFlag
 	registryFlags                       // workloads: Flags.AddRegistryFlags
 	waitFlags                           // apply, wait, cleanup: Flags.AddTimeoutFlag

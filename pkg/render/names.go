@@ -2,7 +2,10 @@ package render
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
 // Names follow one scheme, stable for the same run id and inputs and
@@ -38,6 +41,17 @@ func vmName(workload, runID, role string, multiRole bool, i, j int, perInstance 
 		name += "-" + itoa(j)
 	}
 	return name
+}
+
+// VMNamePattern is a regular expression (RE2, as PromQL's =~ takes it)
+// that matches exactly the names of one role's VMs of a workload in a run,
+// so a query can select them by KubeVirt's name label.
+func VMNamePattern(spec workloads.Spec, runID, role string) string {
+	prefix := fmt.Sprintf("%s-%s-%s-", namePrefix, spec.Name, shortRun(runID))
+	if len(spec.Roles) > 1 {
+		prefix += role + "-"
+	}
+	return regexp.QuoteMeta(prefix) + "[0-9]+(-[0-9]+)?"
 }
 
 func serviceName(workload, runID string, i int) string {

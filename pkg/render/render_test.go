@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -474,6 +475,21 @@ func TestRoleCount(t *testing.T) {
 	}
 	if n := b.Counts()["Service"]; n != 2 {
 		t.Errorf("%d Services, want one per instance", n)
+	}
+	// Each role's name pattern matches its own VMs and no other's.
+	fan, _ := cfg.Registry.Get("fan")
+	for _, role := range []string{"client", "server"} {
+		re := regexp.MustCompile("^(?:" + VMNamePattern(fan.Spec(), testRunID, role) + ")$")
+		for _, vm := range refs {
+			if re.MatchString(vm.Name) != (vm.Role == role) {
+				t.Errorf("%s's pattern %s on %s (%s): %v", role, re, vm.Name, vm.Role, re.MatchString(vm.Name))
+			}
+		}
+	}
+	cpu, _ := workloads.Builtin().Get("cpu")
+	re := regexp.MustCompile("^(?:" + VMNamePattern(cpu.Spec(), testRunID, "worker") + ")$")
+	if !re.MatchString("virtwork-cpu-3f2b6c1e-12") || re.MatchString("virtwork-cpu-3f2b6c1f-0") || re.MatchString("virtwork-cpu-3f2b6c1e-x-0") {
+		t.Errorf("cpu's pattern %s", re)
 	}
 }
 

@@ -194,7 +194,7 @@ func verifyAlerts(ctx context.Context, o Options, res *Result) error {
 		if o.Progress != nil {
 			o.Progress("querying alert " + a.Alert)
 		}
-		firing, err := queryRange(ctx, o, fmt.Sprintf(`ALERTS{alertname=%q,alertstate="firing",%s}`, a.Alert, selector(o.Bundle.Namespace, a.Workload, o.Config.RunID)))
+		firing, err := queryRange(ctx, o, fmt.Sprintf(`ALERTS{alertname=%q,alertstate="firing",%s}`, a.Alert, Selector(o.Bundle.Namespace, spec, o.Config.RunID, role)))
 		if err != nil {
 			return err
 		}

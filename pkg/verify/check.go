@@ -44,8 +44,9 @@ func queryRange(ctx context.Context, o Options, query string) (map[string][]samp
 	return out, nil
 }
 
-// baseEnv is what an expectation reads of a workload's VMs, but levels.
-func baseEnv(wc config.Workload, spec workloads.Spec) workloads.Env {
+// BaseEnv is what an expectation reads of a workload's VMs, but levels:
+// their resources (the same for every VM of a workload) and params.
+func BaseEnv(wc config.Workload, spec workloads.Spec) workloads.Env {
 	env := workloads.Env{VCPUs: float64(wc.CPUCores), MemoryBytes: wc.Memory.AsApproximateFloat64(), Params: map[string]float64{}}
 	if spec.NeedsDataDisk() {
 		env.DiskBytes = wc.DiskSize.AsApproximateFloat64()

@@ -111,3 +111,47 @@ func peersOf(lv *levels, vm render.VMRef, vms []render.VMRef) []render.VMRef {
 		return o.Instance != vm.Instance || o.Name == vm.Name || !lv.follows(o.Role)
 	})
 }
+
+// Model is a workload's levels over time, per VM, from pkg/profile: what
+// verify checks a Prometheus against and monitoring writes alert rules and
+// promtool tests from.
+type Model struct {
+	lv  *levels
+	vms []render.VMRef
+}
+
+// NewModel returns the workload's model, or ok false when it has no level
+// to expect from (none declared, or unlimited: a level param of 0 without
+// a profile).
+func NewModel(runID string, wc config.Workload, spec workloads.Spec, vms []render.VMRef) (*Model, bool) {
+	lv, ok := newLevels(runID, wc, spec, vms)
+	if !ok {
+		return nil, false
+	}
+	return &Model{lv: lv, vms: vms}, true
+}
+
+// Timed reports whether the levels can be placed in time: an absolute
+// start (--start-at), or a level that never changes.
+func (m *Model) Timed() bool { return m.lv.timed() }
+
+// Peers lists the other VMs of vm's instance that follow the level.
+func (m *Model) Peers(vm render.VMRef) []render.VMRef { return peersOf(m.lv, vm, m.vms) }
+
+// Stretches splits [from, to) where vm's level or its peers' change.
+func (m *Model) Stretches(vm render.VMRef, from, to time.Time) []Stretch {
+	return stretches(m.lv, vm, m.Peers(vm), from, to)
+}
+
+// Range is the lowest and highest level of the workload's profile.
+func (m *Model) Range() (lo, hi int) {
+	segs := m.lv.schedule.Segments
+	if len(segs) == 0 {
+		return 0, 0
+	}
+	lo, hi = segs[0].Level, segs[0].Level
+	for _, s := range segs[1:] {
+		lo, hi = min(lo, s.Level), max(hi, s.Level)
+	}
+	return lo, hi
+}

@@ -194,12 +194,7 @@ func verifyWorkload(ctx context.Context, o Options, res *Result, wc config.Workl
 			continue
 		}
 		sn.Names = q.Names
-		args := workloads.QueryArgs{Selector: selector(o.Bundle.Namespace, wc.Name, o.Config.RunID), Window: promDuration(o.RateWindow),
-			Drive: workloads.DataDiskDrive}
-		if r, ok := spec.Role(sig.Role); ok && r.DataDisk != nil {
-			args.Mount = r.DataDisk.MountPoint
-		}
-		sn.Query = q.Fill(args)
+		sn.Query = q.Fill(QueryArgs(o.Bundle.Namespace, o.Config.RunID, spec, sig, o.RateWindow))
 		res.Signals = append(res.Signals, sn)
 		if o.Progress != nil {
 			o.Progress(fmt.Sprintf("querying %s %s", wc.Name, sig.Name))
@@ -208,7 +203,7 @@ func verifyWorkload(ctx context.Context, o Options, res *Result, wc config.Workl
 		if err != nil {
 			return err
 		}
-		env := baseEnv(wc, spec)
+		env := BaseEnv(wc, spec)
 		for _, vm := range vms {
 			if vm.Role != sig.Role {
 				continue
@@ -249,14 +244,25 @@ func pickQuery(sig workloads.Signal, have map[string]bool) (workloads.SignalQuer
 	return workloads.SignalQuery{}, false
 }
 
-// selector matches the run's VMs of a workload by KubeVirt's namespace and
-// name labels (render's names start virtwork-<workload>-<run8>-).
-func selector(ns, workload, runID string) string {
-	return fmt.Sprintf(`namespace=%q,name=~"virtwork-%s-%s-.+"`, ns, workload, runID[:8])
+// Selector matches the run's VMs of one role of a workload by KubeVirt's
+// namespace and name labels (render's names, render.VMNamePattern). verify
+// and monitoring's alert rules select with it.
+func Selector(ns string, spec workloads.Spec, runID, role string) string {
+	return fmt.Sprintf(`namespace=%q,name=~"%s"`, ns, render.VMNamePattern(spec, runID, role))
 }
 
-// promDuration spells d as PromQL does: whole seconds.
-func promDuration(d time.Duration) string {
+// QueryArgs fills a signal's placeholders for the run: its VMs, the rate
+// window and the data disk's drive and mount point.
+func QueryArgs(ns, runID string, spec workloads.Spec, sig workloads.Signal, window time.Duration) workloads.QueryArgs {
+	args := workloads.QueryArgs{Selector: Selector(ns, spec, runID, sig.Role), Window: PromDuration(window), Drive: workloads.DataDiskDrive}
+	if r, ok := spec.Role(sig.Role); ok && r.DataDisk != nil {
+		args.Mount = r.DataDisk.MountPoint
+	}
+	return args
+}
+
+// PromDuration spells d as PromQL does: whole seconds.
+func PromDuration(d time.Duration) string {
 	return fmt.Sprintf("%ds", int64(d/time.Second))
 }
 

@@ -102,7 +102,7 @@ func TestCheckVM(t *testing.T) {
 	lv, vms, spec := levelsOf(t, cfg, b, "cpu")
 	o := Options{From: start, To: start.Add(4 * time.Minute), RateWindow: 10 * time.Second, Settle: 5 * time.Second}
 	sig := spec.Signals[0]
-	env := baseEnv(cfg.Workloads[0], spec)
+	env := BaseEnv(cfg.Workloads[0], spec)
 	wave := func(t time.Time) float64 {
 		l, _ := lv.at(vms[0], t)
 		return float64(l) / 100 * 2
@@ -142,7 +142,7 @@ func TestRises(t *testing.T) {
 	cfg, b := run(t, "--workloads", "database", "--profile", "database=square:high=40,low=10,period=2m")
 	lv, vms, spec := levelsOf(t, cfg, b, "database")
 	o := Options{From: start, To: start.Add(4 * time.Minute), RateWindow: 10 * time.Second, Settle: 5 * time.Second}
-	env := baseEnv(cfg.Workloads[0], spec)
+	env := BaseEnv(cfg.Workloads[0], spec)
 	iops := func(k float64) func(time.Time) float64 {
 		return func(t time.Time) float64 { l, _ := lv.at(vms[0], t); return k * float64(l) }
 	}
@@ -159,6 +159,22 @@ func TestRises(t *testing.T) {
 	for _, c := range checks[:len(checks)-1] {
 		if c.Outcome != Passed || c.High != nil {
 			t.Errorf("a floor of min(level, 1): %+v", c)
+		}
+	}
+}
+
+// TestSelector: a signal's queries select the run's VMs of the signal's
+// role only (network's servers, not their clients).
+func TestSelector(t *testing.T) {
+	cfg, b := run(t, "--workloads", "network,cpu")
+	for name, want := range map[string]string{
+		"network": `namespace="virtwork",name=~"virtwork-network-3f2b6c1e-server-[0-9]+(-[0-9]+)?"`,
+		"cpu":     `namespace="virtwork",name=~"virtwork-cpu-3f2b6c1e-[0-9]+(-[0-9]+)?"`,
+	} {
+		w, _ := cfg.Registry.Lookup(name)
+		sig := w.Spec().Signals[0]
+		if got := QueryArgs(b.Namespace, cfg.RunID, w.Spec(), sig, time.Minute).Selector; got != want {
+			t.Errorf("%s: %s\nwant %s", name, got, want)
 		}
 	}
 }

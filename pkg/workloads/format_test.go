@@ -274,7 +274,7 @@ func TestREADMEAnnotatesEveryKey(t *testing.T) {
 	if _, err := loadOne(t, dir); err != nil {
 		t.Errorf("the annotated workload.yaml does not load: %v", err)
 	}
-	keys := [][]string{topKeys, roleKeys, paramKeys, diskCheckKeys, envItemKeys, {"file", "units", "dir", "mount_point", "serial", "size", "role", "clients", "ports", "protocol"}}
+	keys := [][]string{topKeys, roleKeys, paramKeys, diskCheckKeys, envItemKeys, signalKeys, queryKeys, seriesKeys, {"file", "units", "dir", "mount_point", "serial", "size", "role", "clients", "ports", "protocol"}}
 	for _, ks := range keys {
 		for _, k := range ks {
 			if !regexp.MustCompile(`(?m)(^|[ {,-])` + k + `:`).MatchString(block) {

@@ -36,6 +36,9 @@ type Signal struct {
 	Tolerance Tolerance `json:"tolerance"`
 	// Rises: across a VM's segments, a higher level shows a higher value.
 	Rises bool `json:"rises,omitempty"`
+	// Series, when given, are the raw series the first query reads,
+	// synthesized per VM for promtool tests.
+	Series []SignalSeries `json:"series,omitempty"`
 }
 
 // SignalQuery is one spelling of a signal's query. Its text holds the
@@ -80,7 +83,7 @@ var (
 	signalName       = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 	metricName       = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 	queryPlaceholder = regexp.MustCompile(`\$[a-z]*`)
-	signalKeys       = []string{"name", "description", "role", "unit", "queries", "expect", "at_least", "tolerance", "rises"}
+	signalKeys       = []string{"name", "description", "role", "unit", "queries", "expect", "at_least", "tolerance", "rises", "series"}
 	queryKeys        = []string{"query", "metrics", "names"}
 )
 
@@ -118,7 +121,7 @@ func (l *loader) checkSignals() error {
 
 func (l *loader) readSignal(v yamlfile.Node) (Signal, error) {
 	sig := Signal{Tolerance: DefaultTolerance}
-	var expect, atLeast *yamlfile.Node
+	var expect, atLeast, series *yamlfile.Node
 	err := v.Mapping(signalKeys, func(k string, n yamlfile.Node) error {
 		var err error
 		switch k {
@@ -147,6 +150,8 @@ func (l *loader) readSignal(v yamlfile.Node) (Signal, error) {
 			sig.Tolerance, err = readTolerance(n)
 		case "rises":
 			sig.Rises, err = n.Bool()
+		case "series":
+			series = &n
 		}
 		return err
 	})
@@ -176,7 +181,10 @@ func (l *loader) readSignal(v yamlfile.Node) (Signal, error) {
 			}
 		}
 	}
-	return sig, nil
+	if series != nil {
+		sig.Series, err = l.readSeries(*series, sig)
+	}
+	return sig, err
 }
 
 // signalRole defaults a signal's role to the level's only role, or the

@@ -29,6 +29,8 @@ signals:
         metrics: [old_echo]
     expect: peers_level * param("size") / 1024
     tolerance: {relative: 10%, absolute: 0.5}
+    series:
+      - {metric: echo_total, counter: true, value: peers_level * param("size") / 1024, labels: {drive: $drive, kind: echo}}
 `
 
 func signalDir(spec string) fstest.MapFS {
@@ -56,6 +58,11 @@ func TestSignalLoads(t *testing.T) {
 	// Two clients at level 3, size 1Ki: 6 echoes.
 	if got := s.Expect.Eval(Env{PeersLevel: 6, Params: map[string]float64{"size": 1024}}); got != 6 {
 		t.Errorf("expect = %v, want 6", got)
+	}
+	if len(s.Series) != 1 || s.Series[0].Metric != "echo_total" || !s.Series[0].Counter ||
+		s.Series[0].Value.String() != `peers_level * param("size") / 1024` || s.Series[0].Label("drive", QueryArgs{Drive: "datadisk"}) != "datadisk" ||
+		strings.Join(s.Series[0].LabelNames(), ",") != "drive,kind" {
+		t.Errorf("series %+v", s.Series)
 	}
 	q := s.Queries[0].Fill(QueryArgs{Selector: `namespace="ns",name=~"a-.*"`, Window: "30s", Drive: DataDiskDrive})
 	if want := `sum by (namespace, name) (rate(echo_total{namespace="ns",name=~"a-.*",drive="datadisk"}[30s]))`; q != want {
@@ -107,6 +114,14 @@ func TestSignalRejects(t *testing.T) {
 		{"twice", "signals:\n", "signals:\n  - {name: echoes-received, role: server, unit: x, queries: [{query: 'a{$selector}', metrics: [a]}], at_least: 1}\n", `signals[1]: signal "echoes-received" is declared twice`},
 		{"empty list", "signals:\n  - name", "signals: []\nx:\n  - name", "signals: must be a list of at least one signal"},
 		{"level without a level", "level: {param: times, unit: echoes}\n", "", "signals[0].expect: uses the level, but the workload declares none"},
+		{"series metric not read", "{metric: echo_total, counter", "{metric: old_echo, counter", `signals[0].series[0].metric: "old_echo" is not one of the first query's metrics (echo_total)`},
+		{"series without value", `counter: true, value: peers_level * param("size") / 1024,`, "counter: true,", `signals[0].series[0]: missing required key "value"`},
+		{"series bad value", `value: peers_level * param("size") / 1024,`, "value: peers_level % 2,", "signals[0].series[0].value: \"peers_level % 2\": operator % is not allowed"},
+		{"series unknown key", "counter: true,", "counter: true, rate: 1,", "signals[0].series[0].rate: unknown key"},
+		{"series label namespace", "kind: echo", "namespace: echo", `signals[0].series[0].labels.namespace: "namespace" must be a label name`},
+		{"series label value", "kind: echo", "kind: 'a\"b'", `signals[0].series[0].labels.kind: "a\"b" must be $drive, $mount or 1-63 letters`},
+		{"series empty", "series:\n      - {metric: echo_total, counter: true, value: peers_level * param(\"size\") / 1024, labels: {drive: $drive, kind: echo}}", "series: []", "signals[0].series: must be a list of at least one series"},
+		{"series misses a metric", "[$window]))\n        metrics: [echo_total]", "[$window]) + rate(echo_extra{$selector}[$window]))\n        metrics: [echo_total, echo_extra]", "signals[0].series: no series of echo_extra, which the first query reads"},
 		{"both signals and unobservable", "signals:\n", "unobservable: no metric\nsignals:\n", "a workload has signals or is unobservable, not both"},
 	}
 	for _, c := range cases {

@@ -77,8 +77,9 @@ func TestControlPlane(t *testing.T) {
 	}
 
 	for gv, resources := range map[string][]string{
-		"kubevirt.io/v1":          {"virtualmachines", "virtualmachineinstances"},
-		"cdi.kubevirt.io/v1beta1": {"datavolumes"},
+		"kubevirt.io/v1":           {"virtualmachines", "virtualmachineinstances"},
+		"cdi.kubevirt.io/v1beta1":  {"datavolumes"},
+		"monitoring.coreos.com/v1": {"prometheusrules"},
 	} {
 		list, err := disco.ServerResourcesForGroupVersion(gv)
 		if err != nil {
