@@ -1,80 +1,22 @@
 package monitoring
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/verify"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
-	"github.com/virtwork/kubectl-virtwork/pkg/yamlfile"
 )
-
-// expected is one entry of the alerts file: an alert of the user's rules,
-// the workload it is meant to catch, and the level above which it should
-// fire.
-type expected struct {
-	node       yamlfile.Node
-	alert      string
-	workload   string
-	firesAbove float64
-	by         []string
-}
-
-var expectedKeys = []string{"alert", "workload", "fires_above", "by"}
-
-// readExpected reads the alerts file: a list of
-// {alert: NAME, workload: cpu, fires_above: 70, by: [namespace, name]}.
-func readExpected(path string, data []byte) ([]expected, error) {
-	top, err := yamlfile.Parse(path, data)
-	if err != nil {
-		return nil, err
-	}
-	if !top.IsList() || top.Len() == 0 {
-		return nil, fmt.Errorf("%s: must be a list of {alert: NAME, workload: WORKLOAD, fires_above: LEVEL}", path)
-	}
-	var out []expected
-	err = top.List(func(_ int, n yamlfile.Node) error {
-		e := expected{node: n, by: []string{"namespace", "name"}}
-		err := n.Mapping(expectedKeys, func(k string, v yamlfile.Node) error {
-			var err error
-			switch k {
-			case "alert":
-				e.alert, err = v.String()
-			case "workload":
-				e.workload, err = v.String()
-			case "fires_above":
-				e.firesAbove, err = strconv.ParseFloat(v.Value(), 64)
-				if err != nil || e.firesAbove < 0 {
-					err = v.Errorf("must be a level of at least 0, in the workload's level unit (70 for cpu's 70%%), got %q", v.Value())
-				}
-			case "by":
-				e.by, err = v.Strings()
-			}
-			return err
-		})
-		if err == nil {
-			err = n.Require("alert", "workload", "fires_above")
-		}
-		if err == nil && slices.ContainsFunc(out, func(o expected) bool { return o.alert == e.alert && o.workload == e.workload }) {
-			err = n.Errorf("alert %s is expected of workload %s twice", e.alert, e.workload)
-		}
-		out = append(out, e)
-		return err
-	})
-	return out, err
-}
 
 // userAlerts turns the alerts file's entries into alerts the tests check,
 // each with the for: and keep_firing_for of the user's rule.
-func userAlerts(o Options, ws []*workload, rules *userRules, exp []expected) ([]*alert, error) {
+func userAlerts(o Options, ws []*workload, rules *userRules, exp []verify.Alert) ([]*alert, error) {
 	var out []*alert
 	for _, e := range exp {
-		rule, ok := rules.alerts[e.alert]
+		rule, ok := rules.alerts[e.Alert]
 		if !ok {
-			return nil, e.node.Errorf("alert %q is not an alerting rule of --rules %s (its alerts: %s)", e.alert, o.User.RulesPath, strings.Join(rules.names(), ", "))
+			return nil, e.Errorf("alert %q is not an alerting rule of --rules %s (its alerts: %s)", e.Alert, o.User.RulesPath, strings.Join(rules.names(), ", "))
 		}
 		w, err := expectedWorkload(o, ws, e)
 		if err != nil {
@@ -88,14 +30,14 @@ func userAlerts(o Options, ws []*workload, rules *userRules, exp []expected) ([]
 				}
 			}
 		}
-		for _, b := range e.by {
+		for _, b := range e.By {
 			if !labels[b] {
-				return nil, e.node.Errorf("by: %s is not a label of %s's series (namespace, name, or one its signals' series declare)", b, w.name)
+				return nil, e.Errorf("by: %s is not a label of %s's series (namespace, name, or one its signals' series declare)", b, w.name)
 			}
 		}
-		a := &alert{name: e.alert, w: w, hold: rule.hold, keep: rule.keep, delay: rules.delayOf(rule.expr, 0),
+		a := &alert{name: e.Alert, w: w, hold: rule.hold, keep: rule.keep, delay: rules.delayOf(rule.expr, 0),
 			concerns:    func(v vmRun) bool { return hasSeries(w, v.ref.Role) },
-			above:       func(v vmRun, s span) bool { return float64(v.levelOf(s)) > e.firesAbove },
+			above:       func(v vmRun, s span) bool { return float64(v.levelOf(s)) > e.FiresAbove },
 			annotations: func(vmRun) map[string]string { return nil }}
 		a.labels, err = userLabels(o, e, rule, w)
 		if err != nil {
@@ -107,25 +49,25 @@ func userAlerts(o Options, ws []*workload, rules *userRules, exp []expected) ([]
 }
 
 // expectedWorkload finds the entry's workload among those with a level.
-func expectedWorkload(o Options, ws []*workload, e expected) (*workload, error) {
+func expectedWorkload(o Options, ws []*workload, e verify.Alert) (*workload, error) {
 	for _, w := range ws {
-		if w.name == e.workload {
+		if w.name == e.Workload {
 			for _, v := range w.vms {
 				if hasSeries(w, v.ref.Role) {
 					return w, nil
 				}
 			}
-			return nil, e.node.Errorf("workload %s declares no series for its signals, so the tests have no input for its VMs", w.name)
+			return nil, e.Errorf("workload %s declares no series for its signals, so the tests have no input for its VMs", w.name)
 		}
 	}
 	var names []string
 	for _, wc := range o.Config.Workloads {
-		if wc.Name == e.workload {
-			return nil, e.node.Errorf("workload %s has no level in this run (none declared, or unlimited), so no load shape says when the alert should fire; give it a profile", e.workload)
+		if wc.Name == e.Workload {
+			return nil, e.Errorf("workload %s has no level in this run (none declared, or unlimited), so no load shape says when the alert should fire; give it a profile", e.Workload)
 		}
 		names = append(names, wc.Name)
 	}
-	return nil, e.node.Errorf("workload %q is not in the run (its workloads: %s)", e.workload, strings.Join(names, ", "))
+	return nil, e.Errorf("workload %q is not in the run (its workloads: %s)", e.Workload, strings.Join(names, ", "))
 }
 
 func hasSeries(w *workload, role string) bool {
@@ -136,10 +78,10 @@ var labelRef = regexp.MustCompile(`\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\
 
 // userLabels are a firing alert's labels for a VM: the by labels of its
 // series and the rule's labels, whose templates may read $labels only.
-func userLabels(o Options, e expected, rule userRule, w *workload) (func(vmRun) map[string]string, error) {
+func userLabels(o Options, e verify.Alert, rule userRule, w *workload) (func(vmRun) map[string]string, error) {
 	for k, v := range rule.labels {
 		if strings.Contains(labelRef.ReplaceAllString(v, ""), "{{") {
-			return nil, e.node.Errorf("alert %s: label %s is a template the tests cannot expand (only {{ $labels.NAME }}), %q", e.alert, k, v)
+			return nil, e.Errorf("alert %s: label %s is a template the tests cannot expand (only {{ $labels.NAME }}), %q", e.Alert, k, v)
 		}
 	}
 	seriesLabels := map[string]string{}
@@ -153,7 +95,7 @@ func userLabels(o Options, e expected, rule userRule, w *workload) (func(vmRun) 
 	}
 	return func(v vmRun) map[string]string {
 		by := map[string]string{}
-		for _, b := range e.by {
+		for _, b := range e.By {
 			switch b {
 			case "namespace":
 				by[b] = o.Bundle.Namespace

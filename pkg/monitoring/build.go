@@ -15,6 +15,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/verify"
 )
 
 // The files --promtool-tests writes, side by side.
@@ -60,7 +61,7 @@ func Build(o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		exp, err := readExpected(o.User.AlertsPath, o.User.Alerts)
+		exp, err := verify.ParseAlertsFile(o.User.AlertsPath, o.User.Alerts)
 		if err != nil {
 			return nil, err
 		}

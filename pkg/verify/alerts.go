@@ -3,14 +3,15 @@ package verify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/render"
+	"github.com/virtwork/kubectl-virtwork/pkg/yamlfile"
 )
 
 // Alert is one alert rule a user expects a workload's load to drive: it
@@ -21,6 +22,10 @@ type Alert struct {
 	Alert      string  `json:"alert"`
 	Workload   string  `json:"workload"`
 	FiresAbove float64 `json:"fires_above"`
+	// By lists the labels the alert keeps for one VM (monitoring's tests).
+	By []string `json:"by,omitempty"`
+	// Where is the entry's place in the alerts file, for messages.
+	Where string `json:"-"`
 	// For is the rule's for:, read from the Prometheus's rules.
 	For time.Duration `json:"-"`
 }
@@ -32,24 +37,56 @@ const (
 	FiresAboveAnnotation = "virtwork_fires_above"
 )
 
-// ParseAlertsFile reads an alerts file: a YAML list of {alert, workload,
-// fires_above}.
-func ParseAlertsFile(name string, data []byte) ([]Alert, error) {
-	var alerts []Alert
-	if err := yaml.UnmarshalStrict(data, &alerts); err != nil {
-		return nil, fmt.Errorf("--alerts-file %s: %v; want a list of {alert: NAME, workload: WORKLOAD, fires_above: LEVEL}", name, err)
+// ParseAlertsFile reads an alerts file, shared by verify (which times the
+// alerts on a running run) and monitoring (which writes promtool tests of
+// them): a list of {alert: NAME, workload: cpu, fires_above: 70, by:
+// [namespace, name]}; by, the labels the alert's expression keeps for one
+// VM, only matters to monitoring.
+func ParseAlertsFile(path string, data []byte) ([]Alert, error) {
+	top, err := yamlfile.Parse(path, data)
+	if err != nil {
+		return nil, err
 	}
-	seen := map[string]bool{}
-	for i, a := range alerts {
-		if a.Alert == "" || a.Workload == "" {
-			return nil, fmt.Errorf("--alerts-file %s: item %d needs alert and workload", name, i+1)
-		}
-		if seen[a.Alert] {
-			return nil, fmt.Errorf("--alerts-file %s: alert %s is listed twice", name, a.Alert)
-		}
-		seen[a.Alert] = true
+	if !top.IsList() || top.Len() == 0 {
+		return nil, fmt.Errorf("%s: must be a list of {alert: NAME, workload: WORKLOAD, fires_above: LEVEL}", path)
 	}
-	return alerts, nil
+	var out []Alert
+	err = top.List(func(_ int, n yamlfile.Node) error {
+		a := Alert{Where: n.Where(), By: []string{"namespace", "name"}}
+		err := n.Mapping(alertKeys, func(k string, v yamlfile.Node) error {
+			var err error
+			switch k {
+			case "alert":
+				a.Alert, err = v.String()
+			case "workload":
+				a.Workload, err = v.String()
+			case "fires_above":
+				a.FiresAbove, err = strconv.ParseFloat(v.Value(), 64)
+				if err != nil || a.FiresAbove < 0 {
+					err = v.Errorf("must be a level of at least 0, in the workload's level unit (70 for cpu's 70%%), got %q", v.Value())
+				}
+			case "by":
+				a.By, err = v.Strings()
+			}
+			return err
+		})
+		if err == nil {
+			err = n.Require("alert", "workload", "fires_above")
+		}
+		if err == nil && slices.ContainsFunc(out, func(o Alert) bool { return o.Alert == a.Alert && o.Workload == a.Workload }) {
+			err = n.Errorf("alert %s is expected of workload %s twice", a.Alert, a.Workload)
+		}
+		out = append(out, a)
+		return err
+	})
+	return out, err
+}
+
+var alertKeys = []string{"alert", "workload", "fires_above", "by"}
+
+// Errorf is an error about the alert, at its place in the alerts file.
+func (a Alert) Errorf(format string, args ...any) error {
+	return fmt.Errorf("%s: %s", a.Where, fmt.Sprintf(format, args...))
 }
 
 // alertRules completes each alert from the Prometheus's rules: its for:,

@@ -64,15 +64,17 @@ func TestCheckAlert(t *testing.T) {
 }
 
 func TestParseAlertsFile(t *testing.T) {
-	got, err := ParseAlertsFile("a.yaml", []byte("- {alert: CPUHigh, workload: cpu, fires_above: 70}\n"))
-	if err != nil || len(got) != 1 || got[0] != (Alert{Alert: "CPUHigh", Workload: "cpu", FiresAbove: 70}) {
+	got, err := ParseAlertsFile("a.yaml", []byte("- {alert: CPUHigh, workload: cpu, fires_above: 70}\n- {alert: Full, workload: chaos-disk, fires_above: 0, by: [name]}\n"))
+	if err != nil || len(got) != 2 || got[0].Alert != "CPUHigh" || got[0].Workload != "cpu" || got[0].FiresAbove != 70 ||
+		strings.Join(got[0].By, ",") != "namespace,name" || strings.Join(got[1].By, ",") != "name" || got[1].Where != "a.yaml:2: [1]" {
 		t.Fatalf("%+v, %v", got, err)
 	}
 	for text, want := range map[string]string{
-		"- {alert: A, workload: cpu, fires_abve: 1}\n": `unknown field "fires_abve"`,
-		"- {alert: A}\n": "item 1 needs alert and workload",
-		"- {alert: A, workload: cpu}\n- {alert: A, workload: cpu}\n": "alert A is listed twice",
-		"alert: A\n": "want a list of {alert: NAME, workload: WORKLOAD, fires_above: LEVEL}",
+		"- {alert: A, workload: cpu, fires_abve: 1}\n": "a.yaml:1: [0].fires_abve: unknown key",
+		"- {alert: A}\n": `a.yaml:1: [0]: missing required key "workload"`,
+		"- {alert: A, workload: cpu, fires_above: -1}\n":                                             "[0].fires_above: must be a level of at least 0",
+		"- {alert: A, workload: cpu, fires_above: 1}\n- {alert: A, workload: cpu, fires_above: 2}\n": "a.yaml:2: [1]: alert A is expected of workload cpu twice",
+		"alert: A\n": "a.yaml: must be a list of {alert: NAME, workload: WORKLOAD, fires_above: LEVEL}",
 	} {
 		if _, err := ParseAlertsFile("a.yaml", []byte(text)); err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%q: %v, want one line with %q", text, err, want)
