@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
 	"github.com/virtwork/kubectl-virtwork/pkg/verify"
 	"github.com/virtwork/kubectl-virtwork/test/cluster"
 	"github.com/virtwork/kubectl-virtwork/test/prom"
@@ -104,6 +107,7 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkVerifyResult(t, &res, faults)
+	checkAlertTiming(t, p, e.ns, &res)
 	report := filepath.Join(t.TempDir(), "report.html")
 	table := plug.run(t.Context(), append([]string{"verify", "-n", e.ns, "--alert", "VirtworkCPUHigh", "--alert", "VirtworkCPUNoisy", "--report", report}, endpoint[:len(endpoint)-2]...)...)
 	t.Logf("verify (exit %d):\n%s", table.code, table.stdout)
@@ -111,6 +115,12 @@ func TestVerify(t *testing.T) {
 	// network, tps and chaos-disk.
 	if html, err := os.ReadFile(report); err != nil || strings.Count(string(html), `<svg class="chart"`) != 7 || !strings.Contains(table.stderr, "report: "+report) {
 		t.Errorf("the report %s: %v, %d charts, want 7; stderr %s", report, err, strings.Count(string(html), `<svg class="chart"`), table.stderr)
+	}
+
+	// A Prometheus that does not answer: exit 1, saying so.
+	down := plug.run(t.Context(), "verify", "-n", e.ns, "--prometheus", "http://127.0.0.1:1", "--rate-window", "5s")
+	if down.code != 1 || !strings.Contains(down.stderr, "cannot query Prometheus") {
+		t.Errorf("verify against nothing: exit %d, stderr %s", down.code, down.stderr)
 	}
 
 	// The old names: verify picks their spelling and passes.
@@ -187,4 +197,34 @@ func deref(f *float64) any {
 		return nil
 	}
 	return *f
+}
+
+// checkAlertTiming: when VirtworkCPUHigh fired for the good VM is within
+// one evaluation interval (and one step of verify's query) of the truth:
+// the first instant its expression held, as the same Prometheus computes
+// it, plus its for:.
+func checkAlertTiming(t *testing.T, p *prom.Server, ns string, res *verify.Result) {
+	t.Helper()
+	expr := fmt.Sprintf(`sum by (namespace, name) (rate(kubevirt_vmi_cpu_usage_seconds_total{namespace=%q,name="virtwork-cpu-e7e7e7e7-0"}[5s])) > 1.0`, ns)
+	checked := 0
+	for _, a := range res.Alerts {
+		if a.Alert != "VirtworkCPUHigh" || a.VM != "virtwork-cpu-e7e7e7e7-0" || a.Want != "firing" || a.FiredAfter == nil {
+			continue
+		}
+		v, _, _, err := p.API().QueryRange(t.Context(), expr, promv1.Range{Start: a.From, End: a.To, Step: time.Second})
+		m, ok := v.(model.Matrix)
+		if err != nil || !ok || len(m) != 1 || len(m[0].Values) == 0 {
+			t.Fatalf("%s over %s..%s: %v %v", expr, a.From, a.To, v, err)
+		}
+		truth := m[0].Values[0].Timestamp.Time().Add(3 * time.Second)
+		fired := a.From.Add(*a.FiredAfter)
+		if d := fired.Sub(truth); d < -2*time.Second || d > 2*time.Second {
+			t.Errorf("VirtworkCPUHigh fired at %s, the truth is %s (expression true from %s, for: 3s): off by %s", fired.Format(time.TimeOnly), truth.Format(time.TimeOnly), m[0].Values[0].Timestamp.Time().Format(time.TimeOnly), d)
+		}
+		t.Logf("VirtworkCPUHigh fired %s after the level rose; the truth %s; off by %s", *a.FiredAfter, truth.Sub(a.From), fired.Sub(truth))
+		checked++
+	}
+	if checked == 0 {
+		t.Errorf("no high stretch of VirtworkCPUHigh to time")
+	}
 }
