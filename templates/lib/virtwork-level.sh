@@ -127,14 +127,12 @@ virtwork_level() {
 }
 
 # virtwork_level_spread WHERE LINE prints this VM's phase for the line
-# "phase hash RUNID BOUND" (ParseFile's rules): virtwork_level_phase of the
-# run id, the VM's name and the bound. The name is the hostname up to its
-# first dot (KubeVirt gives the guest its VMI's name, which is the VM's, as
-# the hostname; virtwork's VM names have no dot and at most 63 characters,
-# so it is the whole name), read from the kernel: cloud-init has set it
-# before runcmd starts the units, and on later boots systemd sets it from
-# /etc/hostname, which cloud-init wrote, before any unit starts.
-# VIRTWORK_HOSTNAME stands in for it in tests.
+# "phase hash RUNID BOUND": virtwork_level_phase of the run id, the VM's name
+# and the bound. The name is the kernel's hostname up to its first dot
+# (KubeVirt's hostname for a VMI is its name, and VM names have no dot),
+# set by cloud-init before runcmd starts the units and, on later boots, by
+# systemd from /etc/hostname before any unit. VIRTWORK_HOSTNAME stands in
+# for it in tests.
 virtwork_level_spread() {
 	local where=$1 line=$2 rest runid bound name=${VIRTWORK_HOSTNAME:-}
 	rest=${line#phase hash }
@@ -156,11 +154,10 @@ virtwork_level_spread() {
 	virtwork_level_phase "$runid" "${name%%.*}" "$bound"
 }
 
-# virtwork_level_phase RUNID NAME BOUND prints Phase in pkg/profile/phase.go:
-# the first 8 bytes of SHA-256(RUNID NUL NAME) as a big-endian number,
-# modulo BOUND. Bash's integers are signed 64-bit, so the 64-bit number is
-# reduced 16 bits at a time: r stays below BOUND (at most 2^32), and
-# r*65536+65535 below 2^48.
+# virtwork_level_phase RUNID NAME BOUND prints Phase (pkg/profile/phase.go):
+# the first 8 bytes of SHA-256(RUNID NUL NAME), big-endian, modulo BOUND,
+# reduced 16 bits at a time so that bash's signed 64-bit sums stay below
+# 2^48 for any BOUND up to 2^32.
 virtwork_level_phase() {
 	local sum r=0 i
 	if ! sum=$(printf '%s\0%s' "$1" "$2" | sha256sum) || [[ ${#sum} -lt 16 || ${sum:0:16} == *[!0-9a-f]* ]]; then
