@@ -3,27 +3,37 @@ package render
 import (
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/profile"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
-// profiled gives each of cfg's workloads that has a level a profile and a
-// timing, as --profile NAME=SPEC --start-at 2026-01-02T10:00:00Z
-// --duration 1h would.
+// profiled renders names with a profile and a timing for each that has a
+// level, as --profile NAME=SPEC --start-at 2026-01-02T10:00:00Z --duration
+// 1h would.
 func profiled(t testing.TB, vmCount int, spec string, names ...string) *Bundle {
 	t.Helper()
 	cfg := testConfig(t, vmCount, names...)
+	setProfile(t, cfg, spec, names...)
+	return mustRender(t, cfg)
+}
+
+// setProfile gives each of cfg's workloads named in names that has a level
+// the profile spec and profiled's timing.
+func setProfile(t testing.TB, cfg *config.Config, spec string, names ...string) {
+	t.Helper()
 	reg := workloads.Builtin()
 	for i := range cfg.Workloads {
 		w := &cfg.Workloads[i]
 		x, _ := reg.Get(w.Name)
 		lr, ok := x.Spec().LevelRange(w.Params)
-		if !ok {
+		if !ok || !slices.Contains(names, w.Name) {
 			continue
 		}
 		p, err := profile.Parse(spec, "test", profile.Levels{Min: lr.Min, Max: lr.Max, Default: lr.Value})
@@ -33,7 +43,6 @@ func profiled(t testing.TB, vmCount int, spec string, names ...string) *Bundle {
 		w.Profile = &p
 		w.Timing = profile.Timing{Start: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), Duration: time.Hour}
 	}
-	return mustRender(t, cfg)
 }
 
 // TestGoldenProfile: a cpu run with a square profile, --start-at and
