@@ -17,42 +17,56 @@ import (
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
-// scheduleFiles reads, from each VM's user-data Secret in the bundle, the
-// schedule file render wrote for it.
+// scheduleFiles reads, for each VM of the bundle, the schedule file render
+// wrote into the user-data Secret the VM boots from.
 func scheduleFiles(t *testing.T, b *render.Bundle) map[string]profile.FileContent {
 	t.Helper()
-	out := map[string]profile.FileContent{}
+	bySecret, secretOf := map[string]profile.FileContent{}, map[string]string{}
 	for obj := range b.Objects() {
-		if obj.GetKind() != "Secret" {
-			continue
-		}
-		enc, _, _ := unstructured.NestedString(obj.Object, "data", "userdata")
-		data, err := base64.StdEncoding.DecodeString(enc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cc struct {
-			WriteFiles []struct{ Path, Content string } `yaml:"write_files"`
-		}
-		if err := yaml.Unmarshal(data, &cc); err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range cc.WriteFiles {
-			if f.Path == workloads.SchedulePath("cpu") {
-				fc, err := profile.ParseFile([]byte(f.Content))
-				if err != nil {
-					t.Fatal(err)
+		switch obj.GetKind() {
+		case "VirtualMachine":
+			vols, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "volumes")
+			for _, v := range vols {
+				if name, ok, _ := unstructured.NestedString(v.(map[string]any), "cloudInitNoCloud", "secretRef", "name"); ok {
+					secretOf[obj.GetName()] = name
 				}
-				out[strings.TrimSuffix(obj.GetName(), "-userdata")] = fc
 			}
+		case "Secret":
+			enc, _, _ := unstructured.NestedString(obj.Object, "data", "userdata")
+			data, err := base64.StdEncoding.DecodeString(enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cc struct {
+				WriteFiles []struct{ Path, Content string } `yaml:"write_files"`
+			}
+			if err := yaml.Unmarshal(data, &cc); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range cc.WriteFiles {
+				if f.Path == workloads.SchedulePath("cpu") {
+					fc, err := profile.ParseFile([]byte(f.Content))
+					if err != nil {
+						t.Fatal(err)
+					}
+					bySecret[obj.GetName()] = fc
+				}
+			}
+		}
+	}
+	out := map[string]profile.FileContent{}
+	for vm, secret := range secretOf {
+		if fc, ok := bySecret[secret]; ok {
+			out[vm] = fc
 		}
 	}
 	return out
 }
 
-// TestSpreadMatchesRender: with a spread each VM's phase is the one in the
-// schedule file render wrote for it, and each of its segments holds the
-// level that file gives, at the segment's start and its last second.
+// TestSpreadMatchesRender: with a spread each VM's phase is the one the
+// schedule file render wrote for it gives its name (the VMs share the
+// file, and their Secret), and each of its segments holds the level that
+// file gives, at the segment's start and its last second.
 func TestSpreadMatchesRender(t *testing.T) {
 	for _, spec := range []string{"cpu=spike:base=20,peak=100,every=15m,length=90s,spread=random",
 		"cpu=steps:levels=30@5m/60@5m/90@5m,spread=jitter=7m"} {
@@ -67,15 +81,16 @@ func TestSpreadMatchesRender(t *testing.T) {
 		for _, vm := range p.Workloads[0].VMs {
 			f, ok := files[vm.Name]
 			if !ok {
-				t.Fatalf("%s: render wrote no schedule file of its own", vm.Name)
+				t.Fatalf("%s: its Secret holds no schedule file", vm.Name)
 			}
-			if f.Phase != time.Duration(vm.PhaseSeconds)*time.Second {
-				t.Errorf("%s: phase %d, render's file says %s", vm.Name, vm.PhaseSeconds, f.Phase)
+			phase := f.Phase.Of(vm.Name)
+			if phase != time.Duration(vm.PhaseSeconds)*time.Second {
+				t.Errorf("%s: phase %d, render's file gives %s", vm.Name, vm.PhaseSeconds, phase)
 			}
 			phases[vm.PhaseSeconds] = true
 			for _, s := range vm.Segments {
 				for _, at := range []int64{s.FromSeconds, s.ToSeconds - 1} {
-					level, _, state := f.Schedule.At(f.Start, f.Phase, f.Duration, start.Add(time.Duration(at)*time.Second))
+					level, _, state := f.Schedule.At(f.Start, phase, f.Duration, start.Add(time.Duration(at)*time.Second))
 					if level != s.Level || state != s.State {
 						t.Errorf("%s at +%ds: plan %d %s, render's file %d %s", vm.Name, at, s.Level, s.State, level, state)
 					}
@@ -84,6 +99,9 @@ func TestSpreadMatchesRender(t *testing.T) {
 		}
 		if len(phases) < 2 {
 			t.Errorf("%s: phases %v, want VMs at different phases", spec, phases)
+		}
+		if n := b.Counts()["Secret"]; n != 1 {
+			t.Errorf("%s: %d Secrets, want the 6 VMs to share one", spec, n)
 		}
 	}
 }

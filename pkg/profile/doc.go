@@ -78,16 +78,28 @@
 // # Schedule file
 //
 // File writes, and virtwork-level.sh and ParseFile read, lines of fixed
-// words and unsigned decimal numbers (no sign, no leading zero, at most 10
-// digits), each ending in a newline:
+// words, unsigned decimal numbers (no sign, no leading zero, at most 10
+// digits) and a run id, each ending in a newline:
 //
 //	virtwork-schedule 1      format version
 //	start 1767225600         unix seconds, or "boot": the guest's first reading
 //	duration 3600            seconds, or "never"
-//	phase 120                this VM's phase, seconds
+//	phase 0                  seconds, or "hash RUNID BOUND" (below)
 //	cycle 600                seconds; 0: no repeat, the last segment holds
 //	0 90                     OFFSET LEVEL, offsets from 0, rising, below cycle
 //	300 10
+//
+// Durations, the phase and BOUND are at most 2^32 seconds. With a spread
+// the phase line is "phase hash RUNID BOUND" (PhaseRule): RUNID is the run
+// id (1-64 lowercase letters, digits and '-', not starting with '-'),
+// BOUND the cycle (random) or the jitter (jitter=D) in seconds, at least
+// 1. Each VM computes its own phase from it exactly as Phase does: the
+// first 8 bytes of SHA-256(RUNID NUL NAME), big-endian, modulo BOUND, NAME
+// being the guest's hostname up to its first dot. That is the VM's name:
+// KubeVirt sets a VMI's hostname to its name cut at the first dot and at
+// 63 characters, and virtwork's VM names are DNS labels of at most 63 (no
+// dot). So every VM of a workload reads the same file, and a spread costs
+// no user-data Secret per VM.
 //
 // The reader prints "LEVEL SECONDS_UNTIL_NEXT_CHANGE STATE" (-1 for never;
 // idle, running or finished), the same as Schedule.At.

@@ -15,11 +15,19 @@ const fileHeader = "virtwork-schedule 1"
 
 // File writes the schedule file a guest reads with virtwork-level (the
 // format is in the package doc). start is the run's start (the zero Time:
-// "start boot", the guest's first reading); phase is the VM's; duration 0
-// is "duration never". Only digits, spaces, newlines and fixed words reach
-// it: a value below 0 (a start before 1970, a negative level, which Parse
-// never gives) is written as 0.
-func (s Schedule) File(start time.Time, phase, duration time.Duration) []byte {
+// "start boot", the guest's first reading); phase is the rule each VM
+// reading the file finds its phase by, so one file serves every VM of a
+// workload even with a spread; duration 0 is "duration never". Only
+// digits, lowercase letters, dashes, spaces and newlines reach it: a value
+// below 0 (a start before 1970, a negative level, which Parse never gives)
+// is written as 0, and a rule the guest could not read (a run id of other
+// characters or longer than 64, a phase or bound above 2^32 seconds) is an
+// error.
+func (s Schedule) File(start time.Time, phase PhaseRule, duration time.Duration) ([]byte, error) {
+	line, err := phaseLine(phase)
+	if err != nil {
+		return nil, err
+	}
 	var b bytes.Buffer
 	num := func(n int64) string { return strconv.FormatInt(max(n, 0), 10) }
 	b.WriteString(fileHeader + "\n")
@@ -33,12 +41,30 @@ func (s Schedule) File(start time.Time, phase, duration time.Duration) []byte {
 	} else {
 		b.WriteString("duration never\n")
 	}
-	b.WriteString("phase " + num(seconds(phase)) + "\n")
+	b.WriteString(line)
 	b.WriteString("cycle " + num(seconds(s.Cycle)) + "\n")
 	for _, seg := range s.Segments {
 		b.WriteString(num(seconds(seg.Offset)) + " " + num(int64(seg.Level)) + "\n")
 	}
-	return b.Bytes()
+	return b.Bytes(), nil
+}
+
+// phaseLine is the file's phase line: "phase N", or "phase hash RUNID
+// BOUND" for a rule that depends on the VM's name.
+func phaseLine(r PhaseRule) (string, error) {
+	if !r.hashed() {
+		if n := seconds(r.Fixed); n > maxFileSeconds {
+			return "", fmt.Errorf("schedule file: phase %ds is above the limit of %ds", n, int64(maxFileSeconds))
+		}
+		return "phase " + strconv.FormatInt(max(seconds(r.Fixed), 0), 10) + "\n", nil
+	}
+	if !fileRunID.MatchString(r.RunID) {
+		return "", fmt.Errorf("schedule file: run id %q must be 1-64 lowercase letters, digits and '-', starting with a letter or digit", r.RunID)
+	}
+	if n := seconds(r.Bound); n > maxFileSeconds {
+		return "", fmt.Errorf("schedule file: phase bound %ds is above the limit of %ds", n, int64(maxFileSeconds))
+	}
+	return "phase hash " + r.RunID + " " + strconv.FormatInt(seconds(r.Bound), 10) + "\n", nil
 }
 
 // FileContent is what a schedule file holds: a schedule placed in time for
@@ -47,7 +73,7 @@ type FileContent struct {
 	Schedule Schedule
 	// Start is the zero Time for "start boot".
 	Start time.Time
-	Phase time.Duration
+	Phase PhaseRule
 	// Duration is 0 for "duration never".
 	Duration time.Duration
 }
@@ -56,6 +82,10 @@ type FileContent struct {
 // zero (bash would read 010 as octal), at most 10 digits (a unix time until
 // 2286; bash's sums of them cannot overflow).
 var fileNumber = regexp.MustCompile(`^(0|[1-9][0-9]{0,9})$`)
+
+// fileRunID is a run id as both readers take it: a UUID as virtwork makes
+// them, or any other word of lowercase letters, digits and dashes.
+var fileRunID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
 // maxFileSeconds bounds the durations in a file (duration, phase, cycle,
 // offsets), so each fits a time.Duration; Parse's longest is far below.
@@ -78,6 +108,12 @@ func ParseFile(data []byte) (FileContent, error) {
 			return FileContent{}, fmt.Errorf("schedule file: line %d must be %q, got %q", i+2, word+" N", lines[i+1])
 		case i == 0 && v == "boot", i == 1 && v == "never":
 			vals[i] = -1
+		case i == 2 && strings.HasPrefix(v, "hash "):
+			rule, err := parsePhaseHash(v)
+			if err != nil {
+				return FileContent{}, fmt.Errorf("schedule file: line 4: %w", err)
+			}
+			f.Phase, vals[i] = rule, -1
 		case !fileNumber.MatchString(v):
 			return FileContent{}, fmt.Errorf("schedule file: line %d: %s must be a number, got %q", i+2, word, v)
 		default:
@@ -90,7 +126,10 @@ func ParseFile(data []byte) (FileContent, error) {
 	if vals[0] >= 0 {
 		f.Start = time.Unix(vals[0], 0).UTC()
 	}
-	f.Duration, f.Phase, f.Schedule.Cycle = sec(max(vals[1], 0)), sec(vals[2]), sec(vals[3])
+	if vals[2] >= 0 {
+		f.Phase = FixedPhase(sec(vals[2]))
+	}
+	f.Duration, f.Schedule.Cycle = sec(max(vals[1], 0)), sec(vals[3])
 	for n, line := range lines[5:] {
 		seg, err := parseSegment(line, f.Schedule)
 		if err != nil {
@@ -99,6 +138,19 @@ func ParseFile(data []byte) (FileContent, error) {
 		f.Schedule.Segments = append(f.Schedule.Segments, seg)
 	}
 	return f, nil
+}
+
+// parsePhaseHash reads "hash RUNID BOUND", BOUND from 1 to 2^32.
+func parsePhaseHash(v string) (PhaseRule, error) {
+	words := strings.Split(v, " ")
+	if len(words) != 3 || !fileRunID.MatchString(words[1]) || !fileNumber.MatchString(words[2]) {
+		return PhaseRule{}, fmt.Errorf("phase must be \"hash RUNID BOUND\" (a run id, a number of seconds), got %q", v)
+	}
+	bound, _ := strconv.ParseInt(words[2], 10, 64)
+	if bound < 1 || bound > maxFileSeconds {
+		return PhaseRule{}, fmt.Errorf("phase bound %d must be between 1 and %d", bound, int64(maxFileSeconds))
+	}
+	return PhaseRule{RunID: words[1], Bound: sec(bound)}, nil
 }
 
 func parseSegment(line string, s Schedule) (Segment, error) {

@@ -42,12 +42,16 @@ func FuzzProfile(f *testing.F) {
 		}
 		s := p.Schedule()
 		checkTable(t, text, s, lv)
-		phase := Phase("run", "vm", p.Spread, s.Cycle)
+		rule := SpreadRule("run", p.Spread, s.Cycle)
+		phase := rule.Of("vm")
 		if p.Spread.Kind == SpreadRandom && phase >= s.Cycle || p.Spread.Kind == SpreadJitter && phase >= p.Spread.Jitter {
 			t.Fatalf("%q: phase %v out of its bound", text, phase)
 		}
 		for _, at := range []time.Time{{}, t0} { // start boot, and a start instant
-			file := s.File(at, phase, MaxDuration)
+			file, err := s.File(at, rule, MaxDuration)
+			if err != nil {
+				t.Fatalf("%q: File: %v", text, err)
+			}
 			if strings.Trim(string(file), "abcdefghijklmnopqrstuvwxyz0123456789- \n") != "" {
 				t.Fatalf("%q: the schedule file holds other characters:\n%s", text, file)
 			}
@@ -55,7 +59,7 @@ func FuzzProfile(f *testing.F) {
 			if err != nil {
 				t.Fatalf("%q: ParseFile: %v\n%s", text, err, file)
 			}
-			if diff := cmp.Diff(FileContent{Schedule: s, Start: at, Phase: phase, Duration: MaxDuration}, back); diff != "" {
+			if diff := cmp.Diff(FileContent{Schedule: s, Start: at, Phase: rule, Duration: MaxDuration}, back); diff != "" {
 				t.Fatalf("%q: the file reads back differently (-want +got):\n%s", text, diff)
 			}
 		}

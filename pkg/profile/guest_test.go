@@ -32,11 +32,24 @@ func levelScript(t *testing.T) string {
 }
 
 // guestCase is one schedule file: a profile placed in time for one VM.
+// Without vm the file holds the fixed phase; with vm it holds the profile's
+// spread rule, and the guest, whose hostname is vm+domain, computes the
+// phase Go's rule gives vm.
 type guestCase struct {
 	text            string
 	phase, duration time.Duration
 	start           time.Duration // from t0; boot: the first reading, at t0
 	boot            bool
+	vm, domain      string
+}
+
+// rule is the case's phase line and the phase it gives its VM.
+func (c guestCase) rule(p Profile) (PhaseRule, time.Duration) {
+	if c.vm == "" {
+		return FixedPhase(c.phase), c.phase
+	}
+	r := SpreadRule(testRun, p.Spread, p.Schedule().Cycle)
+	return r, r.Of(c.vm)
 }
 
 func guestCases() []guestCase {
@@ -63,14 +76,21 @@ func guestCases() []guestCase {
 		{text: "square:high=90,low=10,period=10m", boot: true, duration: h},
 		{text: "ramp:from=1,to=100,over=10m", boot: true, phase: 3 * m},
 		{text: "spike:every=1m,length=10s", boot: true},
+		// Spread: one file for every VM, each finding its phase from its name.
+		{text: "spike:base=10,peak=100,every=15m,length=1m,spread=random", vm: "virtwork-cpu-3f2b6c1e-7", duration: 30 * d},
+		{text: "ramp:from=100,to=1,over=7d,then=repeat,spread=random", vm: "virtwork-network-3f2b6c1e-client-12", domain: ".virtwork.svc.cluster.local", start: d},
+		{text: "sine:min=5,max=95,period=61s,spread=jitter=7d", vm: "virtwork-memory-3f2b6c1e-1999", start: 3 * d},
+		{text: "steps:levels=20@5m/50@5m/90@10m,spread=jitter=1h", vm: "virtwork-disk-3f2b6c1e-3", start: 2 * h, duration: 3 * h},
+		{text: "constant:level=70,spread=jitter=1h", vm: "virtwork-database-3f2b6c1e-42", start: 5 * m, duration: h},
+		{text: "square:high=90,low=10,period=10m,spread=random", vm: "virtwork-cpu-3f2b6c1e-0", boot: true, duration: h},
 	}
 }
 
 // instants are the moments worth asking about: around the start, every
 // boundary of the first cycles ±1s, many cycles and days later, and around
 // the end. They are unix seconds, the boot case's first one first.
-func (c guestCase) instants(s Schedule) []int64 {
-	start, phase, cycle := t0.Add(c.start).Unix(), seconds(c.phase), seconds(s.Cycle)
+func (c guestCase) instants(s Schedule, ph time.Duration) []int64 {
+	start, phase, cycle := t0.Add(c.start).Unix(), seconds(ph), seconds(s.Cycle)
 	set := map[int64]bool{}
 	add := func(ts ...int64) {
 		for _, t := range ts {
@@ -125,21 +145,27 @@ func TestGuestAgreesWithGo(t *testing.T) {
 	script, dir := levelScript(t), t.TempDir()
 	total, began := 0, time.Now()
 	for i, c := range guestCases() {
-		s := mustParse(t, c.text, cpu).Schedule()
+		p := mustParse(t, c.text, cpu)
+		s := p.Schedule()
+		rule, phase := c.rule(p)
 		start := t0.Add(c.start)
 		fileStart := start
 		if c.boot {
 			fileStart = time.Time{}
 		}
-		file := filepath.Join(dir, fmt.Sprintf("case%d.schedule", i))
-		if err := os.WriteFile(file, s.File(fileStart, c.phase, c.duration), 0o644); err != nil {
+		data, err := s.File(fileStart, rule, c.duration)
+		if err != nil {
 			t.Fatal(err)
 		}
-		instants := c.instants(s)
+		file := filepath.Join(dir, fmt.Sprintf("case%d.schedule", i))
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		instants := c.instants(s, phase)
 		var in, want strings.Builder
 		for _, now := range instants {
 			fmt.Fprintln(&in, now)
-			level, next, state := s.At(start, c.phase, c.duration, time.Unix(now, 0))
+			level, next, state := s.At(start, phase, c.duration, time.Unix(now, 0))
 			secs := int64(-1)
 			if !next.IsZero() {
 				secs = next.Unix() - now
@@ -147,7 +173,7 @@ func TestGuestAgreesWithGo(t *testing.T) {
 			fmt.Fprintf(&want, "%d %d %s\n", level, secs, state)
 		}
 		cmd := exec.Command(bash, "-c", `source "$1"; while read -r t; do VIRTWORK_NOW=$t virtwork_level "$2"; done`, "bash", script, file)
-		cmd.Env = append(os.Environ(), "VIRTWORK_STATE_DIR="+filepath.Join(dir, "state"))
+		cmd.Env = append(os.Environ(), "VIRTWORK_STATE_DIR="+filepath.Join(dir, "state"), "VIRTWORK_HOSTNAME="+c.vm+c.domain)
 		cmd.Stdin = strings.NewReader(in.String())
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -158,8 +184,8 @@ func TestGuestAgreesWithGo(t *testing.T) {
 		got, wantLines := strings.Split(string(out), "\n"), strings.Split(want.String(), "\n")
 		for j := range wantLines {
 			if j >= len(got) || got[j] != wantLines[j] {
-				t.Errorf("%s (phase %v, duration %v, start t0+%v, boot %v) at unix %d (t0%+ds): guest %q, Go %q",
-					c.text, c.phase, c.duration, c.start, c.boot, instants[min(j, len(instants)-1)],
+				t.Errorf("%s (phase %v of %q, duration %v, start t0+%v, boot %v) at unix %d (t0%+ds): guest %q, Go %q",
+					c.text, phase, c.vm, c.duration, c.start, c.boot, instants[min(j, len(instants)-1)],
 					instants[min(j, len(instants)-1)]-t0.Unix(), lineAt(got, j), wantLines[j])
 				break
 			}
@@ -186,7 +212,11 @@ func TestGuestBootStart(t *testing.T) {
 	script, dir := levelScript(t), t.TempDir()
 	file := filepath.Join(dir, "cpu.schedule")
 	s := mustParse(t, "square:high=90,low=10,period=10m", cpu).Schedule()
-	if err := os.WriteFile(file, s.File(time.Time{}, 0, time.Hour), 0o644); err != nil {
+	data, err := s.File(time.Time{}, PhaseRule{}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	boot := t0.Unix()

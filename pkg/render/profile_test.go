@@ -1,28 +1,39 @@
 package render
 
 import (
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/profile"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
 
-// profiled gives each of cfg's workloads that has a level a profile and a
-// timing, as --profile NAME=SPEC --start-at 2026-01-02T10:00:00Z
-// --duration 1h would.
+// profiled renders names with a profile and a timing for each that has a
+// level, as --profile NAME=SPEC --start-at 2026-01-02T10:00:00Z --duration
+// 1h would.
 func profiled(t testing.TB, vmCount int, spec string, names ...string) *Bundle {
 	t.Helper()
 	cfg := testConfig(t, vmCount, names...)
+	setProfile(t, cfg, spec, names...)
+	return mustRender(t, cfg)
+}
+
+// setProfile gives each of cfg's workloads named in names that has a level
+// the profile spec and profiled's timing.
+func setProfile(t testing.TB, cfg *config.Config, spec string, names ...string) {
+	t.Helper()
 	reg := workloads.Builtin()
 	for i := range cfg.Workloads {
 		w := &cfg.Workloads[i]
 		x, _ := reg.Get(w.Name)
 		lr, ok := x.Spec().LevelRange(w.Params)
-		if !ok {
+		if !ok || !slices.Contains(names, w.Name) {
 			continue
 		}
 		p, err := profile.Parse(spec, "test", profile.Levels{Min: lr.Min, Max: lr.Max, Default: lr.Value})
@@ -32,7 +43,6 @@ func profiled(t testing.TB, vmCount int, spec string, names ...string) *Bundle {
 		w.Profile = &p
 		w.Timing = profile.Timing{Start: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), Duration: time.Hour}
 	}
-	return mustRender(t, cfg)
 }
 
 // TestGoldenProfile: a cpu run with a square profile, --start-at and
@@ -56,24 +66,36 @@ func TestGoldenProfile(t *testing.T) {
 	}
 }
 
-// TestSpreadSecrets: with a spread each VM plays its own phase, so each
-// gets a Secret of its own; the same inputs render the same bytes.
+// TestSpreadSecrets: with a spread the VMs of a role still share one
+// Secret, as without one: its schedule file holds the phase rule (run id
+// and cycle), and the rule gives the VMs different phases from their
+// names. The same inputs render the same bytes.
 func TestSpreadSecrets(t *testing.T) {
-	b := profiled(t, 4, "square:period=10m,spread=random", "cpu")
-	uds := secretUserData(t, b)
-	if len(uds) != 4 {
-		t.Fatalf("%d Secrets, want one per VM", len(uds))
+	const spec = "square:period=10m,spread=random"
+	b := profiled(t, 4, spec, "cpu")
+	plain := profiled(t, 4, "square:period=10m", "cpu")
+	if got, want := b.Counts(), plain.Counts(); !maps.Equal(got, want) {
+		t.Errorf("objects with a spread %v, without %v; want the same", got, want)
 	}
-	phases := map[string]bool{}
-	for _, ud := range uds {
-		_, rest, _ := strings.Cut(ud, "      phase ")
-		phase, _, _ := strings.Cut(rest, "\n")
-		phases[phase] = true
+	uds := secretUserData(t, b)
+	if len(uds) != 1 {
+		t.Fatalf("%d Secrets, want one shared by the 4 VMs", len(uds))
+	}
+	for secret, ud := range uds {
+		if want := "      phase hash " + testRunID + " 600\n      cycle 600\n"; !strings.Contains(ud, want) {
+			t.Errorf("%s lacks %q", secret, want)
+		}
+	}
+	phases := map[time.Duration]bool{}
+	for obj := range b.Objects() {
+		if obj.GetKind() == "VirtualMachine" {
+			phases[profile.Phase(testRunID, obj.GetName(), profile.Spread{Kind: profile.SpreadRandom}, 10*time.Minute)] = true
+		}
 	}
 	if len(phases) < 2 {
 		t.Errorf("phases %v: want VMs at different phases", phases)
 	}
-	again := profiled(t, 4, "square:period=10m,spread=random", "cpu")
+	again := profiled(t, 4, spec, "cpu")
 	if string(yamlOf(t, b)) != string(yamlOf(t, again)) {
 		t.Error("two renders of the same run differ")
 	}

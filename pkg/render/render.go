@@ -95,7 +95,10 @@ func Render(in Input) (*Bundle, error) {
 func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads.Workload) error {
 	spec := w.Spec()
 	multiRole := len(spec.Roles) > 1
-	sched := newSchedules(cfg.RunID, wc)
+	sched, err := scheduleFile(cfg.RunID, wc)
+	if err != nil {
+		return err
+	}
 	for _, role := range spec.Roles {
 		rt, err := newRoleTemplate(cfg, wc, spec, role)
 		if err != nil {
@@ -109,14 +112,11 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 			if len(name) > maxVMName {
 				return fmt.Errorf("workload %s: VM name %s is longer than %d characters", spec.Name, name, maxVMName)
 			}
-			inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest, Schedule: sched.file(name)}
+			inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest, Schedule: sched}
 			if clientOfService {
 				inst.ServiceHost = serviceName(spec.Name, cfg.RunID, i) + "." + cfg.Namespace + ".svc"
 			}
 			secret := shared
-			if sched.perVM {
-				secret = ""
-			}
 			// Equal Instances yield equal user-data: one Secret serves
 			// every VM of the role unless a VM's Instance is its own.
 			if secret == "" {
@@ -130,7 +130,7 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 					return fmt.Errorf("workload %s: cloud-init user-data for role %s is %d bytes, over the %d-byte Secret limit; use fewer SSH keys or smaller files", spec.Name, role.Name, n, maxSecretSize)
 				}
 				lbl := workloadLabels(cfg.RunID, spec, role.Name)
-				if clientOfService || sched.perVM {
+				if clientOfService {
 					secret = vmSecretName(name)
 					lbl[labels.Instance] = itoa(i)
 				} else {

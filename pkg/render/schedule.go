@@ -1,41 +1,24 @@
 package render
 
 import (
+	"fmt"
+
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/profile"
 )
 
-// schedules gives each VM of a workload its schedule file: none without a
-// profile, one for every VM without a spread, one per VM (by its phase)
-// with one, which then gets a user-data Secret of its own.
-type schedules struct {
-	runID    string
-	schedule profile.Schedule
-	spread   profile.Spread
-	timing   profile.Timing
-	// shared is the file of every VM when perVM is false.
-	shared string
-	perVM  bool
-}
-
-func newSchedules(runID string, wc config.Workload) *schedules {
-	s := &schedules{runID: runID}
+// scheduleFile is the schedule file of every VM of the workload, "" for
+// none. It is one file even with a spread: its phase line is a rule each
+// VM applies to its own name (the guest's hostname), so a spread leaves
+// the VMs of a role sharing one user-data Secret.
+func scheduleFile(runID string, wc config.Workload) (string, error) {
 	if wc.Profile == nil {
-		return s
+		return "", nil
 	}
-	s.schedule, s.spread, s.timing = wc.Profile.Schedule(), wc.Profile.Spread, wc.Timing
-	s.perVM = s.spread.Kind != profile.SpreadNone
-	if !s.perVM {
-		s.shared = string(s.schedule.File(s.timing.Start, 0, s.timing.Duration))
+	s := wc.Profile.Schedule()
+	f, err := s.File(wc.Timing.Start, profile.SpreadRule(runID, wc.Profile.Spread, s.Cycle), wc.Timing.Duration)
+	if err != nil {
+		return "", fmt.Errorf("workload %s: %w", wc.Name, err)
 	}
-	return s
-}
-
-// file is the schedule file of the named VM, "" for none.
-func (s *schedules) file(vm string) string {
-	if !s.perVM {
-		return s.shared
-	}
-	phase := profile.Phase(s.runID, vm, s.spread, s.schedule.Cycle)
-	return string(s.schedule.File(s.timing.Start, phase, s.timing.Duration))
+	return string(f), nil
 }

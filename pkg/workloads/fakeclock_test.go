@@ -99,7 +99,11 @@ func (r clockRun) command(t *testing.T) *exec.Cmd {
 		}
 		sched := filepath.Join(dir, "w.schedule")
 		start := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
-		if err := os.WriteFile(sched, p.Schedule().File(start, 0, 5*time.Minute), 0o644); err != nil {
+		data, err := p.Schedule().File(start, profile.PhaseRule{}, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(sched, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		env = append(env, "VIRTWORK_SCHEDULE="+sched)

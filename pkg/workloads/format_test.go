@@ -174,6 +174,8 @@ func TestFormatRejects(t *testing.T) {
 		{"declared file missing", func(d fstest.MapFS) { delete(d, "virtwork-full.fio") }, "workload.yaml:21: data_files[0]: virtwork-full.fio is not a file in wl/echo"},
 		{"env bad name", spec("{name: VIRTWORK_FULL_PORT", "{name: PATH"), `roles[0].env[0]: "PATH" must be VIRTWORK_ followed by`},
 		{"env reserved name", spec("{name: VIRTWORK_FULL_PORT", "{name: VIRTWORK_DATA_MOUNT"), "VIRTWORK_DATA_MOUNT is set by virtwork for a role's data disk"},
+		{"env hostname stand-in", spec("{name: VIRTWORK_FULL_PORT", "{name: VIRTWORK_HOSTNAME"), "VIRTWORK_HOSTNAME stands in for the clock or hostname of virtwork's level controller"},
+		{"env clock stand-in", spec("{name: VIRTWORK_FULL_PORT", "{name: VIRTWORK_NOW"), "VIRTWORK_NOW stands in for the clock or hostname"},
 		{"env unsafe value", spec(`value: "7"`, `value: "7 8"`), `roles[0].env[0]: value "7 8" may only hold letters`},
 		{"env two kinds", spec("- param: size", "- {param: size, params: all}"), "roles[0].env[1]: must be one of"},
 		{"env value without name", spec("- param: size", "- {value: x}"), "roles[0].env[1]: must be one of"},

@@ -64,6 +64,11 @@ var reservedFiles = []string{path.Base(mountDataDisk.src), path.Base(levelScript
 // a VM's schedule.
 var reservedEnv = []string{"VIRTWORK_DATA_SERIAL", "VIRTWORK_DATA_MOUNT", scheduleEnv}
 
+// controllerEnv are the variables that stand in for the clock and the
+// hostname in virtwork-level's tests; from an EnvironmentFile they would
+// move a VM's schedule or phase away from what plan shows.
+var controllerEnv = []string{"VIRTWORK_NOW", "VIRTWORK_HOSTNAME"}
+
 // Entry is one directory that LoadDir read: a workload, or why it is not
 // one.
 type Entry struct {

@@ -94,6 +94,9 @@ func (l *loader) envVar(v yamlfile.Node, name string) (string, error) {
 	if slices.Contains(reservedEnv, name) {
 		return "", v.Errorf("%s is set by virtwork for a role's data disk; choose another name", name)
 	}
+	if slices.Contains(controllerEnv, name) {
+		return "", v.Errorf("%s stands in for the clock or hostname of virtwork's level controller; choose another name", name)
+	}
 	return name, nil
 }
 

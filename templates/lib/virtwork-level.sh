@@ -7,8 +7,11 @@
 #   start), running or finished (after the duration: level 0 for good).
 #
 # It knows no shape: it only indexes the table of segments, exactly as
-# Schedule.at in pkg/profile does, and a Go test holds the two equal.
-# VIRTWORK_NOW (unix seconds) stands in for the clock in tests. With
+# Schedule.at in pkg/profile does, and a Go test holds the two equal. Under
+# a spread ("phase hash RUNID BOUND") it computes this VM's phase from its
+# hostname, exactly as Phase does from the VM's name.
+# VIRTWORK_NOW (unix seconds) stands in for the clock in tests, and
+# VIRTWORK_HOSTNAME for the hostname. With
 # "start boot" the first reading records the start in
 # ${VIRTWORK_STATE_DIR:-/run/virtwork}/NAME.start (NAME: the file's name
 # without .schedule), so a restarted unit carries on where it was.
@@ -45,6 +48,11 @@ virtwork_level() {
 	for ((i = 0; i < 5; i++)); do
 		line=${lines[i]%$'\n'}
 		val=${line#"${words[i]} "}
+		if [[ $i-$val == "3-hash "* ]]; then
+			# Every VM of a workload gets this file; each computes its own phase.
+			vals[i]=$(virtwork_level_spread "${file}:4" "$line") || return 2
+			continue
+		fi
 		if [[ $val == "$line" ]] || ! { virtwork_level_number "$val" || [[ $i-$val == 1-boot || $i-$val == 2-never ]]; } ||
 			[[ $i -eq 0 && $val != 1 ]] || { ((i >= 2)) && [[ $val != never ]] && ((val > max_seconds)); }; then
 			echo "virtwork-level: ${file}:$((i + 1)): expected '${words[i]} NUMBER', got '${line}'" >&2
@@ -116,6 +124,50 @@ virtwork_level() {
 		next=$((next - now))
 	fi
 	echo "${level} ${next} running"
+}
+
+# virtwork_level_spread WHERE LINE prints this VM's phase for the line
+# "phase hash RUNID BOUND": virtwork_level_phase of the run id, the VM's name
+# and the bound. The name is the kernel's hostname up to its first dot
+# (KubeVirt's hostname for a VMI is its name, and VM names have no dot),
+# set by cloud-init before runcmd starts the units and, on later boots, by
+# systemd from /etc/hostname before any unit. VIRTWORK_HOSTNAME stands in
+# for it in tests.
+virtwork_level_spread() {
+	local where=$1 line=$2 rest runid bound name=${VIRTWORK_HOSTNAME:-}
+	rest=${line#phase hash }
+	runid=${rest%% *}
+	bound=${rest#* }
+	if [[ $rest != "$runid $bound" || -z $runid || ${#runid} -gt 64 || $runid == -* ||
+		$runid == *[!0123456789abcdefghijklmnopqrstuvwxyz-]* ]] ||
+		! virtwork_level_number "$bound" || ((bound < 1 || bound > 4294967296)); then
+		echo "virtwork-level: ${where}: expected 'phase NUMBER' or 'phase hash RUNID BOUND' (BOUND 1-4294967296), got '${line}'" >&2
+		return 2
+	fi
+	if [[ -z $name && -r /proc/sys/kernel/hostname ]]; then
+		read -r name </proc/sys/kernel/hostname || true
+	fi
+	if [[ -z ${name%%.*} ]]; then
+		echo "virtwork-level: ${where}: the phase comes from the VM's name, the hostname up to its first dot, but the hostname is '${name}'" >&2
+		return 2
+	fi
+	virtwork_level_phase "$runid" "${name%%.*}" "$bound"
+}
+
+# virtwork_level_phase RUNID NAME BOUND prints Phase (pkg/profile/phase.go):
+# the first 8 bytes of SHA-256(RUNID NUL NAME), big-endian, modulo BOUND,
+# reduced 16 bits at a time so that bash's signed 64-bit sums stay below
+# 2^48 for any BOUND up to 2^32.
+virtwork_level_phase() {
+	local sum r=0 i
+	if ! sum=$(printf '%s\0%s' "$1" "$2" | sha256sum) || [[ ${#sum} -lt 16 || ${sum:0:16} == *[!0-9a-f]* ]]; then
+		echo "virtwork-level: sha256sum failed" >&2
+		return 2
+	fi
+	for ((i = 0; i < 16; i += 4)); do
+		r=$(((r * 65536 + 16#${sum:i:4}) % $3))
+	done
+	echo "$r"
 }
 
 # virtwork_level_number: is $1 a number as the file spells them: digits,
