@@ -97,7 +97,7 @@ func levelAt(g *guest, w workloadRun, s int64) (level float64, unlimited bool) {
 		if start.IsZero() {
 			start = g.boot
 		}
-		lvl, _, _ := w.sched.Schedule.At(start, w.sched.Phase, w.sched.Duration, time.Unix(s, 0))
+		lvl, _, _ := w.sched.Schedule.At(start, w.sched.Phase.Of(g.name), w.sched.Duration, time.Unix(s, 0))
 		return float64(lvl), false
 	}
 	if w.model.levelEnv == "" {
