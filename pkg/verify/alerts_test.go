@@ -81,3 +81,11 @@ func TestParseAlertsFile(t *testing.T) {
 		}
 	}
 }
+
+func TestBinary(t *testing.T) {
+	for v, want := range map[float64]string{952945869: "909Mi", 1624034509: "1.51Gi", 93952410: "89.6Mi", -335544320: "-320Mi", 512: "512 bytes", 2 << 40: "2Ti"} {
+		if got := binary(v); got != want {
+			t.Errorf("binary(%v) = %s, want %s", v, got, want)
+		}
+	}
+}

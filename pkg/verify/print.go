@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -96,14 +97,41 @@ func expected(c Check) string {
 	case c.Outcome == NoSeries:
 		return ""
 	case c.High == nil:
-		return "≥ " + num(c.Low) + " " + c.Unit
+		return "≥ " + value(c.Low, c.Unit)
+	}
+	if c.Unit == "bytes" {
+		return binary(c.Low) + "…" + binary(*c.High)
 	}
 	return num(c.Low) + "…" + num(*c.High) + " " + c.Unit
+}
+
+// value prints a value in its unit: bytes in binary multiples.
+func value(v float64, unit string) string {
+	if unit == "bytes" {
+		return binary(v)
+	}
+	return num(v) + " " + unit
+}
+
+// binary prints bytes with three significant digits in Ki, Mi, Gi or Ti.
+func binary(v float64) string {
+	suffix := []string{"", "Ki", "Mi", "Gi", "Ti"}
+	i := 0
+	for ; i < len(suffix)-1 && math.Abs(v) >= 1024; i++ {
+		v /= 1024
+	}
+	if i == 0 {
+		return num(v) + " bytes"
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64) + suffix[i]
 }
 
 func observed(c Check) string {
 	if c.Observed == nil || c.Rises {
 		return ""
+	}
+	if c.Unit == "bytes" {
+		return binary(*c.Observed)
 	}
 	return num(*c.Observed)
 }
