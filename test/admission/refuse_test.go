@@ -1,0 +1,127 @@
+package admission
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// goldenVM returns the first VirtualMachine of disk.yaml (root disk,
+// cloud-init disk and a data disk from a dataVolumeTemplate) as a map to edit.
+func goldenVM(t *testing.T) map[string]any {
+	t.Helper()
+	path := filepath.Join(repoRoot, "pkg", "render", "testdata", "disk.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vms, err := virtualMachines(path, data)
+	if err != nil || len(vms) == 0 {
+		t.Fatalf("%s: no VirtualMachine (%v)", path, err)
+	}
+	var vm map[string]any
+	if err := json.Unmarshal(vms[0].raw, &vm); err != nil {
+		t.Fatal(err)
+	}
+	return vm
+}
+
+// field walks vm's nested mappings along path.
+func field(vm map[string]any, path ...string) map[string]any {
+	m := vm
+	for _, k := range path {
+		m = m[k].(map[string]any)
+	}
+	return m
+}
+
+func vmiSpec(vm map[string]any) map[string]any { return field(vm, "spec", "template", "spec") }
+func devices(vm map[string]any) map[string]any { return field(vmiSpec(vm), "domain", "devices") }
+
+// without returns list without the entries named name.
+func without(list any, name string) []any {
+	var out []any
+	for _, e := range list.([]any) {
+		if e.(map[string]any)["name"] != name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func toDoc(t *testing.T, vm map[string]any) vmDoc {
+	t.Helper()
+	raw, err := json.Marshal(vm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vmDoc{source: "edited disk.yaml", name: "virtwork-disk", raw: raw}
+}
+
+// TestBrokenVMsRefused edits a golden VM into ones KubeVirt refuses, so the
+// admission tests above can fail: each must be refused, naming the field. (A
+// volume without a disk is not among them: KubeVirt's VMI defaults add the
+// disk, so v1.9.0 admits it.)
+func TestBrokenVMsRefused(t *testing.T) {
+	cases := []struct {
+		name  string
+		edit  func(vm map[string]any)
+		field string // a cause's field or the message contains this
+	}{
+		{"disk without its volume", func(vm map[string]any) {
+			vmiSpec(vm)["volumes"] = without(vmiSpec(vm)["volumes"], "rootdisk")
+		}, "disks[0].name"},
+		{"two user-data sources", func(vm map[string]any) {
+			for _, v := range vmiSpec(vm)["volumes"].([]any) {
+				if src, ok := v.(map[string]any)["cloudInitNoCloud"].(map[string]any); ok {
+					src["userData"] = "#cloud-config\n" // beside the Secret
+				}
+			}
+		}, "only one userdatasource"},
+		{"dataVolumeTemplate not referenced", func(vm map[string]any) {
+			devices(vm)["disks"] = without(devices(vm)["disks"], "datadisk")
+			vmiSpec(vm)["volumes"] = without(vmiSpec(vm)["volumes"], "datadisk")
+		}, "dataVolumeTemplate[0]"},
+		{"no memory requested", func(vm map[string]any) {
+			delete(field(vmiSpec(vm), "domain"), "memory")
+		}, "memory"},
+		{"unknown field", func(vm map[string]any) {
+			field(vmiSpec(vm), "domain", "cpu")["corez"] = 2
+		}, "corez"},
+		{"instance type and its own CPU", func(vm map[string]any) {
+			delete(field(vmiSpec(vm), "domain"), "memory")
+			field(vm, "spec")["instancetype"] = map[string]any{"kind": "VirtualMachineClusterInstancetype", "name": "u1.medium"}
+		}, "domain.cpu"},
+	}
+	hook := newWebhook(t, clusterInstancetype("u1.medium", 1, "4Gi"))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			vm := goldenVM(t)
+			c.edit(vm)
+			resp := hook.admit(toDoc(t, vm))
+			if resp.Allowed {
+				t.Fatalf("KubeVirt v1.9.0 admitted a VM with %s", c.name)
+			}
+			if why := refusal(resp); !strings.Contains(why, c.field) {
+				t.Errorf("refused for another reason than %s (want %q in it): %s", c.name, c.field, why)
+			}
+		})
+	}
+}
+
+// TestInstancetypeVMAdmitted checks the instance type path of the admitter: a
+// golden VM that leaves CPU and memory to a cluster instance type is admitted
+// when the instance type exists (TestBrokenVMsRefused has the conflict).
+func TestInstancetypeVMAdmitted(t *testing.T) {
+	vm := goldenVM(t)
+	domain := field(vmiSpec(vm), "domain")
+	delete(domain, "cpu")
+	delete(domain, "memory")
+	field(vm, "spec")["instancetype"] = map[string]any{"kind": "VirtualMachineClusterInstancetype", "name": "u1.medium"}
+	hook := newWebhook(t, clusterInstancetype("u1.medium", 1, "4Gi"))
+	if resp := hook.admit(toDoc(t, vm)); !resp.Allowed {
+		t.Fatalf("KubeVirt v1.9.0 refuses a VM with instance type u1.medium: %s", refusal(resp))
+	}
+}
