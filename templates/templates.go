@@ -2,8 +2,9 @@
 // workload.yaml and the systemd units, scripts, drop-ins and data files it
 // installs, in the same format as a custom workload directory (see
 // pkg/workloads). lib/ holds what several workloads share: the data disk's
-// setup script, and virtwork-level.sh, which reads a load profile's
-// schedule file (pkg/profile). Adding a directory here adds a built-in workload; nothing
+// setup script; virtwork-level.sh, which reads a load profile's
+// schedule file (pkg/profile); and virtwork-service-host.sh, which writes
+// a client VM's Service host from its name at first boot. Adding a directory here adds a built-in workload; nothing
 // else lists them.
 package templates
 

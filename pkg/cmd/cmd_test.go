@@ -170,7 +170,7 @@ func TestRenderOutputDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "kustomization.yaml namespace.yaml secrets/virtwork-network-3f2b6c1e-client-0-userdata.yaml secrets/virtwork-network-3f2b6c1e-server-userdata.yaml services/virtwork-network-3f2b6c1e-0.yaml virtualmachines/virtwork-network-3f2b6c1e-client-0.yaml virtualmachines/virtwork-network-3f2b6c1e-server-0.yaml"
+	want := "kustomization.yaml namespace.yaml secrets/virtwork-network-3f2b6c1e-client-userdata.yaml secrets/virtwork-network-3f2b6c1e-server-userdata.yaml services/virtwork-network-3f2b6c1e-0.yaml virtualmachines/virtwork-network-3f2b6c1e-client-0.yaml virtualmachines/virtwork-network-3f2b6c1e-server-0.yaml"
 	if got := strings.Join(files, " "); got != want {
 		t.Errorf("files:\n got %s\nwant %s", got, want)
 	}

@@ -13,8 +13,8 @@ import (
 // with every workload that has a level under a load profile (square,
 // --start-at, --duration; issue 14 asks for within 10% of plain), without
 // and with spread=random (the same Secrets: each guest computes its own
-// phase); and the same with only the cpu VMs profiled, which leaves out
-// network's clients, whose Secrets are one per VM. Run it on one core:
+// phase); and the same with only the cpu VMs profiled. Every role's VMs,
+// network's clients too, share one Secret. Run it on one core:
 //
 //	go test -run '^$' -bench Render12000 -cpu 1 -benchtime 10x ./pkg/render
 func BenchmarkRender12000(b *testing.B) {

@@ -17,8 +17,8 @@ import (
 //	                ...-<i>-<j>                              (a role with several VMs per instance)
 //	DataVolume      <vm>-data
 //	Secret          virtwork-<workload>-<run8>-<role>-userdata  (shared by a role's VMs)
-//	                <vm>-userdata                              (when a VM's user-data is its own)
 //	Service         virtwork-<workload>-<run8>-<i>
+//	Service host    <service>.<namespace>.svc                  (what a client VM of instance <i> reaches)
 //
 // <i> counts instances from 0; a server and its client share it. <j> counts
 // a role's VMs within an instance, for custom workloads whose role has a
@@ -32,11 +32,16 @@ const maxVMName = 63
 
 func shortRun(runID string) string { return runID[:8] }
 
-func vmName(workload, runID, role string, multiRole bool, i, j int, perInstance int) string {
-	name := fmt.Sprintf("%s-%s-%s-%d", namePrefix, workload, shortRun(runID), i)
+// vmNamePrefix is what every VM name of the role has before <i>.
+func vmNamePrefix(workload, runID, role string, multiRole bool) string {
 	if multiRole {
-		name = fmt.Sprintf("%s-%s-%s-%s-%d", namePrefix, workload, shortRun(runID), role, i)
+		return fmt.Sprintf("%s-%s-%s-%s-", namePrefix, workload, shortRun(runID), role)
 	}
+	return fmt.Sprintf("%s-%s-%s-", namePrefix, workload, shortRun(runID))
+}
+
+func vmName(workload, runID, role string, multiRole bool, i, j int, perInstance int) string {
+	name := vmNamePrefix(workload, runID, role, multiRole) + itoa(i)
 	if perInstance > 1 {
 		name += "-" + itoa(j)
 	}
@@ -47,10 +52,7 @@ func vmName(workload, runID, role string, multiRole bool, i, j int, perInstance 
 // that matches exactly the names of one role's VMs of a workload in a run,
 // so a query can select them by KubeVirt's name label.
 func VMNamePattern(spec workloads.Spec, runID, role string) string {
-	prefix := fmt.Sprintf("%s-%s-%s-", namePrefix, spec.Name, shortRun(runID))
-	if len(spec.Roles) > 1 {
-		prefix += role + "-"
-	}
+	prefix := vmNamePrefix(spec.Name, runID, role, len(spec.Roles) > 1)
 	return regexp.QuoteMeta(prefix) + "[0-9]+(-[0-9]+)?"
 }
 
@@ -58,11 +60,21 @@ func serviceName(workload, runID string, i int) string {
 	return fmt.Sprintf("%s-%s-%s-%d", namePrefix, workload, shortRun(runID), i)
 }
 
+// serviceHostRule is how a client VM of the role derives its Service host
+// from its own name (serviceName(i) + "." + namespace + ".svc" for a VM of
+// instance i): what vmName puts before <i>, what serviceName puts before it,
+// and the namespace's suffix.
+func serviceHostRule(spec workloads.Spec, runID, role, namespace string) workloads.HostRule {
+	return workloads.HostRule{
+		VMPrefix:      vmNamePrefix(spec.Name, runID, role, len(spec.Roles) > 1),
+		ServicePrefix: fmt.Sprintf("%s-%s-%s-", namePrefix, spec.Name, shortRun(runID)),
+		ServiceSuffix: "." + namespace + ".svc",
+	}
+}
+
 func roleSecretName(workload, runID, role string) string {
 	return fmt.Sprintf("%s-%s-%s-%s-userdata", namePrefix, workload, shortRun(runID), role)
 }
-
-func vmSecretName(vm string) string { return vm + "-userdata" }
 
 func dataVolumeName(vm string) string { return vm + "-data" }
 

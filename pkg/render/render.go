@@ -104,40 +104,28 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 		if err != nil {
 			return err
 		}
-		clientOfService := spec.Service != nil && slices.Contains(spec.Service.ClientRoles, role.Name)
-		shared := ""
+		// Every VM of a role gets the same user-data, so one Secret serves
+		// them all: a client VM derives its Service host from its name.
+		inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest, Schedule: sched}
+		if spec.Service != nil && slices.Contains(spec.Service.ClientRoles, role.Name) {
+			inst.ServiceHost = serviceHostRule(spec, cfg.RunID, role.Name, cfg.Namespace)
+		}
+		// Build it once now, to report errors and oversize user-data
+		// before anything is written.
+		data, err := b.userDataOf(w, inst)
+		if err != nil {
+			return fmt.Errorf("workload %s: %w", spec.Name, err)
+		}
+		if n := len(data) + len(userDataKey); n > maxSecretSize {
+			return fmt.Errorf("workload %s: cloud-init user-data for role %s is %d bytes, over the %d-byte Secret limit; use fewer SSH keys or smaller files", spec.Name, role.Name, n, maxSecretSize)
+		}
+		secret := roleSecretName(spec.Name, cfg.RunID, role.Name)
+		b.secrets = append(b.secrets, secretPlan{name: secret, labels: workloadLabels(cfg.RunID, spec, role.Name), workload: w, instance: inst})
 		for i := range wc.VMCount * role.VMs() {
 			i, j := i/role.VMs(), i%role.VMs()
 			name := vmName(spec.Name, cfg.RunID, role.Name, multiRole, i, j, role.VMs())
 			if len(name) > maxVMName {
 				return fmt.Errorf("workload %s: VM name %s is longer than %d characters", spec.Name, name, maxVMName)
-			}
-			inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest, Schedule: sched}
-			if clientOfService {
-				inst.ServiceHost = serviceName(spec.Name, cfg.RunID, i) + "." + cfg.Namespace + ".svc"
-			}
-			secret := shared
-			// Equal Instances yield equal user-data: one Secret serves
-			// every VM of the role unless a VM's Instance is its own.
-			if secret == "" {
-				// Build it once now, to report errors and oversize
-				// user-data before anything is written.
-				data, err := b.userDataOf(w, inst)
-				if err != nil {
-					return fmt.Errorf("workload %s: %w", spec.Name, err)
-				}
-				if n := len(data) + len(userDataKey); n > maxSecretSize {
-					return fmt.Errorf("workload %s: cloud-init user-data for role %s is %d bytes, over the %d-byte Secret limit; use fewer SSH keys or smaller files", spec.Name, role.Name, n, maxSecretSize)
-				}
-				lbl := workloadLabels(cfg.RunID, spec, role.Name)
-				if clientOfService {
-					secret = vmSecretName(name)
-					lbl[labels.Instance] = itoa(i)
-				} else {
-					secret = roleSecretName(spec.Name, cfg.RunID, role.Name)
-					shared = secret
-				}
-				b.secrets = append(b.secrets, secretPlan{name: secret, labels: lbl, workload: w, instance: inst})
 			}
 			b.vms = append(b.vms, vmPlan{name: name, instance: i, secret: secret, role: rt})
 		}

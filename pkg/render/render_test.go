@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"flag"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/lint"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 	"github.com/virtwork/kubectl-virtwork/test/tools"
 )
@@ -214,8 +217,8 @@ func TestBundleShape(t *testing.T) {
 	if len(vms) != 12*6 {
 		t.Fatalf("got %d VMs, want %d", len(vms), 12*6)
 	}
-	// Identical user-data is shared per role; network clients have their own.
-	if want := 4 + 1 + 12; len(secrets) != want {
+	// One Secret per role, network's clients included.
+	if want := 4 + 1 + 1; len(secrets) != want {
 		t.Errorf("got %d Secrets, want %d", len(secrets), want)
 	}
 	for _, vm := range vms {
@@ -289,16 +292,58 @@ func TestBundleShape(t *testing.T) {
 }
 
 // TestNetworkClientsTargetTheirOwnServer: pair i's client talks to pair i's
-// Service and nothing else.
+// Service and nothing else. All clients share one Secret; each applies its
+// runcmd's rule to its own name, as the guest's script does (which
+// pkg/workloads holds equal to HostRule.Host).
 func TestNetworkClientsTargetTheirOwnServer(t *testing.T) {
-	b := mustRender(t, testConfig(t, 3, "network"))
-	uds := secretUserData(t, b)
-	for i := range 3 {
-		ud := uds[vmSecretName(vmName("network", testRunID, "client", true, i, 0, 1))]
-		want := "VIRTWORK_IPERF3_SERVER=" + serviceName("network", testRunID, i) + ".virtwork.svc\n"
-		if !strings.Contains(ud, want) {
-			t.Errorf("client %d user-data lacks %q", i, want)
+	for _, name := range []string{"network", "tps"} {
+		b := mustRender(t, testConfig(t, 3, name))
+		uds := secretUserData(t, b)
+		ud, ok := uds[roleSecretName(name, testRunID, "client")]
+		if !ok || len(uds) != 2 {
+			t.Fatalf("%s: Secrets %v, want one per role", name, slices.Sorted(maps.Keys(uds)))
 		}
+		cc, err := lint.Parse([]byte(ud))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var steps []workloads.ServiceHostStep
+		for _, c := range cc.RunCmd {
+			if s, ok := workloads.ParseServiceHostCmd(c); ok {
+				steps = append(steps, s)
+			}
+		}
+		if len(steps) != 1 || steps[0].File != workloads.EnvFilePath(name) {
+			t.Fatalf("%s: Service host steps %+v", name, steps)
+		}
+		for _, vm := range b.VMsOf(name) {
+			if vm.Role != "client" {
+				continue
+			}
+			host, err := steps[0].Rule.Host(vm.Name)
+			if want := serviceName(name, testRunID, vm.Instance) + ".virtwork.svc"; err != nil || host != want {
+				t.Errorf("%s: client %s reaches %q (%v), want %s", name, vm.Name, host, err, want)
+			}
+		}
+	}
+}
+
+// TestServiceHostRuleCoversRoleCounts: a custom client role with several VMs
+// per instance (names ...-<i>-<j>) and a long namespace still maps each VM
+// to its own instance's Service.
+func TestServiceHostRuleCoversRoleCounts(t *testing.T) {
+	spec := workloads.Spec{Name: "echo", Roles: []workloads.Role{{Name: "server"}, {Name: "client", Count: 3}}}
+	r := serviceHostRule(spec, testRunID, "client", "load-test-ns")
+	for i := range 12 {
+		for j := range 3 {
+			vm := vmName("echo", testRunID, "client", true, i, j, 3)
+			if host, err := r.Host(vm); err != nil || host != serviceName("echo", testRunID, i)+".load-test-ns.svc" {
+				t.Errorf("%s: %q, %v", vm, host, err)
+			}
+		}
+	}
+	if _, err := r.Host(vmName("echo", testRunID, "server", true, 0, 0, 1)); err == nil {
+		t.Error("a server VM's name gave a Service host")
 	}
 }
 
@@ -328,7 +373,7 @@ func TestObjectsAreCopies(t *testing.T) {
 
 func TestCounts(t *testing.T) {
 	b := mustRender(t, testConfig(t, 2, "network", "cpu"))
-	want := map[string]int{"Namespace": 1, "Service": 2, "Secret": 1 + 1 + 2, "VirtualMachine": 2 + 4}
+	want := map[string]int{"Namespace": 1, "Service": 2, "Secret": 1 + 1 + 1, "VirtualMachine": 2 + 4}
 	if diff := cmp.Diff(want, b.Counts()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -60,11 +60,14 @@ func templateFile(src string) (string, error) {
 // workload's EnvironmentFile and enables and starts startUnit. Values in
 // env are validated (canonical params, constants checked at load, names
 // render derived); it checks them once more so that no newline or quote can
-// ever reach the file.
-func assembleFiles(workload string, packages []string, env []EnvVar, startUnit string, files []File) (CloudConfig, error) {
+// ever reach the file. hostVars name the lines the guest adds at first boot.
+func assembleFiles(workload string, packages []string, env []EnvVar, hostVars []string, startUnit string, files []File) (CloudConfig, error) {
 	cc := CloudConfig{Packages: packages}
 	var b strings.Builder
 	b.WriteString("# Written by kubectl-virtwork; read by the virtwork-* units.\n")
+	for _, v := range hostVars {
+		fmt.Fprintf(&b, "# %s, this VM's Service host, is added at first boot by %s.\n", v, serviceHostScript.dest)
+	}
 	for _, e := range env {
 		if !envSafe(e.Value) {
 			return CloudConfig{}, fmt.Errorf("workload %s: value of %s contains characters not allowed in an EnvironmentFile: %q", workload, e.Name, e.Value)

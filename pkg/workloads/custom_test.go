@@ -81,7 +81,7 @@ func TestCustomLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	vals["word"] = "hi.there"
-	cc, err := c.CloudConfig(Instance{Role: "client", Params: vals, ServiceHost: "svc.ns.svc"})
+	cc, err := c.CloudConfig(Instance{Role: "client", Params: vals, ServiceHost: HostRule{"virtwork-echo-3f2b6c1e-client-", "virtwork-echo-3f2b6c1e-", ".ns.svc"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,9 @@ func TestCustomLoads(t *testing.T) {
 	if got := files["/etc/systemd/system/virtwork-echo-client.service"]; !strings.Contains(got, "ExecStart=/usr/local/bin/virtwork-echo hi.there 3\n") {
 		t.Errorf("unit: %q", got)
 	}
-	env := files["/etc/virtwork/echo.env"]
-	for _, want := range []string{"VIRTWORK_PARAM_WORD=hi.there\n", "VIRTWORK_PARAM_SIZE=1024\n", "VIRTWORK_SERVICE_HOST=svc.ns.svc\n"} {
+	// The guest adds the Service host at first boot, from the VM's name.
+	env := firstBoot(t, cc, "echo", "virtwork-echo-3f2b6c1e-client-5")
+	for _, want := range []string{"VIRTWORK_PARAM_WORD=hi.there\n", "VIRTWORK_PARAM_SIZE=1024\n", "VIRTWORK_SERVICE_HOST=virtwork-echo-3f2b6c1e-5.ns.svc\n"} {
 		if !strings.Contains(env, want) {
 			t.Errorf("env file lacks %q:\n%s", want, env)
 		}

@@ -101,11 +101,14 @@ func (d *Definition) CloudConfig(in Instance) (CloudConfig, error) {
 		return CloudConfig{}, fmt.Errorf("workload %s: unknown role %q", s.Name, in.Role)
 	}
 	role, setup := s.Roles[i], d.roles[i]
-	env, err := d.env(setup, in)
+	env, hostVars, err := d.env(setup, in)
 	if err != nil {
 		return CloudConfig{}, err
 	}
-	var files []File
+	files, hostCmds, err := d.serviceHostFiles(hostVars, in.ServiceHost)
+	if err != nil {
+		return CloudConfig{}, err
+	}
 	if role.DataDisk != nil {
 		env = append(env, role.DataDisk.env()...)
 		content, err := templateFile(mountDataDisk.src)
@@ -131,10 +134,13 @@ func (d *Definition) CloudConfig(in Instance) (CloudConfig, error) {
 			files = append(files, File{Path: dest, Permissions: f.mode, Content: content})
 		}
 	}
-	cc, err := assembleFiles(s.Name, s.Packages, env, role.Unit, files)
+	cc, err := assembleFiles(s.Name, s.Packages, env, hostVars, role.Unit, files)
 	if err != nil {
 		return CloudConfig{}, err
 	}
+	// The Service host goes into the EnvironmentFile before any unit is
+	// enabled.
+	cc.RunCmd = append(hostCmds, cc.RunCmd...)
 	for _, u := range setup.start {
 		cc.RunCmd = append(cc.RunCmd, []string{"systemctl", "enable", "--now", "--no-block", u})
 	}
@@ -158,17 +164,20 @@ func (f dirFile) fill(v Values) (string, error) {
 	return b.String(), nil
 }
 
-// env lists a VM's EnvironmentFile lines, before the data disk's.
-func (d *Definition) env(setup roleSetup, in Instance) ([]EnvVar, error) {
+// env lists a VM's EnvironmentFile lines, before the data disk's, and the
+// variables that are to hold its Service host: the guest adds their lines
+// at first boot (serviceHostFiles), so that client VMs share user-data.
+func (d *Definition) env(setup roleSetup, in Instance) ([]EnvVar, []string, error) {
 	s := d.spec
 	if setup.env == nil {
-		env := paramEnv(s.Params, in.Params)
-		if in.ServiceHost != "" {
-			env = append(env, EnvVar{"VIRTWORK_SERVICE_HOST", in.ServiceHost})
+		var hostVars []string
+		if !in.ServiceHost.IsZero() {
+			hostVars = []string{"VIRTWORK_SERVICE_HOST"}
 		}
-		return env, nil
+		return paramEnv(s.Params, in.Params), hostVars, nil
 	}
 	var env []EnvVar
+	var hostVars []string
 	for _, e := range setup.env {
 		switch {
 		case e.allParams:
@@ -177,15 +186,15 @@ func (d *Definition) env(setup roleSetup, in Instance) ([]EnvVar, error) {
 			p, _ := s.Param(e.param)
 			env = append(env, EnvVar{p.Env, in.Params[p.Name]})
 		case e.serviceHost != "":
-			if in.ServiceHost == "" {
-				return nil, fmt.Errorf("workload %s: %s needs the server's Service host", s.Name, in.Role)
+			if in.ServiceHost.IsZero() {
+				return nil, nil, fmt.Errorf("workload %s: %s needs the server's Service host", s.Name, in.Role)
 			}
-			env = append(env, EnvVar{e.serviceHost, in.ServiceHost})
+			hostVars = append(hostVars, e.serviceHost)
 		default:
 			env = append(env, EnvVar{e.name, e.value})
 		}
 	}
-	return env, nil
+	return env, hostVars, nil
 }
 
 // paramEnv lists the EnvironmentFile lines for every param.

@@ -128,12 +128,16 @@ func TestFormatRendersEveryField(t *testing.T) {
 	if !cmp.Equal(server.RunCmd, wantRun) {
 		t.Errorf("server runcmd %v", server.RunCmd)
 	}
-	client, err := d.CloudConfig(Instance{Role: "client", Params: vals, ServiceHost: "svc.ns.svc"})
+	client, err := d.CloudConfig(Instance{Role: "client", Params: vals, ServiceHost: HostRule{"virtwork-full-3f2b6c1e-client-", "virtwork-full-3f2b6c1e-", ".ns.svc"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(client.WriteFiles) != 2 || client.WriteFiles[0].Content != "# Written by kubectl-virtwork; read by the virtwork-* units.\nVIRTWORK_FULL_SERVER=svc.ns.svc\nVIRTWORK_FULL_SIZE=1073741824\nVIRTWORK_PARAM_WORD=hi\n" {
+	if len(client.WriteFiles) != 3 || client.WriteFiles[1].Path != serviceHostScript.dest {
 		t.Errorf("client files %+v", client.WriteFiles)
+	}
+	wantEnv = "# Written by kubectl-virtwork; read by the virtwork-* units.\n# VIRTWORK_FULL_SERVER, this VM's Service host, is added at first boot by /usr/local/bin/virtwork-service-host.\nVIRTWORK_FULL_SIZE=1073741824\nVIRTWORK_PARAM_WORD=hi\nVIRTWORK_FULL_SERVER=virtwork-full-3f2b6c1e-2.ns.svc\n"
+	if got := firstBoot(t, client, "full", "virtwork-full-3f2b6c1e-client-2"); got != wantEnv {
+		t.Errorf("client env after first boot:\n%s\nwant\n%s", got, wantEnv)
 	}
 	if _, err := d.CloudConfig(Instance{Role: "client", Params: vals}); err == nil || err.Error() != "workload full: client needs the server's Service host" {
 		t.Errorf("a client without a host: %v", err)

@@ -113,7 +113,7 @@ func fuzzValue(t *testing.T, w Workload, param, v string) {
 	}
 	vals[param] = canon
 	for _, role := range s.Roles {
-		in := Instance{Role: role.Name, Params: defaults, ServiceHost: "virtwork-x-00000000-0.virtwork.svc"}
+		in := Instance{Role: role.Name, Params: defaults, ServiceHost: HostRule{"virtwork-x-00000000-client-", "virtwork-x-00000000-", ".virtwork.svc"}}
 		want, err := CloudConfigFor(w, in)
 		if err != nil {
 			t.Fatal(err)

@@ -58,7 +58,7 @@ var systemDirs = []string{"/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/li
 	"/var", "/var/lib", "/var/log", "/var/tmp"}
 
 // reservedFiles are files virtwork itself installs next to a workload's.
-var reservedFiles = []string{path.Base(mountDataDisk.src), path.Base(levelScript.src)}
+var reservedFiles = []string{path.Base(mountDataDisk.src), path.Base(levelScript.src), path.Base(serviceHostScript.src)}
 
 // reservedEnv are the variables virtwork writes for a role's data disk and
 // a VM's schedule.

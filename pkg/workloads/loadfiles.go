@@ -154,7 +154,7 @@ func (l *loader) readFile(fsys fs.FS, de fs.DirEntry, declared []string) (dirFil
 		f.dests, f.mode = []string{dest}, mode
 	}
 	if slices.Contains(reservedFiles, name) {
-		return dirFile{}, nil, fmt.Errorf("%s: %s is installed by virtwork itself for data disks; choose another name", file, name)
+		return dirFile{}, nil, fmt.Errorf("%s: %s is installed by virtwork itself (data disk setup, schedule reader or Service host); choose another name", file, name)
 	}
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {

@@ -76,7 +76,7 @@ func (d *DataDisk) env() []EnvVar {
 
 // Service describes a ClusterIP Service in front of one role's VM of each
 // instance; the roles in ClientRoles learn its address through
-// Instance.ServiceHost.
+// Instance.ServiceHost, the rule that gives each its instance's Service host.
 type Service struct {
 	Role        string
 	ClientRoles []string
@@ -95,9 +95,10 @@ type Instance struct {
 	Role string
 	// Params are validated and complete (defaults filled in).
 	Params Values
-	// ServiceHost is the DNS name of the instance's Service, set only for
-	// the Service's client roles.
-	ServiceHost string
+	// ServiceHost, set only for the Service's client roles, is how each
+	// VM finds its instance's Service host from its own name at first
+	// boot; it is the same for every VM of the role.
+	ServiceHost HostRule
 	// Guest is the guest's OS family ("" means DefaultGuest); see
 	// CloudConfigFor.
 	Guest Guest

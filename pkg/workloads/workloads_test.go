@@ -82,7 +82,7 @@ func TestEveryParamIsSafeInTheGuest(t *testing.T) {
 
 func TestAssembleRefusesUnsafeValues(t *testing.T) {
 	for _, v := range []string{"", "a b", "x\nExecStart=/bin/sh", "$(id)", "`id`", "a;b", "a\"b", "%n"} {
-		if _, err := assembleFiles("cpu", nil, []EnvVar{{"VIRTWORK_X", v}}, "virtwork-cpu.service", nil); err == nil {
+		if _, err := assembleFiles("cpu", nil, []EnvVar{{"VIRTWORK_X", v}}, nil, "virtwork-cpu.service", nil); err == nil {
 			t.Errorf("value %q reached the EnvironmentFile", v)
 		}
 	}

@@ -73,7 +73,7 @@ func TestApplyCommand(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, first.stdout)
 		}
 	}
-	if !strings.Contains(first.stderr, "applied 13/13 objects") {
+	if !strings.Contains(first.stderr, "applied 12/12 objects") {
 		t.Errorf("progress on stderr: %q", first.stderr)
 	}
 
@@ -88,7 +88,7 @@ func TestApplyCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(again.stdout), &sum); err != nil {
 		t.Fatalf("-o json: %v\n%s", err, again.stdout)
 	}
-	if sum.Objects["VirtualMachine"]["unchanged"] != 6 || sum.Objects["Secret"]["unchanged"] != 4 || sum.VMs.Ready != 6 {
+	if sum.Objects["VirtualMachine"]["unchanged"] != 6 || sum.Objects["Secret"]["unchanged"] != 3 || sum.VMs.Ready != 6 {
 		t.Errorf("re-apply summary %+v", sum)
 	}
 
@@ -247,8 +247,9 @@ func TestRenderedBundleAppliesWithKubectl(t *testing.T) {
 		return string(out)
 	}
 	out := apply()
-	if n := strings.Count(out, "serverside-applied"); n != 1+2+7+12 {
-		t.Errorf("kubectl applied %d objects, want 22:\n%s", n, out)
+	// The Namespace, 2 Services, a Secret per role (6) and 12 VMs.
+	if n := strings.Count(out, "serverside-applied"); n != 1+2+6+12 {
+		t.Errorf("kubectl applied %d objects, want 21:\n%s", n, out)
 	}
 	before := versions()
 	apply()

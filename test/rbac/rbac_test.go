@@ -175,7 +175,7 @@ func (e *env) run(t *testing.T, auditDB string, args ...string) outcome {
 }
 
 // scenario is the lifecycle of one small run with data disks, a Service
-// and per-VM Secrets, as the user.
+// and shared Secrets, as the user.
 type scenario struct {
 	ns, runID string
 	// storageClass, when set, is passed, so no default is looked up.

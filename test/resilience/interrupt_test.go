@@ -29,7 +29,7 @@ func TestInterrupt(t *testing.T) {
 		// unfinished apply; the VM counts in the wait.
 		want string
 	}{
-		{"during apply", 50, is("patch", "virtualmachines"), "In the cluster: Namespace 1, Service 50, Secret 53, VirtualMachine "},
+		{"during apply", 50, is("patch", "virtualmachines"), "In the cluster: Namespace 1, Service 50, Secret 4, VirtualMachine "},
 		{"during wait", 1, is("watch", "virtualmachineinstances"), "still waiting (of 200)"},
 	}
 	for i, pt := range points {

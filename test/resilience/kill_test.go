@@ -120,7 +120,7 @@ var killPoints = []killPoint{
 	{name: "namespace create", nth: 1, match: is("create", "namespaces")},
 	{name: "after the namespace", nth: 1, match: is("list", "services")},
 	{name: "mid Services", nth: 25, match: is("patch", "services")},
-	{name: "mid Secrets", nth: 25, match: is("patch", "secrets")},
+	{name: "mid Secrets", nth: 2, match: is("patch", "secrets")}, // of 4, one per role
 	{name: "first VM", nth: 1, match: is("patch", "virtualmachines")},
 	{name: "mid VMs", nth: 100, match: is("patch", "virtualmachines")},
 	{name: "last VM", nth: 200, match: is("patch", "virtualmachines")},

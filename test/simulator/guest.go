@@ -20,6 +20,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/lint"
 	"github.com/virtwork/kubectl-virtwork/pkg/profile"
+	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
 var (
@@ -125,17 +126,17 @@ func (s *simulator) observeGuest(ctx context.Context, vm, u *unstructured.Unstru
 // readGuest builds the guest of a running VMI from its spec and from the
 // user data cloud-init read at its first boot.
 func (s *simulator) readGuest(ctx context.Context, vm *unstructured.Unstructured, vmi *kubevirtv1.VirtualMachineInstance) (*guest, error) {
-	files, err := s.userDataFiles(ctx, vmi)
+	cc, err := s.userData(ctx, vmi)
 	if err != nil {
 		return nil, err
 	}
 	resolve := func(ns, host string) *serviceRef { return s.resolveService(ctx, ns, host) }
-	return newGuest(vm, vmi, files, resolve, s.logf), nil
+	return newGuest(vm, vmi, cc, resolve, s.logf), nil
 }
 
-// newGuest is the guest of vmi (of VM vm) given the write_files of its
-// user data; resolve finds the Service a client's server host names.
-func newGuest(vm *unstructured.Unstructured, vmi *kubevirtv1.VirtualMachineInstance, files []lint.File,
+// newGuest is the guest of vmi (of VM vm) given its user data; resolve
+// finds the Service a client's server host names.
+func newGuest(vm *unstructured.Unstructured, vmi *kubevirtv1.VirtualMachineInstance, cc lint.CloudConfig,
 	resolve func(ns, host string) *serviceRef, logf func(string, ...any),
 ) *guest {
 	g := &guest{
@@ -154,7 +155,7 @@ func newGuest(vm *unstructured.Unstructured, vmi *kubevirtv1.VirtualMachineInsta
 	for _, i := range vmi.Spec.Domain.Devices.Interfaces {
 		g.interfaces = append(g.interfaces, i.Name)
 	}
-	g.workloads = workloadsOf(vmi, files, resolve, logf)
+	g.workloads = workloadsOf(vmi, cc, resolve, logf)
 	g.data = dataDiskOf(vm, vmi, g.workloads)
 	return g
 }
@@ -194,9 +195,9 @@ func memoryOf(d kubevirtv1.DomainSpec) float64 {
 	return 128 << 20
 }
 
-// userDataFiles returns the write_files of the VMI's NoCloud user data,
-// inline or from its Secret (key userdata or userData, as KubeVirt reads).
-func (s *simulator) userDataFiles(ctx context.Context, vmi *kubevirtv1.VirtualMachineInstance) ([]lint.File, error) {
+// userData returns the VMI's NoCloud user data, inline or from its Secret
+// (key userdata or userData, as KubeVirt reads).
+func (s *simulator) userData(ctx context.Context, vmi *kubevirtv1.VirtualMachineInstance) (lint.CloudConfig, error) {
 	for _, v := range vmi.Spec.Volumes {
 		src := v.CloudInitNoCloud
 		if src == nil {
@@ -209,24 +210,24 @@ func (s *simulator) userDataFiles(ctx context.Context, vmi *kubevirtv1.VirtualMa
 		case src.UserDataBase64 != "":
 			d, err := base64.StdEncoding.DecodeString(src.UserDataBase64)
 			if err != nil {
-				return nil, fmt.Errorf("VMI %s/%s: userDataBase64: %w", vmi.Namespace, vmi.Name, err)
+				return lint.CloudConfig{}, fmt.Errorf("VMI %s/%s: userDataBase64: %w", vmi.Namespace, vmi.Name, err)
 			}
 			data = d
 		case src.UserDataSecretRef != nil:
 			d, err := s.secretUserData(ctx, vmi.Namespace, src.UserDataSecretRef.Name)
 			if err != nil {
-				return nil, err
+				return lint.CloudConfig{}, err
 			}
 			data = d
 		}
 		cc, err := lint.Parse(data)
 		if err != nil {
 			s.logf("%s/%s: user data is not a cloud-config (%v); the guest runs no workload", vmi.Namespace, vmi.Name, err)
-			return nil, nil
+			return lint.CloudConfig{}, nil
 		}
-		return cc.WriteFiles, nil
+		return cc, nil
 	}
-	return nil, nil
+	return lint.CloudConfig{}, nil
 }
 
 func (s *simulator) secretUserData(ctx context.Context, ns, name string) ([]byte, error) {
@@ -247,10 +248,12 @@ func (s *simulator) secretUserData(ctx context.Context, ns, name string) ([]byte
 	return nil, fmt.Errorf("Secret %s/%s has no userdata key", ns, name)
 }
 
-// workloadsOf reads each /etc/virtwork/NAME.env the user data writes, and
-// the schedule file its VIRTWORK_SCHEDULE names, as the guest's units do.
-// A workload the model does not know runs but moves no metric.
-func workloadsOf(vmi *kubevirtv1.VirtualMachineInstance, files []lint.File, resolve func(ns, host string) *serviceRef, logf func(string, ...any)) []workloadRun {
+// workloadsOf reads each /etc/virtwork/NAME.env the user data writes, with
+// the Service host lines its runcmd adds at first boot, and the schedule
+// file its VIRTWORK_SCHEDULE names, as the guest's units do. A workload the
+// model does not know runs but moves no metric.
+func workloadsOf(vmi *kubevirtv1.VirtualMachineInstance, cc lint.CloudConfig, resolve func(ns, host string) *serviceRef, logf func(string, ...any)) []workloadRun {
+	files := cc.WriteFiles
 	byPath := map[string]string{}
 	for _, f := range files {
 		byPath[f.Path] = f.Content
@@ -264,6 +267,7 @@ func workloadsOf(vmi *kubevirtv1.VirtualMachineInstance, files []lint.File, reso
 			continue
 		}
 		w := workloadRun{name: name, env: parseEnv(f.Content), model: models[name]}
+		addServiceHosts(vmi, f.Path, cc.RunCmd, w.env, logf)
 		if p := w.env["VIRTWORK_SCHEDULE"]; p != "" {
 			fc, err := profile.ParseFile([]byte(byPath[p]))
 			if err != nil {
@@ -279,6 +283,25 @@ func workloadsOf(vmi *kubevirtv1.VirtualMachineInstance, files []lint.File, reso
 		out = append(out, w)
 	}
 	return out
+}
+
+// addServiceHosts adds to env, the EnvironmentFile at file, the lines the
+// guest's runcmd writes into it at first boot: Service hosts derived from
+// the VM's name, which is the VMI's hostname under KubeVirt.
+func addServiceHosts(vmi *kubevirtv1.VirtualMachineInstance, file string, runcmd [][]string, env map[string]string, logf func(string, ...any)) {
+	for _, c := range runcmd {
+		step, ok := workloads.ParseServiceHostCmd(c)
+		if !ok || step.File != file {
+			continue
+		}
+		host, err := step.Rule.Host(vmi.Name)
+		if err != nil {
+			// The guest's script fails the same way: no host, no server.
+			logf("%s/%s: %s: %v; the client has no server", vmi.Namespace, vmi.Name, file, err)
+			continue
+		}
+		env[step.Variable] = host
+	}
 }
 
 // parseEnv reads a systemd EnvironmentFile of KEY=VALUE lines.

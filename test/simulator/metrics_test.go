@@ -78,7 +78,7 @@ func guestsOf(t *testing.T, m *metrics, faults map[string]MetricsFault, args ...
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := newGuest(u, vmi, cc.WriteFiles, resolve, t.Logf)
+		g := newGuest(u, vmi, cc, resolve, t.Logf)
 		g.fault = faults[vm.Name]
 		m.put(g)
 		out[vm.Name] = g
