@@ -15,7 +15,8 @@ import (
 //	VirtualMachine  virtwork-<workload>-<run8>-<i>           (single-role workloads)
 //	                virtwork-<workload>-<run8>-<role>-<i>    (server/client workloads)
 //	                ...-<i>-<j>                              (a role with several VMs per instance)
-//	DataVolume      <vm>-data
+//	DataVolume      <vm>-data                                (data disk)
+//	                <vm>-root                                (a cloned or imported root disk)
 //	Secret          virtwork-<workload>-<run8>-<role>-userdata  (shared by a role's VMs)
 //	                <vm>-userdata                              (when a VM's user-data is its own)
 //	Service         virtwork-<workload>-<run8>-<i>
@@ -64,6 +65,12 @@ func roleSecretName(workload, runID, role string) string {
 
 func vmSecretName(vm string) string { return vm + "-userdata" }
 
-func dataVolumeName(vm string) string { return vm + "-data" }
+// The suffixes of a VM's DataVolumes.
+const (
+	rootDV = "root"
+	dataDV = "data"
+)
+
+func dataVolumeName(vm, suffix string) string { return vm + "-" + suffix }
 
 func itoa(i int) string { return strconv.Itoa(i) }
