@@ -41,7 +41,7 @@ func (r *resolver) resolveGuest(c *Config) error {
 	if !given {
 		img, ok := guestImages[c.Guest]
 		if !ok {
-			return invalidf("%s is %s, which has no public containerDisk; give --boot-source datasource:NAMESPACE/NAME (openshift-virtualization-os-images/rhel9 on OpenShift) or a %s image", g.src, g.v, g.v)
+			return invalidf("%s is %s, which has no public containerDisk; give --boot-source datasource:NAMESPACE/NAME (openshift-virtualization-os-images/rhel9 on OpenShift) or --image with a %s containerDisk", g.src, g.v, g.v)
 		}
 		boot = BootSource{Kind: BootContainerDisk, Image: img}
 	}
