@@ -49,7 +49,7 @@ func NewWorkloadsCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Comma
 func (o *WorkloadsOptions) AddFlags(c *cobra.Command) {
 	o.flags.AddRegistryFlags(c.Flags())
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json")
-	c.Flags().StringVar(&o.Guest, "guest", o.Guest, "list the package names of this guest family: fedora, centos-stream, ubuntu or debian")
+	c.Flags().StringVar(&o.Guest, "guest", o.Guest, "list the package names of this guest family: fedora, centos-stream, ubuntu, debian or rhel")
 }
 
 // Complete loads the registry with the custom workloads of

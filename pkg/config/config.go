@@ -16,8 +16,13 @@ type Config struct {
 	// RunID is a lowercase UUID; every object of the run carries it.
 	RunID     string
 	Namespace string
-	Image     string
-	// Guest is the OS family of Image: it decides package names.
+	// Image is the containerDisk image when Boot is a containerDisk, ""
+	// otherwise.
+	Image string
+	// Boot is the root disk's source; Boot.Image is Image for a
+	// containerDisk.
+	Boot BootSource
+	// Guest is the OS family of the root disk: it decides package names.
 	Guest workloads.Guest
 	// Timeout bounds how long apply waits for VMs to become ready.
 	Timeout   time.Duration
@@ -35,6 +40,9 @@ type Workload struct {
 	CPUCores int
 	Memory   resource.Quantity
 	DiskSize resource.Quantity
+	// RootDiskSize is the size of a cloned or imported root disk (unused
+	// for a containerDisk).
+	RootDiskSize resource.Quantity
 	// StorageClass is empty for the cluster's default class.
 	StorageClass string
 	Params       workloads.Values
@@ -85,13 +93,18 @@ const (
 	DefaultCPUCores  = 2
 	DefaultMemory    = "2Gi"
 	DefaultDiskSize  = "10Gi"
-	DefaultTimeout   = 10 * time.Minute
+	// DefaultRootDiskSize is what OpenShift's templates give a VM cloned
+	// from a golden image.
+	DefaultRootDiskSize = "30Gi"
+	DefaultTimeout      = 10 * time.Minute
 
 	MinVMCount, MaxVMCount   = 1, 2000
 	MinCPUCores, MaxCPUCores = 1, 128
 	MinMemory, MaxMemory     = "256Mi", "1Ti"
 	MinDiskSize, MaxDiskSize = "1Gi", "64Ti"
-	MinTimeout, MaxTimeout   = 10 * time.Second, 24 * time.Hour
+	// MinRootDiskSize fits the smallest cloud images (Debian's is 2Gi).
+	MinRootDiskSize        = "2Gi"
+	MinTimeout, MaxTimeout = 10 * time.Second, 24 * time.Hour
 )
 
 // ErrInvalid marks every error caused by what the user gave (a flag, an

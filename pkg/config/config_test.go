@@ -246,6 +246,7 @@ func TestEverySettingIsRead(t *testing.T) {
 		"VIRTWORK_SSH_PASSWORD_FILE": "pw", "VIRTWORK_RUN_ID": "77777777-7777-4777-8777-777777777777",
 		"VIRTWORK_TIMEOUT": "30m", "VIRTWORK_CONFIG": "c.yaml", "VIRTWORK_WORKLOAD_DIR": "wl", "VIRTWORK_GUEST": "ubuntu",
 		"VIRTWORK_PROFILE": "cpu=square:high=80,low=10,period=2m", "VIRTWORK_START_AT": "+10m", "VIRTWORK_DURATION": "1h",
+		"VIRTWORK_BOOT_SOURCE": "datasource:os-images/fedora", "VIRTWORK_ROOT_DISK_SIZE": "40Gi",
 	}
 	for _, s := range Settings() {
 		v, ok := values[s.Env]
@@ -256,6 +257,13 @@ func TestEverySettingIsRead(t *testing.T) {
 		extra := map[string]string{}
 		if s.Env == "VIRTWORK_SSH_PASSWORD" || s.Env == "VIRTWORK_SSH_PASSWORD_FILE" {
 			extra["VIRTWORK_SSH_USER"] = "ops" // a password needs a user
+		}
+		if s.Env == "VIRTWORK_ROOT_DISK_SIZE" {
+			extra["VIRTWORK_BOOT_SOURCE"] = "pvc:os-images/fedora" // a containerDisk has no size
+		}
+		want := base // what the setting must change
+		if len(extra) > 0 {
+			want = mustLoad(t, in{env: extra, files: files})
 		}
 		sources := []in{{env: merge(extra, map[string]string{s.Env: v}), files: files}}
 		if s.Flag != "" {
@@ -272,7 +280,7 @@ func TestEverySettingIsRead(t *testing.T) {
 				t.Errorf("%s / %v: %v", s.Env, src.args, err)
 				continue
 			}
-			if cmp.Equal(base, c, cmpConfig) {
+			if cmp.Equal(want, c, cmpConfig) {
 				t.Errorf("setting %s (args %v) changed nothing", s.Env, src.args)
 			}
 		}
@@ -566,7 +574,9 @@ func TestGuest(t *testing.T) {
 		{"guest alone picks its image", in{env: map[string]string{"VIRTWORK_GUEST": "debian"}}, workloads.Debian, "quay.io/containerdisks/debian:12", ""},
 		{"guest from the file", in{args: []string{"--config", "c.yaml"}, files: map[string]string{"c.yaml": "guest: ubuntu\n"}}, workloads.Ubuntu, "quay.io/containerdisks/ubuntu:24.04", ""},
 		{"contradiction", in{args: []string{"--guest", "debian", "--image", "quay.io/containerdisks/fedora:44"}}, "", "", "--guest is debian, but the image quay.io/containerdisks/fedora:44 is a fedora image; drop --guest or use a debian image"},
-		{"unknown family", in{args: []string{"--guest", "debain"}}, "", "", `--guest must be one of fedora, centos-stream, ubuntu, debian, got "debain" (did you mean "debian"?)`},
+		{"unknown family", in{args: []string{"--guest", "debain"}}, "", "", `--guest must be one of fedora, centos-stream, ubuntu, debian, rhel, got "debain" (did you mean "debian"?)`},
+		{"rhel alone has no image", in{args: []string{"--guest", "rhel"}}, "", "", "--guest is rhel, which has no public containerDisk; give --boot-source datasource:NAMESPACE/NAME"},
+		{"tps on rhel", in{args: []string{"--boot-source", "datasource:openshift-virtualization-os-images/rhel9", "--workloads", "tps"}}, "", "", "--boot-source: workload tps cannot run on a rhel guest: netperf is only in EPEL"},
 		{"workload the family cannot run", in{args: []string{"--guest", "debian", "--workloads", "tps"}}, "", "", "--guest: workload tps cannot run on a debian guest: netperf is only in Debian's non-free archive"},
 		{"tps named on centos", in{args: []string{"--image", "quay.io/containerdisks/centos-stream:9", "--workloads", "all,tps"}}, "", "", "--image: workload tps cannot run on a centos-stream guest: netperf is only in EPEL"},
 	}

@@ -92,6 +92,8 @@ type resolver struct {
 	now time.Time
 	// parsed holds each parsed row's []given[T] (see values).
 	parsed map[row]any
+	// boot is the root disk's source, once resolveGuest has set it.
+	boot BootSource
 }
 
 // newResolver reads the environment and the config file.

@@ -15,6 +15,9 @@ import (
 // same run's configuration again (FromRecord), for commands that check an
 // applied run against its model (verify).
 type Record struct {
+	// Image is the containerDisk image, or the boot source as
+	// --boot-source takes it for a cloned or imported root disk
+	// (Config.RootDisk).
 	RunID, Namespace, Image string
 	Workloads               []string
 	// At is when the run was made: a recorded start-at is checked against
@@ -41,7 +44,11 @@ func FromRecord(reg *workloads.Registry, rec Record, src Sources) (*Config, erro
 	q := func(s string) string { j, _ := json.Marshal(s); return string(j) }
 	fmt.Fprintf(&b, "run_id: %s\nnamespace: %s\n", q(rec.RunID), q(rec.Namespace))
 	if rec.Image != "" {
-		fmt.Fprintf(&b, "image: %s\n", q(rec.Image))
+		key := "image"
+		if bs, err := parseBootSource(rec.Image, "the recorded root disk"); err == nil && bs.Cloned() {
+			key = "boot_source"
+		}
+		fmt.Fprintf(&b, "%s: %s\n", key, q(rec.Image))
 	}
 	b.WriteString("workloads:\n")
 	for _, w := range rec.Workloads {
@@ -74,7 +81,7 @@ func FromRecord(reg *workloads.Registry, rec Record, src Sources) (*Config, erro
 			return recordFile, true
 		case "VIRTWORK_WORKLOADS":
 			return strings.Join(rec.Workloads, ","), true
-		case "VIRTWORK_RUN_ID", "VIRTWORK_NAMESPACE", "VIRTWORK_IMAGE":
+		case "VIRTWORK_RUN_ID", "VIRTWORK_NAMESPACE", "VIRTWORK_IMAGE", "VIRTWORK_BOOT_SOURCE":
 			return "", false
 		}
 		// Only the custom workload directories still come from the

@@ -116,6 +116,9 @@ func (r *resolver) workload(name string, given workloads.Values) (Workload, erro
 	for _, s := range rows {
 		s.toWorkload(r, &out)
 	}
+	if err := r.rootDisk(&out); err != nil {
+		return Workload{}, err
+	}
 	disk, diskGiven := pick(r, diskSizeRow, name)
 	if size := declaredDiskSize(spec); !diskGiven && size != "" {
 		// A custom workload's data_disk.size, checked when it was loaded.
@@ -137,6 +140,19 @@ func (r *resolver) workload(name string, given workloads.Values) (Workload, erro
 		}
 	}
 	return out, nil
+}
+
+// rootDisk leaves a containerDisk's root disk size zero, and refuses one
+// that was given for it.
+func (r *resolver) rootDisk(w *Workload) error {
+	if r.boot.Cloned() {
+		return nil
+	}
+	if g, ok := pick(r, rootDiskSizeRow, w.Name); ok {
+		return invalidf("%s sizes a cloned or imported root disk, but the VMs boot the containerDisk %s; drop %s or give --boot-source datasource:NAMESPACE/NAME (or pvc:, registry:, http:)", g.src, r.boot.Image, g.src)
+	}
+	w.RootDiskSize = resource.Quantity{}
+	return nil
 }
 
 // declaredDiskSize is the data disk size a workload declares, "" for none.

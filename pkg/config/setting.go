@@ -161,6 +161,9 @@ func (s *setting[T]) defaultText() string { return s.text(s.def) }
 func (s *setting[T]) text(val T) string {
 	switch v := any(val).(type) {
 	case resource.Quantity:
+		if v.IsZero() {
+			return "" // none: a containerDisk's root disk size
+		}
 		return v.String()
 	case time.Duration:
 		if v == 0 {

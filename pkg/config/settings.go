@@ -38,11 +38,13 @@ var rows = []row{
 	diskSizeRow,
 	&setting[string]{
 		meta: meta{flag: "storage-class", typ: "string", groups: runFlags, env: "VIRTWORK_STORAGE_CLASS", file: "storage_class", perWorkload: true,
-			doc: "StorageClass for data disks", defDoc: "the cluster's default class"},
+			doc: "StorageClass for data disks and a cloned or imported root disk", defDoc: "the cluster's default class"},
 		parse:    one(parseStorageClass),
 		workload: func(w *Workload) *string { return &w.StorageClass },
 	},
 	imageRow,
+	bootSourceRow,
+	rootDiskSizeRow,
 	guestRow,
 	namespaceRow,
 	paramsRow,
@@ -98,12 +100,30 @@ var imageRow = &setting[string]{
 	config: func(c *Config, v string) { c.Image = v },
 }
 
+// bootSourceRow: resolveGuest takes it, or --image as its short form, and
+// infers the guest family from it.
+var bootSourceRow = &setting[BootSource]{
+	meta: meta{flag: "boot-source", typ: "string", groups: runFlags, env: "VIRTWORK_BOOT_SOURCE", file: "boot_source", step: "resolveGuest",
+		doc:    "root disk of every VM: `containerdisk:IMAGE`, `datasource:NAMESPACE/NAME` or `pvc:NAMESPACE/NAME` (cloned per VM by CDI), `registry:IMAGE` or `http:URL` (imported per VM); not with `--image`",
+		defDoc: "`containerdisk:` and the image of `--image`"},
+	parse: one(parseBootSource),
+}
+
+// rootDiskSizeRow: workload (selection.go) refuses it for a containerDisk,
+// which has no size to set, and leaves it zero there.
+var rootDiskSizeRow = &setting[resource.Quantity]{
+	meta: meta{flag: "root-disk-size", typ: "quantity", groups: runFlags, env: "VIRTWORK_ROOT_DISK_SIZE", file: "root_disk_size", perWorkload: true, step: "workload",
+		doc: "size of a cloned or imported root disk (`--boot-source` other than containerdisk), at least the source image's size (2Gi-64Ti)"},
+	def: resource.MustParse(DefaultRootDiskSize), parse: one(quantityIn(MinRootDiskSize, MaxDiskSize)),
+	workload: func(w *Workload) *resource.Quantity { return &w.RootDiskSize },
+}
+
 // guestRow: resolveGuest infers the family from the image when it is not
 // given.
 var guestRow = &setting[workloads.Guest]{
 	meta: meta{flag: "guest", typ: "string", groups: runFlags, env: "VIRTWORK_GUEST", file: "guest", step: "resolveGuest",
-		doc:    "OS family of the image: `fedora`, `centos-stream`, `ubuntu` or `debian`; it decides package names",
-		defDoc: "from a well-known `--image` repository, else `fedora`"},
+		doc:    "OS family of the image: `fedora`, `centos-stream`, `ubuntu`, `debian` or `rhel`; it decides package names",
+		defDoc: "from a well-known `--image` repository or DataSource name, else `fedora`"},
 	parse: one(parseGuest),
 }
 

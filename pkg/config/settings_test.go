@@ -8,8 +8,8 @@ import (
 
 // TestWorkloadSettings: a workload's settings, as the audit history records
 // them, are the values of every row that places one in a Workload, by flag
-// name, each workload with its own; a storage class left to the cluster is
-// left out.
+// name, each workload with its own; a storage class left to the cluster and
+// the root disk size of a containerDisk are left out.
 func TestWorkloadSettings(t *testing.T) {
 	c := mustLoad(t, in{
 		args: []string{"--workloads", "cpu,disk", "--vm-count", "3", "--config", "c.yaml", "--start-at", "+10m"},
@@ -29,13 +29,19 @@ func TestWorkloadSettings(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
 	}
+	// With a cloned root disk, every per-workload row places a value.
+	c = mustLoad(t, in{args: []string{"--workloads", "cpu", "--boot-source", "datasource:os-images/fedora", "--storage-class", "slow", "--start-at", "+10m", "--duration", "1h"}})
+	settings := c.Workloads[0].Settings()
+	if settings["root-disk-size"] != DefaultRootDiskSize {
+		t.Errorf("root-disk-size recorded as %q, want the default %s", settings["root-disk-size"], DefaultRootDiskSize)
+	}
 	var perWorkload int
 	for _, r := range rows {
 		if r.info().perWorkload {
 			perWorkload++
 		}
 	}
-	if n := len(got["cpu"]); n != perWorkload {
+	if n := len(settings); n != perWorkload {
 		t.Errorf("%d settings recorded, %d per-workload rows: a per-workload row places no value in Workload", n, perWorkload)
 	}
 }

@@ -78,7 +78,7 @@ func Apply(ctx context.Context, o Options) (*report.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &lifecycle{o: o, rec: rec, sum: report.NewSummary(o.Bundle.RunID, o.Bundle.Namespace, o.Config.Image, o.ServerDryRun)}
+	l := &lifecycle{o: o, rec: rec, sum: report.NewSummary(o.Bundle.RunID, o.Bundle.Namespace, o.Config.RootDisk(), o.ServerDryRun)}
 	return l.sum, l.finish(l.run(ctx, dctx))
 }
 

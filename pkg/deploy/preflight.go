@@ -37,8 +37,8 @@ func (o Options) preflight(ctx context.Context) error {
 	return nil
 }
 
-// ApplyNeeds is what applying b does: its kinds, its data disks, and
-// whether it waits.
+// ApplyNeeds is what applying b does: its kinds, its data disks and
+// cloned or imported root disks, and whether it waits.
 func ApplyNeeds(cfg *config.Config, b *render.Bundle, waits bool) preflight.Needs {
 	var kinds []string
 	for kind, n := range b.Counts() {
@@ -49,7 +49,7 @@ func ApplyNeeds(cfg *config.Config, b *render.Bundle, waits bool) preflight.Need
 	slices.Sort(kinds)
 	defaultClass := false
 	for _, w := range cfg.Workloads {
-		if wl, ok := cfg.Registry.Get(w.Name); ok && wl.Spec().NeedsDataDisk() && w.StorageClass == "" {
+		if wl, ok := cfg.Registry.Get(w.Name); ok && (wl.Spec().NeedsDataDisk() || cfg.Boot.Cloned()) && w.StorageClass == "" {
 			defaultClass = true
 		}
 	}

@@ -29,7 +29,7 @@ func invocation(o Options) audit.Invocation {
 	opts["force-conflicts"] = fmt.Sprint(o.ForceConflicts)
 	return audit.Invocation{
 		RunID: o.Bundle.RunID, Command: audit.CommandApply, KubeContext: o.KubeContext, Server: o.Server,
-		Namespace: o.Bundle.Namespace, Image: o.Config.Image, Workloads: names, Options: opts,
+		Namespace: o.Bundle.Namespace, Image: o.Config.RootDisk(), Workloads: names, Options: opts,
 	}
 }
 

@@ -49,13 +49,22 @@ func TestRunOptions(t *testing.T) {
 // record is read back an hour after the run was made, when its start-at
 // is in the past.
 func TestRecordMakesTheRunAgain(t *testing.T) {
+	args := []string{"--run-id", "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93", "--workloads", "cpu,network,disk",
+		"--vm-count", "2", "--cpu-cores", "3", "--memory", "3Gi", "--start-at", "+5m", "--duration", "1h",
+		"--profile", "cpu=square:high=80,low=10,period=2m,spread=random", "--params", "disk.iops=50,network.client-mbps=30"}
+	recordMakesTheRunAgain(t, args)
+	// A cloned root disk of its own size and class.
+	recordMakesTheRunAgain(t, append(args, "--boot-source", "datasource:openshift-virtualization-os-images/centos-stream9",
+		"--root-disk-size", "25Gi", "--storage-class", "fast"))
+}
+
+func recordMakesTheRunAgain(t *testing.T, args []string) {
+	t.Helper()
 	made := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	f := config.NewFlags()
 	fs := pflag.NewFlagSet("apply", pflag.ContinueOnError)
 	f.AddFlags(fs)
-	err := fs.Parse([]string{"--run-id", "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93", "--workloads", "cpu,network,disk",
-		"--vm-count", "2", "--cpu-cores", "3", "--memory", "3Gi", "--start-at", "+5m", "--duration", "1h",
-		"--profile", "cpu=square:high=80,low=10,period=2m,spread=random", "--params", "disk.iops=50,network.client-mbps=30"})
+	err := fs.Parse(args)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +78,7 @@ func TestRecordMakesTheRunAgain(t *testing.T) {
 	for _, w := range cfg.Workloads {
 		names = append(names, w.Name)
 	}
-	rec := config.Record{RunID: cfg.RunID, Namespace: cfg.Namespace, Image: cfg.Image, Workloads: names,
+	rec := config.Record{RunID: cfg.RunID, Namespace: cfg.Namespace, Image: cfg.RootDisk(), Workloads: names,
 		Options: runOptions(cfg), At: made}
 	again, err := config.FromRecord(workloads.Builtin(), rec, config.Sources{LookupEnv: none,
 		NewRunID: func() string { t.Fatal("no run id asked for"); return "" }})

@@ -15,7 +15,8 @@ import (
 //	VirtualMachine  virtwork-<workload>-<run8>-<i>           (single-role workloads)
 //	                virtwork-<workload>-<run8>-<role>-<i>    (server/client workloads)
 //	                ...-<i>-<j>                              (a role with several VMs per instance)
-//	DataVolume      <vm>-data
+//	DataVolume      <vm>-data                                (data disk)
+//	                <vm>-root                                (a cloned or imported root disk)
 //	Secret          virtwork-<workload>-<run8>-<role>-userdata  (shared by a role's VMs)
 //	Service         virtwork-<workload>-<run8>-<i>
 //	Service host    <service>.<namespace>.svc                  (what a client VM of instance <i> reaches)
@@ -76,6 +77,12 @@ func roleSecretName(workload, runID, role string) string {
 	return fmt.Sprintf("%s-%s-%s-%s-userdata", namePrefix, workload, shortRun(runID), role)
 }
 
-func dataVolumeName(vm string) string { return vm + "-data" }
+// The suffixes of a VM's DataVolumes.
+const (
+	rootDV = "root"
+	dataDV = "data"
+)
+
+func dataVolumeName(vm, suffix string) string { return vm + "-" + suffix }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -210,10 +210,11 @@ func (b *Bundle) VMsOf(workload string) []VMRef {
 	return out
 }
 
-// HasDataVolumes reports whether any VM has a data disk (a DataVolume).
+// HasDataVolumes reports whether any VM has a DataVolume (a data disk, or
+// a cloned or imported root disk).
 func (b *Bundle) HasDataVolumes() bool {
 	for _, vm := range b.vms {
-		if vm.role.hasDataDisk {
+		if len(vm.role.dvSuffixes) > 0 {
 			return true
 		}
 	}

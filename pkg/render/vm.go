@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kubevirtv1 "kubevirt.io/api/core/v1"
@@ -30,7 +31,9 @@ type roleTemplate struct {
 	workload, role string
 	runID          string
 	obj            map[string]any
-	hasDataDisk    bool
+	// dvSuffixes name the role's dataVolumeTemplates, in order: each
+	// VM's DataVolume is <vm>-<suffix> (rootDV, dataDV).
+	dvSuffixes []string
 }
 
 func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec, role workloads.Role) (*roleTemplate, error) {
@@ -79,8 +82,12 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 		},
 	}
 	t := &roleTemplate{spec: spec, workload: spec.Name, role: role.Name, runID: cfg.RunID}
+	if cfg.Boot.Cloned() {
+		t.dvSuffixes = append(t.dvSuffixes, rootDV)
+		addRootDataVolume(vm, cfg.Boot, wc)
+	}
 	if role.DataDisk != nil {
-		t.hasDataDisk = true
+		t.dvSuffixes = append(t.dvSuffixes, dataDV)
 		addDataDisk(vm, role.DataDisk.Serial, wc)
 	}
 	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(vm)
@@ -109,31 +116,58 @@ func addDataDisk(vm *kubevirtv1.VirtualMachine, serial string, wc config.Workloa
 		Name:         dataDisk,
 		VolumeSource: kubevirtv1.VolumeSource{DataVolume: &kubevirtv1.DataVolumeSource{}},
 	})
-	storage := &cdiv1beta1.StorageSpec{
-		Resources: corev1.VolumeResourceRequirements{
-			Requests: corev1.ResourceList{corev1.ResourceStorage: wc.DiskSize.DeepCopy()},
-		},
-	}
-	if wc.StorageClass != "" {
-		storage.StorageClassName = ptr(wc.StorageClass)
-	}
-	vm.Spec.DataVolumeTemplates = []kubevirtv1.DataVolumeTemplateSpec{{
+	vm.Spec.DataVolumeTemplates = append(vm.Spec.DataVolumeTemplates, kubevirtv1.DataVolumeTemplateSpec{
 		Spec: cdiv1beta1.DataVolumeSpec{
 			Source:  &cdiv1beta1.DataVolumeSource{Blank: &cdiv1beta1.DataVolumeBlankImage{}},
-			Storage: storage,
+			Storage: storageSpec(wc.DiskSize, wc.StorageClass),
 		},
-	}}
+	})
+}
+
+// addRootDataVolume makes the VM's root disk a DataVolume that CDI clones
+// (a DataSource or PVC) or imports (a registry image or URL) per VM, of the
+// workload's root disk size, in place of the containerDisk.
+func addRootDataVolume(vm *kubevirtv1.VirtualMachine, b config.BootSource, wc config.Workload) {
+	vm.Spec.Template.Spec.Volumes[0].VolumeSource = kubevirtv1.VolumeSource{DataVolume: &kubevirtv1.DataVolumeSource{}}
+	spec := cdiv1beta1.DataVolumeSpec{Storage: storageSpec(wc.RootDiskSize, wc.StorageClass)}
+	switch b.Kind {
+	case config.BootDataSource:
+		spec.SourceRef = &cdiv1beta1.DataVolumeSourceRef{Kind: cdiv1beta1.DataVolumeDataSource, Namespace: ptr(b.Namespace), Name: b.Name}
+	case config.BootPVC:
+		spec.Source = &cdiv1beta1.DataVolumeSource{PVC: &cdiv1beta1.DataVolumeSourcePVC{Namespace: b.Namespace, Name: b.Name}}
+	case config.BootRegistry:
+		spec.Source = &cdiv1beta1.DataVolumeSource{Registry: &cdiv1beta1.DataVolumeSourceRegistry{URL: ptr("docker://" + b.Image)}}
+	case config.BootHTTP:
+		spec.Source = &cdiv1beta1.DataVolumeSource{HTTP: &cdiv1beta1.DataVolumeSourceHTTP{URL: b.URL}}
+	}
+	vm.Spec.DataVolumeTemplates = append(vm.Spec.DataVolumeTemplates, kubevirtv1.DataVolumeTemplateSpec{Spec: spec})
+}
+
+// storageSpec requests size of class ("" for the cluster's default), in
+// CDI's storage API, which fills in access and volume modes from the
+// class's StorageProfile.
+func storageSpec(size resource.Quantity, class string) *cdiv1beta1.StorageSpec {
+	storage := &cdiv1beta1.StorageSpec{
+		Resources: corev1.VolumeResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceStorage: size.DeepCopy()},
+		},
+	}
+	if class != "" {
+		storage.StorageClassName = ptr(class)
+	}
+	return storage
 }
 
 // preEncodeShared encodes once the parts every VM of the role shares: the
 // domain and networks (at indent 6, under spec.template.spec) and the data
-// volume's spec (at indent 4, in spec.dataVolumeTemplates[0]).
+// volumes' specs (at indent 4, in spec.dataVolumeTemplates).
 func preEncodeShared(obj map[string]any) {
 	vmiSpec := obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
 	vmiSpec["domain"] = newPreEncoded(vmiSpec["domain"], 6)
 	vmiSpec["networks"] = newPreEncoded(vmiSpec["networks"], 6)
-	if dvts, ok := obj["spec"].(map[string]any)["dataVolumeTemplates"].([]any); ok {
-		dvt := dvts[0].(map[string]any)
+	dvts, _ := obj["spec"].(map[string]any)["dataVolumeTemplates"].([]any)
+	for _, d := range dvts {
+		dvt := d.(map[string]any)
 		dvt["spec"] = newPreEncoded(dvt["spec"], 4)
 	}
 }
@@ -199,7 +233,7 @@ func virtioDisk(name, serial string) kubevirtv1.Disk {
 }
 
 // instantiate returns the VM of p: the template with its own name, labels,
-// Secret and DataVolume.
+// Secret and DataVolumes.
 func (t *roleTemplate) instantiate(p vmPlan) map[string]any {
 	lbl := workloadLabels(t.runID, t.spec, t.role)
 	lbl[labels.Instance] = itoa(p.instance)
@@ -218,7 +252,6 @@ func (t *roleTemplate) instantiate(p vmPlan) map[string]any {
 	vmiSpec := shallow(tmpl["spec"].(map[string]any))
 	tmpl["spec"] = vmiSpec
 
-	dv := dataVolumeName(p.name)
 	oldVols := vmiSpec["volumes"].([]any)
 	vols := make([]any, len(oldVols))
 	for i, v := range oldVols {
@@ -227,17 +260,27 @@ func (t *roleTemplate) instantiate(p vmPlan) map[string]any {
 		case cloudInitDisk:
 			vols[i] = map[string]any{"name": cloudInitDisk, "cloudInitNoCloud": map[string]any{"secretRef": map[string]any{"name": p.secret}}}
 		case dataDisk:
-			vols[i] = map[string]any{"name": dataDisk, "dataVolume": map[string]any{"name": dv}}
+			vols[i] = map[string]any{"name": dataDisk, "dataVolume": map[string]any{"name": dataVolumeName(p.name, dataDV)}}
+		case rootDisk:
+			vols[i] = vol
+			if _, ok := vol["dataVolume"]; ok {
+				vols[i] = map[string]any{"name": rootDisk, "dataVolume": map[string]any{"name": dataVolumeName(p.name, rootDV)}}
+			}
 		default:
 			vols[i] = vol
 		}
 	}
 	vmiSpec["volumes"] = vols
 
-	if t.hasDataDisk {
-		dvt := shallow(spec["dataVolumeTemplates"].([]any)[0].(map[string]any))
-		dvt["metadata"] = map[string]any{"name": dv, "labels": lbl}
-		spec["dataVolumeTemplates"] = []any{dvt}
+	if len(t.dvSuffixes) > 0 {
+		old := spec["dataVolumeTemplates"].([]any)
+		dvts := make([]any, len(old))
+		for i, suffix := range t.dvSuffixes {
+			dvt := shallow(old[i].(map[string]any))
+			dvt["metadata"] = map[string]any{"name": dataVolumeName(p.name, suffix), "labels": lbl}
+			dvts[i] = dvt
+		}
+		spec["dataVolumeTemplates"] = dvts
 	}
 	return vm
 }

@@ -2,6 +2,7 @@ package wait
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -35,8 +36,10 @@ type vmState struct {
 	node       string
 	printable  string
 	failureMsg string
-	dvFailed   string
-	runningAt  time.Time
+	// dvFailed is why each failed DataVolume of the VM failed, by name (a
+	// VM has a root and a data DataVolume with some boot sources).
+	dvFailed  map[string]string
+	runningAt time.Time
 	// ready is the VMI's Ready condition; notReady its message while
 	// False.
 	ready    bool
@@ -102,12 +105,16 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		s := t.state(owner)
 		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
 		if phase == "Failed" {
-			s.dvFailed = fmt.Sprintf("DataVolume %s failed", u.GetName())
+			why := fmt.Sprintf("DataVolume %s failed", u.GetName())
 			if msg := conditionMessage(u); msg != "" {
-				s.dvFailed += ": " + msg
+				why += ": " + msg
 			}
+			if s.dvFailed == nil {
+				s.dvFailed = map[string]string{}
+			}
+			s.dvFailed[u.GetName()] = why
 		} else {
-			s.dvFailed = ""
+			delete(s.dvFailed, u.GetName())
 		}
 	}
 	t.mu.Unlock()
@@ -185,8 +192,8 @@ func (s *vmState) classify() (State, string) {
 			reason += ": " + s.failureMsg
 		}
 		return Failed, reason
-	case s.dvFailed != "":
-		return Failed, s.dvFailed
+	case len(s.dvFailed) > 0:
+		return Failed, s.dvFailed[slices.Min(slices.Collect(maps.Keys(s.dvFailed)))]
 	}
 	return Pending, waitingReason(s)
 }

@@ -117,16 +117,19 @@ func TestFaultsEndTheWaitEarly(t *testing.T) {
 	tests := []struct {
 		fault  simulator.Fault
 		reason string
+		args   []string
 	}{
-		{simulator.FaultUnschedulable, "ErrorUnschedulable"},
-		{simulator.FaultVMIFailed, "VirtualMachineInstance failed"},
-		{simulator.FaultDVFailed, "DataVolumeError"},
-		{simulator.FaultErrImagePull, "ErrImagePull"},
+		{simulator.FaultUnschedulable, "ErrorUnschedulable", nil},
+		{simulator.FaultVMIFailed, "VirtualMachineInstance failed", nil},
+		{simulator.FaultDVFailed, "DataVolumeError", nil},
+		{simulator.FaultErrImagePull, "ErrImagePull", nil},
+		// The root disk clone fails; the data disk's import succeeds.
+		{simulator.FaultCloneFailed, "DataVolumeError", []string{"--boot-source", "pvc:golden/fedora"}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.fault), func(t *testing.T) {
 			e := newEnv(t, simulator.Options{StepDelay: 50 * time.Millisecond})
-			b := runs.Bundle(t, e.ns, "--workloads", "cpu,disk", "--vm-count", "2")
+			b := runs.Bundle(t, e.ns, append([]string{"--workloads", "cpu,disk", "--vm-count", "2"}, tt.args...)...)
 			bad := ""
 			for _, n := range b.VMNames() {
 				if strings.Contains(n, "-disk-") {

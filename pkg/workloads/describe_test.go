@@ -104,7 +104,7 @@ func TestDescribeCustom(t *testing.T) {
 		},
 		"service":         map[string]any{"role": "server", "ports": []any{"7/TCP"}},
 		"packages":        pkgs,
-		"packagesByGuest": map[string]any{"fedora": pkgs, "centos-stream": pkgs, "ubuntu": pkgs, "debian": pkgs},
+		"packagesByGuest": map[string]any{"fedora": pkgs, "centos-stream": pkgs, "ubuntu": pkgs, "debian": pkgs, "rhel": pkgs},
 		"params": []any{
 			map[string]any{"name": "word", "type": "string", "default": "hello", "description": ""},
 			map[string]any{"name": "times", "type": "int", "default": "3", "min": 1.0, "max": 10.0, "description": ""},

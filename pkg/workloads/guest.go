@@ -19,20 +19,23 @@ const (
 	CentOSStream Guest = "centos-stream"
 	Ubuntu       Guest = "ubuntu"
 	Debian       Guest = "debian"
+	// RHEL guests install packages only with a subscription (or boot a
+	// golden image that has them); the names are CentOS Stream's.
+	RHEL Guest = "rhel"
 )
 
 // DefaultGuest is the family of the default image.
 const DefaultGuest = Fedora
 
 // Guests lists the families, default first.
-func Guests() []Guest { return []Guest{Fedora, CentOSStream, Ubuntu, Debian} }
+func Guests() []Guest { return []Guest{Fedora, CentOSStream, Ubuntu, Debian, RHEL} }
 
 // ParseGuest checks a family name.
 func ParseGuest(s string) (Guest, error) {
 	if g := Guest(s); slices.Contains(Guests(), g) {
 		return g, nil
 	}
-	names := make([]string, 0, 4)
+	names := make([]string, 0, len(Guests()))
 	for _, g := range Guests() {
 		names = append(names, string(g))
 	}
@@ -62,6 +65,25 @@ func GuestForImage(image string) (Guest, bool) {
 	return g, ok
 }
 
+// knownDataSources maps the names of well-known CDI DataSources (the
+// golden images OpenShift Virtualization keeps in
+// openshift-virtualization-os-images) to their family.
+var knownDataSources = map[string]Guest{
+	"fedora":          Fedora,
+	"centos-stream9":  CentOSStream,
+	"centos-stream10": CentOSStream,
+	"rhel8":           RHEL,
+	"rhel9":           RHEL,
+	"rhel10":          RHEL,
+}
+
+// GuestForDataSource returns the family of a well-known DataSource name
+// (whatever its namespace), and false for any other.
+func GuestForDataSource(name string) (Guest, bool) {
+	g, ok := knownDataSources[name]
+	return g, ok
+}
+
 // GuestAgent is the package, and the service, that lets KubeVirt run a VM's
 // readiness probe inside the guest. Every workload installs it.
 const GuestAgent = "qemu-guest-agent"
@@ -82,6 +104,7 @@ var unavailable = map[string]map[Guest]string{
 	"netperf": {
 		Debian:       "netperf is only in Debian's non-free archive, which Debian cloud images do not enable",
 		CentOSStream: "netperf is only in EPEL, which CentOS Stream images do not enable",
+		RHEL:         "netperf is only in EPEL, which RHEL images do not enable",
 	},
 }
 

@@ -197,58 +197,6 @@ func (s *simulator) ensureDataVolume(ctx context.Context, vm *kubevirtv1.Virtual
 	return created, nil
 }
 
-// advanceDataVolume moves a DataVolume from nothing to ImportScheduled, and
-// after delay to Succeeded (or Failed for the dv-failed fault).
-func (s *simulator) advanceDataVolume(ctx context.Context, u *unstructured.Unstructured, fault Fault, delay time.Duration) (time.Duration, cdiv1beta1.DataVolumePhase, error) {
-	dv := &cdiv1beta1.DataVolume{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, dv); err != nil {
-		return 0, "", fmt.Errorf("decoding DataVolume %s/%s: %w", u.GetNamespace(), u.GetName(), err)
-	}
-	now := metav1.Now()
-	status := dv.Status.DeepCopy()
-	switch dv.Status.Phase {
-	case cdiv1beta1.Succeeded, cdiv1beta1.Failed:
-		return 0, dv.Status.Phase, nil
-	case cdiv1beta1.ImportScheduled:
-		if left := delay - s.elapsed(dv.UID, string(dv.Status.Phase)); left > 0 {
-			return left, dv.Status.Phase, nil
-		}
-		if fault == FaultDVFailed {
-			status.Phase = cdiv1beta1.Failed
-			status.Conditions = []cdiv1beta1.DataVolumeCondition{
-				{Type: cdiv1beta1.DataVolumeBound, Status: corev1.ConditionTrue, LastTransitionTime: now, Reason: "Bound"},
-				{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "ImportFailed", Message: "virtwork simulator: fault dv-failed"},
-				{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "ImportFailed", Message: "virtwork simulator: fault dv-failed"},
-			}
-		} else {
-			status.Phase = cdiv1beta1.Succeeded
-			status.Progress = "100.0%"
-			status.Conditions = []cdiv1beta1.DataVolumeCondition{
-				{Type: cdiv1beta1.DataVolumeBound, Status: corev1.ConditionTrue, LastTransitionTime: now, Reason: "Bound"},
-				{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-				{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "Completed"},
-			}
-		}
-	default:
-		status.Phase = cdiv1beta1.ImportScheduled
-		status.Progress = "N/A"
-		status.Conditions = []cdiv1beta1.DataVolumeCondition{
-			{Type: cdiv1beta1.DataVolumeBound, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "Pending"},
-			{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionFalse, LastTransitionTime: now},
-			{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now},
-		}
-	}
-	if err := s.writeStatus(ctx, DataVolumes, u, status, true); err != nil {
-		return 0, "", err
-	}
-	s.markEntered(dv.UID, string(status.Phase))
-	s.logf("DataVolume %s/%s: %s", dv.Namespace, dv.Name, status.Phase)
-	if status.Phase == cdiv1beta1.ImportScheduled {
-		return delay, status.Phase, nil
-	}
-	return 0, status.Phase, nil
-}
-
 // ensureVMI returns the VM's VMI, creating it from spec.template.
 func (s *simulator) ensureVMI(ctx context.Context, u *unstructured.Unstructured, vm *kubevirtv1.VirtualMachine) (*unstructured.Unstructured, error) {
 	obj, exists, err := s.vmis.GetIndexer().GetByKey(vm.Namespace + "/" + vm.Name)

@@ -57,11 +57,21 @@ const (
 	// FaultWorkloadInactive: the VMI runs, but its readiness probe never
 	// succeeds (the workload's unit is not active): Ready stays False.
 	FaultWorkloadInactive Fault = "workload-inactive"
+	// FaultDataSourceMissing: a DataVolume whose sourceRef names a
+	// DataSource stays Pending (Bound False, reason NotFound), as CDI
+	// leaves it while the DataSource does not exist; the VM stays
+	// Provisioning.
+	FaultDataSourceMissing Fault = "datasource-missing"
+	// FaultCloneFailed: a cloned DataVolume (sourceRef or source.pvc)
+	// reaches phase Failed with reason CloneFailed; imported and blank
+	// ones succeed. The VM shows DataVolumeError.
+	FaultCloneFailed Fault = "clone-failed"
 )
 
 // Faults lists every fault the simulator knows, for validation and docs.
 func Faults() []Fault {
-	return []Fault{FaultUnschedulable, FaultVMIFailed, FaultDVFailed, FaultErrImagePull, FaultSlowStart, FaultWorkloadInactive}
+	return []Fault{FaultUnschedulable, FaultVMIFailed, FaultDVFailed, FaultErrImagePull, FaultSlowStart, FaultWorkloadInactive,
+		FaultDataSourceMissing, FaultCloneFailed}
 }
 
 // Resources the simulator reads and writes.

@@ -1,0 +1,125 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	cdiv1beta1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+)
+
+// dvProcess is what CDI does to fill a DataVolume, read from its spec:
+// clone a DataSource (sourceRef) or a PVC, or import (registry, http,
+// blank).
+type dvProcess struct {
+	clone bool
+	// dataSource is the sourceRef's namespace/name, "" for none.
+	dataSource string
+}
+
+func processOf(dv *cdiv1beta1.DataVolume) dvProcess {
+	if ref := dv.Spec.SourceRef; ref != nil {
+		ns := dv.Namespace
+		if ref.Namespace != nil && *ref.Namespace != "" {
+			ns = *ref.Namespace
+		}
+		return dvProcess{clone: true, dataSource: ns + "/" + ref.Name}
+	}
+	return dvProcess{clone: dv.Spec.Source != nil && dv.Spec.Source.PVC != nil}
+}
+
+// scheduled is the phase CDI gives the DataVolume once its work is
+// scheduled; failReason the reason of its conditions when it fails.
+func (p dvProcess) scheduled() cdiv1beta1.DataVolumePhase {
+	if p.clone {
+		return cdiv1beta1.CloneScheduled
+	}
+	return cdiv1beta1.ImportScheduled
+}
+
+func (p dvProcess) failReason() string {
+	if p.clone {
+		return "CloneFailed"
+	}
+	return "ImportFailed"
+}
+
+// fails reports whether fault makes the DataVolume fail.
+func (p dvProcess) fails(fault Fault) bool {
+	return fault == FaultDVFailed || (fault == FaultCloneFailed && p.clone)
+}
+
+// advanceDataVolume moves a DataVolume from nothing to CloneScheduled or
+// ImportScheduled, and after delay to Succeeded (or Failed for the
+// dv-failed and clone-failed faults). With the datasource-missing fault, a
+// DataVolume cloned from a DataSource stays Pending.
+func (s *simulator) advanceDataVolume(ctx context.Context, u *unstructured.Unstructured, fault Fault, delay time.Duration) (time.Duration, cdiv1beta1.DataVolumePhase, error) {
+	dv := &cdiv1beta1.DataVolume{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, dv); err != nil {
+		return 0, "", fmt.Errorf("decoding DataVolume %s/%s: %w", u.GetNamespace(), u.GetName(), err)
+	}
+	p := processOf(dv)
+	now := metav1.Now()
+	var status *cdiv1beta1.DataVolumeStatus
+	switch dv.Status.Phase {
+	case cdiv1beta1.Succeeded, cdiv1beta1.Failed:
+		return 0, dv.Status.Phase, nil
+	case cdiv1beta1.Pending:
+		return 0, dv.Status.Phase, nil // a missing DataSource never appears
+	case p.scheduled():
+		if left := delay - s.elapsed(dv.UID, string(dv.Status.Phase)); left > 0 {
+			return left, dv.Status.Phase, nil
+		}
+		status = finished(p, fault, now)
+	default:
+		status = started(p, fault, now)
+	}
+	if err := s.writeStatus(ctx, DataVolumes, u, status, true); err != nil {
+		return 0, "", err
+	}
+	s.markEntered(dv.UID, string(status.Phase))
+	s.logf("DataVolume %s/%s: %s", dv.Namespace, dv.Name, status.Phase)
+	if status.Phase == p.scheduled() {
+		return delay, status.Phase, nil
+	}
+	return 0, status.Phase, nil
+}
+
+// started is a new DataVolume's status: its work scheduled, or Pending on
+// a DataSource that is missing.
+func started(p dvProcess, fault Fault, now metav1.Time) *cdiv1beta1.DataVolumeStatus {
+	if fault == FaultDataSourceMissing && p.dataSource != "" {
+		msg := fmt.Sprintf("DataSource %s not found (virtwork simulator: fault %s)", p.dataSource, fault)
+		return &cdiv1beta1.DataVolumeStatus{Phase: cdiv1beta1.Pending, Progress: "N/A", Conditions: []cdiv1beta1.DataVolumeCondition{
+			{Type: cdiv1beta1.DataVolumeBound, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "NotFound", Message: msg},
+			{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "NotFound", Message: msg},
+			{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now},
+		}}
+	}
+	return &cdiv1beta1.DataVolumeStatus{Phase: p.scheduled(), Progress: "N/A", Conditions: []cdiv1beta1.DataVolumeCondition{
+		{Type: cdiv1beta1.DataVolumeBound, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "Pending"},
+		{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionFalse, LastTransitionTime: now},
+		{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now},
+	}}
+}
+
+// finished is the status of a DataVolume whose clone or import is over.
+func finished(p dvProcess, fault Fault, now metav1.Time) *cdiv1beta1.DataVolumeStatus {
+	if p.fails(fault) {
+		msg := "virtwork simulator: fault " + string(fault)
+		return &cdiv1beta1.DataVolumeStatus{Phase: cdiv1beta1.Failed, Conditions: []cdiv1beta1.DataVolumeCondition{
+			{Type: cdiv1beta1.DataVolumeBound, Status: corev1.ConditionTrue, LastTransitionTime: now, Reason: "Bound"},
+			{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: p.failReason(), Message: msg},
+			{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: p.failReason(), Message: msg},
+		}}
+	}
+	return &cdiv1beta1.DataVolumeStatus{Phase: cdiv1beta1.Succeeded, Progress: "100.0%", Conditions: []cdiv1beta1.DataVolumeCondition{
+		{Type: cdiv1beta1.DataVolumeBound, Status: corev1.ConditionTrue, LastTransitionTime: now, Reason: "Bound"},
+		{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "Completed"},
+	}}
+}
