@@ -4,18 +4,13 @@ import (
 	"strings"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/virtwork/kubectl-virtwork/test/simulator"
 )
 
 // bootSources are the --boot-source forms, each with a data disk workload
 // so a VM has a root and a data DataVolume template.
-var pvcGVR = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
-
 var bootSources = []string{
 	"datasource:openshift-virtualization-os-images/fedora",
 	"pvc:golden-images/fedora-44",
@@ -103,75 +98,4 @@ func TestSimulatorBootSources(t *testing.T) {
 	if vmi, err := e.get(t.Context(), vmiGVR, "boot-missing"); err != nil || vmi != nil || field(vm, "status", "ready") == "true" {
 		t.Errorf("VM whose DataSource is missing: VMI %v (%v), want none and not ready", vmi, err)
 	}
-}
-
-// TestCleanupRemovesRootDataVolumes: a run cloned from a DataSource has a
-// root DataVolume per VM, and with it (as CDI makes it) a PVC carrying the
-// DataVolume's labels and the pvc-protection finalizer; cleanup deletes
-// both and waits while a PVC is held by its finalizer. The test plays the
-// pvc-protection controller, which the test cluster does not run.
-func TestCleanupRemovesRootDataVolumes(t *testing.T) {
-	e := newEnv(t)
-	e.simulate(t, simulatorOptions())
-	p := newPlugin(t)
-	id := "b0000000-1111-4111-8111-111111111111"
-	mustRun(t, p.run(t.Context(), "apply", "-n", e.ns, "--workloads", "cpu,disk", "--run-id", id,
-		"--boot-source", "datasource:openshift-virtualization-os-images/fedora", "--root-disk-size", "20Gi"), "apply")
-	sel := "virtwork/run-id=" + id
-	dvs := e.labelled(t, dvGVR, sel)
-	var pvcs []string
-	for _, dv := range dvs {
-		if !strings.HasSuffix(dv.GetName(), "-root") {
-			continue
-		}
-		if kind, _, _ := unstructured.NestedString(dv.Object, "spec", "sourceRef", "kind"); kind != "DataSource" {
-			t.Errorf("root DataVolume %s: sourceRef kind %q", dv.GetName(), kind)
-		}
-		e.create(t, pvcGVR, &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-			"metadata": map[string]any{"name": dv.GetName(), "labels": toAny(dv.GetLabels()), "finalizers": []any{"kubernetes.io/pvc-protection"}},
-			"spec": map[string]any{"accessModes": []any{"ReadWriteOnce"},
-				"resources": map[string]any{"requests": map[string]any{"storage": "20Gi"}}},
-		}})
-		pvcs = append(pvcs, dv.GetName())
-	}
-	if len(pvcs) != 2 || len(dvs) != 3 {
-		t.Fatalf("%d DataVolumes, %d of them root disks; want a root disk for each of 2 VMs and a data disk", len(dvs), len(pvcs))
-	}
-
-	// Held by their finalizer, the PVCs outlast cleanup's --timeout: it
-	// fails and names them.
-	held := p.run(t.Context(), "cleanup", "-n", e.ns, "--run-id", id, "--yes", "--timeout", "10s")
-	if held.code == 0 || !strings.Contains(held.stderr, "not everything was deleted within 10s") || !strings.Contains(held.stderr, "PersistentVolumeClaim  2") {
-		t.Errorf("cleanup while the PVCs are held: exit %d\n%s%s", held.code, held.stdout, held.stderr)
-	}
-	for _, name := range pvcs {
-		pvc, err := e.get(t.Context(), pvcGVR, name)
-		if err != nil || pvc == nil || pvc.GetDeletionTimestamp() == nil {
-			t.Fatalf("PVC %s after cleanup: %v (%v), want it deleted and held", name, pvc, err)
-		}
-		patch := []byte(`{"metadata":{"finalizers":null}}`)
-		if _, err := e.resource(pvcGVR).Patch(t.Context(), name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustRun(t, p.run(t.Context(), "cleanup", "-n", e.ns, "--run-id", id, "--yes"), "cleanup")
-	for _, gvr := range []schema.GroupVersionResource{vmGVR, dvGVR, pvcGVR} {
-		// Listed with what is still terminating: the wait covers them.
-		l, err := e.resource(gvr).List(t.Context(), metav1.ListOptions{LabelSelector: sel})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(l.Items) != 0 {
-			t.Errorf("%d %s left when cleanup returned", len(l.Items), gvr.Resource)
-		}
-	}
-}
-
-func toAny(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
