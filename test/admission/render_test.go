@@ -11,7 +11,7 @@ import (
 // renderCases are renders with the flags that change the VMs: every workload
 // (network and tps as server/client pairs), data disks with a size and a
 // StorageClass, load profiles with a start and a duration, ssh access, other
-// images and sizes, custom workloads, and JSON output.
+// images and sizes, custom workloads, JSON output, and every boot source.
 var renderCases = map[string][]string{
 	"all-workloads":   {"--workloads", "all", "--vm-count", "2"},
 	"chaos-workloads": {"--workloads", "chaos-disk,chaos-network,chaos-process"},
@@ -24,6 +24,12 @@ var renderCases = map[string][]string{
 	"small":  {"--workloads", "cpu,disk", "--cpu-cores", "1", "--memory", "256Mi", "--disk-size", "4Gi"},
 	"custom": {"--workload-dir", "examples/workloads", "--workloads", "all"},
 	"json":   {"--workloads", "all", "-o", "json"},
+	// Root disks cloned or imported per VM (dataVolumeTemplates), with and
+	// without data disks.
+	"datasource": {"--workloads", "cpu,disk,network", "--boot-source", "datasource:openshift-virtualization-os-images/fedora", "--root-disk-size", "40Gi", "--storage-class", "fast"},
+	"pvc":        {"--workloads", "database", "--boot-source", "pvc:golden/fedora-44", "--guest", "fedora"},
+	"registry":   {"--workloads", "cpu", "--boot-source", "registry:quay.io/containerdisks/fedora:44"},
+	"http":       {"--workloads", "memory", "--boot-source", "http:https://download.example.com/Fedora-Cloud-Base-44.qcow2", "--guest", "fedora"},
 }
 
 // TestRenderedVMsAdmitted builds the plugin and admits every VirtualMachine
