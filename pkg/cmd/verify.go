@@ -18,6 +18,7 @@ import (
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/progress"
 	"github.com/virtwork/kubectl-virtwork/pkg/render"
+	"github.com/virtwork/kubectl-virtwork/pkg/report"
 	"github.com/virtwork/kubectl-virtwork/pkg/verify"
 )
 
@@ -214,7 +215,7 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	}
 	if res != nil {
 		if o.Output == "json" {
-			if werr := verify.WriteJSON(o.Out, res); werr != nil {
+			if werr := report.JSON(o.Out, res); werr != nil {
 				return werr
 			}
 		} else if werr := verify.Write(o.Out, res); werr != nil {

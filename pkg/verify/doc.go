@@ -6,6 +6,6 @@
 // change, and compares the mean with the expected band. It finds which of
 // a signal's spellings (KubeVirt renamed metrics over its versions) the
 // Prometheus has. It reads no clock and no files: the window, the API and
-// the run's configuration are its input. Write, WriteJSON and WriteHTML
+// the run's configuration are its input. Write and WriteHTML (JSON through report.JSON)
 // print a result: a table, JSON, or a self-contained page of charts.
 package verify

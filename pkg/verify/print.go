@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -10,13 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 )
-
-// WriteJSON writes the result as indented JSON.
-func WriteJSON(w io.Writer, r *Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
 
 // Write prints the names used per signal, a table of the checks, the
 // workloads with nothing to check and the summary.
