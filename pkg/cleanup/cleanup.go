@@ -148,13 +148,14 @@ func (c *cleaner) delete(ctx context.Context, f *Found) error {
 	return nil
 }
 
-// waitGone polls until nothing found is left, or Timeout passes.
+// waitGone polls until nothing found is left, not even held by a
+// finalizer, or Timeout passes.
 func (c *cleaner) waitGone(ctx context.Context, f *Found) error {
 	prog := progress.New(c.o.Log)
 	wctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
 	defer cancel()
 	err := utilwait.PollUntilContextCancel(wctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		left, err := c.find(ctx)
+		left, err := c.left(ctx)
 		if err != nil {
 			return false, nil // keep trying until the deadline
 		}
@@ -170,7 +171,7 @@ func (c *cleaner) waitGone(ctx context.Context, f *Found) error {
 
 // remaining prints what is left and returns err.
 func (c *cleaner) remaining(ctx context.Context, err error) error {
-	left, lerr := c.find(context.WithoutCancel(ctx))
+	left, lerr := c.left(context.WithoutCancel(ctx))
 	if lerr == nil && left.Total > 0 {
 		fmt.Fprintln(c.o.Log, "still present:")
 		left.Print(c.o.Log)

@@ -56,7 +56,13 @@ func hasAPI(mapper meta.RESTMapper, gvr schema.GroupVersionResource) bool {
 
 // find lists what the cleanup targets, leaving out what is already being
 // deleted.
-func (c *cleaner) find(ctx context.Context) (*Found, error) {
+func (c *cleaner) find(ctx context.Context) (*Found, error) { return c.list(ctx, false) }
+
+// left lists what is not gone yet, including what is being deleted but
+// held by a finalizer (a PVC's pvc-protection, until no pod uses it).
+func (c *cleaner) left(ctx context.Context) (*Found, error) { return c.list(ctx, true) }
+
+func (c *cleaner) list(ctx context.Context, terminating bool) (*Found, error) {
 	f := &Found{ByNamespace: map[string]map[string]int{}, RunIDs: map[string]bool{}}
 	for _, k := range kinds() {
 		if !hasAPI(c.o.Mapper, k.gvr) {
@@ -67,7 +73,7 @@ func (c *cleaner) find(ctx context.Context) (*Found, error) {
 			return nil, fmt.Errorf("listing %s: %w", k.gvr.Resource, access.Explain(err))
 		}
 		for _, item := range list.Items {
-			if item.GetDeletionTimestamp() != nil {
+			if item.GetDeletionTimestamp() != nil && !terminating {
 				continue // already going
 			}
 			ns := item.GetNamespace()

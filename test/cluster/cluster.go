@@ -42,8 +42,12 @@ var ErrBinariesMissing = errors.New("control-plane binaries missing")
 var binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager"}
 
 // controllers are the kube-controller-manager controllers the tests rely on:
-// namespace deletion and owner-reference garbage collection.
-const controllers = "namespace-controller,garbage-collector-controller"
+// namespace deletion, owner-reference garbage collection, and PVC
+// protection: the API server's StorageObjectInUseProtection admission puts
+// the kubernetes.io/pvc-protection finalizer on every PVC, and without the
+// controller that lifts it (once no scheduled pod uses the claim) a deleted
+// PVC would stay terminating for ever, which no real cluster does.
+const controllers = "namespace-controller,garbage-collector-controller,persistentvolumeclaim-protection-controller"
 
 // adminUser is the identity the harness and the kubeconfig it writes use.
 const adminUser = "virtwork-admin"

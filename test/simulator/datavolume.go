@@ -6,9 +6,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	cdiv1beta1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 )
 
@@ -77,6 +79,11 @@ func (s *simulator) advanceDataVolume(ctx context.Context, u *unstructured.Unstr
 		status = finished(p, fault, now)
 	default:
 		status = started(p, fault, now)
+		if status.Phase == p.scheduled() {
+			if err := s.createClaim(ctx, dv); err != nil {
+				return 0, "", err
+			}
+		}
 	}
 	if err := s.writeStatus(ctx, DataVolumes, u, status, true); err != nil {
 		return 0, "", err
@@ -122,4 +129,42 @@ func finished(p dvProcess, fault Fault, now metav1.Time) *cdiv1beta1.DataVolumeS
 		{Type: cdiv1beta1.DataVolumeReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
 		{Type: cdiv1beta1.DataVolumeRunning, Status: corev1.ConditionFalse, LastTransitionTime: now, Reason: "Completed"},
 	}}
+}
+
+// pvcResource is the claims' API; the simulator makes one per DataVolume.
+var pvcResource = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+
+// createClaim makes the DataVolume's PersistentVolumeClaim, as CDI does
+// when it schedules the clone or import: the DataVolume's name and labels,
+// owned by it, sized by its storage request. The API server adds the
+// kubernetes.io/pvc-protection finalizer, so deleting it behaves as in a
+// real cluster.
+func (s *simulator) createClaim(ctx context.Context, dv *cdiv1beta1.DataVolume) error {
+	spec := corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}}
+	if st := dv.Spec.Storage; st != nil {
+		spec.Resources.Requests = st.Resources.Requests
+		spec.StorageClassName = st.StorageClassName
+		if len(st.AccessModes) > 0 {
+			spec.AccessModes = st.AccessModes
+		}
+	} else if dv.Spec.PVC != nil {
+		spec = *dv.Spec.PVC.DeepCopy()
+	}
+	yes := true
+	pvc := &corev1.PersistentVolumeClaim{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: metav1.ObjectMeta{Name: dv.Name, Namespace: dv.Namespace, Labels: dv.Labels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: cdiv1beta1.SchemeGroupVersion.String(), Kind: "DataVolume",
+				Name: dv.Name, UID: dv.UID, Controller: &yes, BlockOwnerDeletion: &yes}}},
+		Spec: spec,
+	}
+	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(pvc)
+	if err != nil {
+		return fmt.Errorf("encoding PVC %s/%s: %w", dv.Namespace, dv.Name, err)
+	}
+	_, err = s.client.Resource(pvcResource).Namespace(dv.Namespace).Create(ctx, &unstructured.Unstructured{Object: raw}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating PVC %s/%s: %w", dv.Namespace, dv.Name, err)
+	}
+	return nil
 }
