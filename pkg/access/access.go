@@ -11,18 +11,25 @@ import (
 // Permission is one RBAC permission: a verb on a resource of an API group,
 // in a namespace ("" for cluster-wide).
 type Permission struct {
-	Verb      string `json:"verb"`
-	Group     string `json:"group,omitempty"`
-	Resource  string `json:"resource"`
-	Namespace string `json:"namespace,omitempty"`
+	Verb     string `json:"verb"`
+	Group    string `json:"group,omitempty"`
+	Resource string `json:"resource"`
+	// Subresource is set for a permission on one, as CDI's clone
+	// authorization asks for create on datavolumes/source.
+	Subresource string `json:"subresource,omitempty"`
+	Namespace   string `json:"namespace,omitempty"`
 }
 
-// String reads as "patch virtualmachines.kubevirt.io in namespace ns" or
-// "create namespaces cluster-wide".
+// String reads as "patch virtualmachines.kubevirt.io in namespace ns",
+// "create datavolumes.cdi.kubevirt.io/source in namespace ns" or "create
+// namespaces cluster-wide", the way kubectl auth can-i takes them.
 func (p Permission) String() string {
 	res := p.Resource
 	if p.Group != "" {
 		res += "." + p.Group
+	}
+	if p.Subresource != "" {
+		res += "/" + p.Subresource
 	}
 	where := "cluster-wide"
 	if p.Namespace != "" {
@@ -52,7 +59,7 @@ func (e *MissingError) Unwrap() error { return e.Err }
 //
 //	User "jane" cannot patch resource "virtualmachines" in API group "kubevirt.io" in the namespace "ns"
 //	User "jane" cannot create resource "namespaces" in API group "" at the cluster scope
-var rbacDenial = regexp.MustCompile(`cannot (\S+) resource "([^"/]+)(?:/[^"]*)?" in API group "([^"]*)"(?: in the namespace "([^"]+)")?`)
+var rbacDenial = regexp.MustCompile(`cannot (\S+) resource "([^"/]+)(?:/([^"]*))?" in API group "([^"]*)"(?: in the namespace "([^"]+)")?`)
 
 // Denied reports the permission a Forbidden error names.
 func Denied(err error) (Permission, bool) {
@@ -63,7 +70,7 @@ func Denied(err error) (Permission, bool) {
 	if m == nil {
 		return Permission{}, false
 	}
-	return Permission{Verb: m[1], Resource: m[2], Group: m[3], Namespace: m[4]}, true
+	return Permission{Verb: m[1], Resource: m[2], Subresource: m[3], Group: m[4], Namespace: m[5]}, true
 }
 
 // Explain returns err unchanged unless it is a Forbidden answer naming a

@@ -32,7 +32,12 @@ func TestExplain(t *testing.T) {
 		{
 			forbidden(schema.GroupResource{Resource: "pods"}, "p",
 				`User "jane" cannot get resource "pods/log" in API group "" in the namespace "ns"`),
-			"missing permission: get pods in namespace ns (" + Hint + ")",
+			"missing permission: get pods/log in namespace ns (" + Hint + ")",
+		},
+		{
+			forbidden(schema.GroupResource{Group: "cdi.kubevirt.io", Resource: "datavolumes"}, "",
+				`User "jane" cannot create resource "datavolumes/source" in API group "cdi.kubevirt.io" in the namespace "os-images"`),
+			"missing permission: create datavolumes.cdi.kubevirt.io/source in namespace os-images (" + Hint + ")",
 		},
 		{apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "s"), `secrets "s" not found`},
 		{forbidden(schema.GroupResource{Resource: "secrets"}, "s", "a webhook said no"), `secrets "s" is forbidden: a webhook said no`},

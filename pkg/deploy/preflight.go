@@ -53,7 +53,14 @@ func ApplyNeeds(cfg *config.Config, b *render.Bundle, waits bool) preflight.Need
 			defaultClass = true
 		}
 	}
-	return preflight.Apply(b.Namespace, kinds, waits, b.HasDataVolumes(), defaultClass)
+	needs := preflight.Apply(b.Namespace, kinds, waits, b.HasDataVolumes(), defaultClass)
+	switch cfg.Boot.Kind {
+	case config.BootDataSource:
+		needs.CloneFrom = &preflight.Object{Kind: "DataSource", Namespace: cfg.Boot.Namespace, Name: cfg.Boot.Name}
+	case config.BootPVC:
+		needs.CloneFrom = &preflight.Object{Kind: "PersistentVolumeClaim", Namespace: cfg.Boot.Namespace, Name: cfg.Boot.Name}
+	}
+	return needs
 }
 
 // Preflight checks needs and returns the checklist, with ErrPreflight

@@ -46,6 +46,11 @@ type Needs struct {
 	DataVolumes bool
 	// DefaultStorageClass: some data disk has no StorageClass of its own.
 	DefaultStorageClass bool
+	// CloneFrom is the DataSource or PVC the root disks are cloned from:
+	// it must exist (a DataSource be Ready) and the user may clone it.
+	CloneFrom *Object
+	// Objects must exist: the instance types and preferences the VMs name.
+	Objects []Object
 }
 
 // Check is one line of the checklist.
@@ -140,6 +145,10 @@ func Run(ctx context.Context, client kubernetes.Interface, needs Needs) (*Report
 	}
 	checks, err := permissions(ctx, client, perms)
 	if err != nil {
+		return nil, err
+	}
+	r.Checks = append(r.Checks, checks...)
+	if checks, err = objects(ctx, client, needs); err != nil {
 		return nil, err
 	}
 	r.Checks = append(r.Checks, checks...)
@@ -254,7 +263,7 @@ func permissions(ctx context.Context, client kubernetes.Interface, perms []acces
 func review(ctx context.Context, client kubernetes.Interface, p access.Permission) (bool, error) {
 	ssar := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Namespace: p.Namespace, Verb: p.Verb, Group: p.Group, Resource: p.Resource,
+			Namespace: p.Namespace, Verb: p.Verb, Group: p.Group, Resource: p.Resource, Subresource: p.Subresource,
 		},
 	}}
 	if p.Resource == "namespaces" && p.Namespace != "" {
