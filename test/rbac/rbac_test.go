@@ -56,8 +56,9 @@ func permissions(rules []rbacv1.PolicyRule, ns string) []access.Permission {
 	for _, r := range rules {
 		for _, g := range r.APIGroups {
 			for _, res := range r.Resources {
+				res, sub, _ := strings.Cut(res, "/")
 				for _, v := range r.Verbs {
-					out = append(out, access.Permission{Verb: v, Group: g, Resource: res, Namespace: ns})
+					out = append(out, access.Permission{Verb: v, Group: g, Resource: res, Subresource: sub, Namespace: ns})
 				}
 			}
 		}
@@ -68,14 +69,18 @@ func permissions(rules []rbacv1.PolicyRule, ns string) []access.Permission {
 // without returns rules minus one verb of one resource.
 func without(rules []rbacv1.PolicyRule, p access.Permission) []rbacv1.PolicyRule {
 	var out []rbacv1.PolicyRule
+	resource := p.Resource
+	if p.Subresource != "" {
+		resource += "/" + p.Subresource
+	}
 	for _, r := range rules {
-		if !slices.Contains(r.APIGroups, p.Group) || !slices.Contains(r.Resources, p.Resource) || !slices.Contains(r.Verbs, p.Verb) {
+		if !slices.Contains(r.APIGroups, p.Group) || !slices.Contains(r.Resources, resource) || !slices.Contains(r.Verbs, p.Verb) {
 			out = append(out, r)
 			continue
 		}
 		for _, res := range r.Resources {
 			verbs := r.Verbs
-			if res == p.Resource {
+			if res == resource {
 				verbs = slices.DeleteFunc(slices.Clone(r.Verbs), func(v string) bool { return v == p.Verb })
 			}
 			if len(verbs) > 0 {
@@ -143,7 +148,7 @@ func (e *env) grant(t *testing.T, ns string, role, clusterRole []rbacv1.PolicyRu
 		for _, p := range granted {
 			sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 				User:               e.user,
-				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: p.Namespace, Verb: p.Verb, Group: p.Group, Resource: p.Resource},
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: p.Namespace, Verb: p.Verb, Group: p.Group, Resource: p.Resource, Subresource: p.Subresource},
 			}}
 			out, err := e.admin.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
 			if err != nil || !out.Status.Allowed {
