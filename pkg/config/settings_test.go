@@ -29,8 +29,9 @@ func TestWorkloadSettings(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
 	}
-	// With a cloned root disk, every per-workload row places a value.
-	c = mustLoad(t, in{args: []string{"--workloads", "cpu", "--boot-source", "datasource:os-images/fedora", "--storage-class", "slow", "--start-at", "+10m", "--duration", "1h"}})
+	// With a cloned root disk and --preinstalled, every per-workload row
+	// places a value.
+	c = mustLoad(t, in{args: []string{"--workloads", "cpu", "--boot-source", "datasource:os-images/fedora", "--storage-class", "slow", "--start-at", "+10m", "--duration", "1h", "--preinstalled"}})
 	settings := c.Workloads[0].Settings()
 	if settings["root-disk-size"] != DefaultRootDiskSize {
 		t.Errorf("root-disk-size recorded as %q, want the default %s", settings["root-disk-size"], DefaultRootDiskSize)
