@@ -215,3 +215,20 @@ func TestCheckPackagesScript(t *testing.T) {
 		})
 	}
 }
+
+// TestPackageCheckRefusesUnsafeNames: a name that could end the word, the
+// line or expand as a systemd specifier never reaches the unit, even if it
+// got past the loader.
+func TestPackageCheckRefusesUnsafeNames(t *testing.T) {
+	unit := "[Service]\nExecStart=/bin/true\n"
+	for _, p := range []string{"a b", "x\nExecStart=/bin/evil", "%n", "$(reboot)", "-rf", ""} {
+		if got, err := withPackageCheck(unit, []string{"curl", p}, false); err == nil {
+			t.Errorf("%q accepted:\n%s", p, got)
+		}
+	}
+	got, err := withPackageCheck("[Unit]\n[Service]", []string{"libstdc++", "python3.12"}, true)
+	want := "[Unit]\n[Service]\nExecStartPre=/usr/local/bin/virtwork-check-packages --preinstalled libstdc++ python3.12\n"
+	if err != nil || got != want {
+		t.Errorf("got %q, %v; want %q", got, err, want)
+	}
+}
