@@ -3,8 +3,10 @@
 // installs, in the same format as a custom workload directory (see
 // pkg/workloads). lib/ holds what several workloads share: the data disk's
 // setup script; virtwork-level.sh, which reads a load profile's
-// schedule file (pkg/profile); and virtwork-service-host.sh, which writes
-// a client VM's Service host from its name at first boot. Adding a directory here adds a built-in workload; nothing
+// schedule file (pkg/profile); virtwork-service-host.sh, which writes
+// a client VM's Service host from its name at first boot; and
+// virtwork-check-packages.sh, which every service unit runs first to name a
+// package it needs that the guest lacks. Adding a directory here adds a built-in workload; nothing
 // else lists them.
 package templates
 

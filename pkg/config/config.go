@@ -45,6 +45,9 @@ type Workload struct {
 	RootDiskSize resource.Quantity
 	// StorageClass is empty for the cluster's default class.
 	StorageClass string
+	// Preinstalled: the root disk carries the workload's packages, so its
+	// user-data installs none.
+	Preinstalled bool
 	Params       workloads.Values
 	// Profile is the load shape of a workload that declares a level, set
 	// when a profile, --start-at or --duration was given (a constant one

@@ -247,6 +247,7 @@ func TestEverySettingIsRead(t *testing.T) {
 		"VIRTWORK_TIMEOUT": "30m", "VIRTWORK_CONFIG": "c.yaml", "VIRTWORK_WORKLOAD_DIR": "wl", "VIRTWORK_GUEST": "ubuntu",
 		"VIRTWORK_PROFILE": "cpu=square:high=80,low=10,period=2m", "VIRTWORK_START_AT": "+10m", "VIRTWORK_DURATION": "1h",
 		"VIRTWORK_BOOT_SOURCE": "datasource:os-images/fedora", "VIRTWORK_ROOT_DISK_SIZE": "40Gi",
+		"VIRTWORK_PREINSTALLED": "true",
 	}
 	for _, s := range Settings() {
 		v, ok := values[s.Env]
@@ -271,7 +272,8 @@ func TestEverySettingIsRead(t *testing.T) {
 			if s.Short != "" { // kubectl's -n, given to Load as Sources.Namespace
 				sources = append(sources, in{ns: v, env: extra, files: files})
 			} else {
-				sources = append(sources, in{args: []string{flag, v}, env: extra, files: files})
+				// --flag=value: a bool flag takes no separate value.
+				sources = append(sources, in{args: []string{flag + "=" + v}, env: extra, files: files})
 			}
 		}
 		for _, src := range sources {
@@ -397,6 +399,9 @@ func TestBadInput(t *testing.T) {
 		{"run id", in{args: []string{"--run-id", "abc"}}, `--run-id must be a UUID`},
 		{"timeout", in{env: map[string]string{"VIRTWORK_TIMEOUT": "5"}}, `VIRTWORK_TIMEOUT must be a duration such as 10m or 90s, got "5"`},
 		{"timeout range", in{args: []string{"--timeout", "1s"}}, `--timeout must be between 10s and 24h0m0s, got 1s`},
+		{"preinstalled env", in{env: map[string]string{"VIRTWORK_PREINSTALLED": "yes"}}, `VIRTWORK_PREINSTALLED must be true or false, got "yes"`},
+		{"preinstalled flag", in{args: []string{"--preinstalled=maybe"}}, `--preinstalled must be true or false, got "maybe"`},
+		{"preinstalled per workload", in{args: withCfg, files: cfgFile("workloads:\n  cpu:\n    preinstalled: sometimes\n")}, `c.yaml:3: workloads.cpu.preinstalled must be true or false, got "sometimes"`},
 		{"param syntax", in{args: []string{"--params", "cpu=80"}}, `--params: "cpu=80" must look like WORKLOAD.PARAM=VALUE`},
 		{"param unknown workload", in{args: []string{"--params", "cpux.load-percent=80"}}, `--params cpux.load-percent=80: unknown workload "cpux" (did you mean "cpu"?)`},
 		{"param unknown key", in{args: []string{"--params", "cpu.load-percen=80"}}, `--params cpu.load-percen=80: workload cpu has no param "load-percen" (did you mean "load-percent"?) (known: load-percent, method)`},

@@ -43,6 +43,10 @@ func (f *Flags) addGroup(fs *pflag.FlagSet, g flagGroup) {
 		f.vals[r] = v
 		fs.Var(v, m.flag, m.helpUsage())
 		fs.Lookup(m.flag).DefValue = r.defaultText()
+		if m.typ == "bool" {
+			// --preinstalled alone means true, as pflag's own bool flags.
+			fs.Lookup(m.flag).NoOptDefVal = "true"
+		}
 		if m.alias != "" {
 			alias := *fs.Lookup(m.flag)
 			alias.Name = m.alias

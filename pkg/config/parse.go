@@ -46,6 +46,14 @@ func quantityIn(lo, hi string) func(v, src string) (resource.Quantity, error) {
 	}
 }
 
+func parseBool(v, src string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, invalidf("%s must be true or false, got %q", src, v)
+	}
+	return b, nil
+}
+
 func parseRunID(v, src string) (string, error) {
 	id, err := uuid.Parse(strings.TrimSpace(v))
 	if err != nil || len(strings.TrimSpace(v)) != 36 {

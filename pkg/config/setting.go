@@ -175,6 +175,11 @@ func (s *setting[T]) text(val T) string {
 			return ""
 		}
 		return v.UTC().Format(time.RFC3339)
+	case bool:
+		if !v {
+			return "" // the default, left out of the history
+		}
+		return "true"
 	case int:
 		return fmt.Sprint(v)
 	case string:

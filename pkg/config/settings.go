@@ -46,6 +46,7 @@ var rows = []row{
 	bootSourceRow,
 	rootDiskSizeRow,
 	guestRow,
+	preinstalledRow,
 	namespaceRow,
 	paramsRow,
 	profileRow,
@@ -125,6 +126,17 @@ var guestRow = &setting[workloads.Guest]{
 		doc:    "OS family of the image: `fedora`, `centos-stream`, `ubuntu`, `debian` or `rhel`; it decides package names",
 		defDoc: "from a well-known `--image` repository or DataSource name, else `fedora`"},
 	parse: one(parseGuest),
+}
+
+// preinstalledRow: the root disk carries every package (a golden image),
+// so the user-data installs none; per workload, for an image that carries
+// some workloads' packages only.
+var preinstalledRow = &setting[bool]{
+	meta: meta{flag: "preinstalled", typ: "bool", groups: runFlags, env: "VIRTWORK_PREINSTALLED", file: "preinstalled", perWorkload: true,
+		doc:    "the root disk already has the workload's packages (a golden image, see docs/golden-image.md): the user-data installs none and asks no package mirror",
+		defDoc: "false"},
+	parse:    one(parseBool),
+	workload: func(w *Workload) *bool { return &w.Preinstalled },
 }
 
 var namespaceRow = &setting[string]{

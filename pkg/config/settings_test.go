@@ -8,12 +8,12 @@ import (
 
 // TestWorkloadSettings: a workload's settings, as the audit history records
 // them, are the values of every row that places one in a Workload, by flag
-// name, each workload with its own; a storage class left to the cluster and
-// the root disk size of a containerDisk are left out.
+// name, each workload with its own; a storage class left to the cluster,
+// the root disk size of a containerDisk and preinstalled false are left out.
 func TestWorkloadSettings(t *testing.T) {
 	c := mustLoad(t, in{
 		args: []string{"--workloads", "cpu,disk", "--vm-count", "3", "--config", "c.yaml", "--start-at", "+10m"},
-		files: map[string]string{"c.yaml": "memory: 1536Mi\nworkloads:\n  disk:\n    storage_class: fast\n    disk_size: 20Gi\n" +
+		files: map[string]string{"c.yaml": "memory: 1536Mi\nworkloads:\n  disk:\n    storage_class: fast\n    disk_size: 20Gi\n    preinstalled: true\n" +
 			"  cpu:\n    storage_class: slow\n    duration: 1h\n"},
 	})
 	got := map[string]map[string]string{}
@@ -24,13 +24,14 @@ func TestWorkloadSettings(t *testing.T) {
 		// --start-at and --duration time only workloads that have a level.
 		"cpu": {"vm-count": "3", "cpu-cores": "2", "memory": "1536Mi", "disk-size": "10Gi", "storage-class": "slow",
 			"start-at": "2026-01-02T15:14:05Z", "duration": "1h0m0s"},
-		"disk": {"vm-count": "3", "cpu-cores": "2", "memory": "1536Mi", "disk-size": "20Gi", "storage-class": "fast"},
+		"disk": {"vm-count": "3", "cpu-cores": "2", "memory": "1536Mi", "disk-size": "20Gi", "storage-class": "fast", "preinstalled": "true"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
 	}
-	// With a cloned root disk, every per-workload row places a value.
-	c = mustLoad(t, in{args: []string{"--workloads", "cpu", "--boot-source", "datasource:os-images/fedora", "--storage-class", "slow", "--start-at", "+10m", "--duration", "1h"}})
+	// With a cloned root disk and --preinstalled, every per-workload row
+	// places a value.
+	c = mustLoad(t, in{args: []string{"--workloads", "cpu", "--boot-source", "datasource:os-images/fedora", "--storage-class", "slow", "--start-at", "+10m", "--duration", "1h", "--preinstalled"}})
 	settings := c.Workloads[0].Settings()
 	if settings["root-disk-size"] != DefaultRootDiskSize {
 		t.Errorf("root-disk-size recorded as %q, want the default %s", settings["root-disk-size"], DefaultRootDiskSize)

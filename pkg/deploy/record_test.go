@@ -45,9 +45,9 @@ func TestRunOptions(t *testing.T) {
 
 // TestRecordMakesTheRunAgain: what the history records of a run's settings
 // is enough for config.FromRecord to make the same run again, profiles,
-// timing and params included, so verify models what apply applied. The
-// record is read back an hour after the run was made, when its start-at
-// is in the past.
+// timing, params and preinstalled included, so verify models what apply
+// applied. The record is read back an hour after the run was made, when
+// its start-at is in the past.
 func TestRecordMakesTheRunAgain(t *testing.T) {
 	args := []string{"--run-id", "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93", "--workloads", "cpu,network,disk",
 		"--vm-count", "2", "--cpu-cores", "3", "--memory", "3Gi", "--start-at", "+5m", "--duration", "1h",
@@ -56,6 +56,8 @@ func TestRecordMakesTheRunAgain(t *testing.T) {
 	// A cloned root disk of its own size and class.
 	recordMakesTheRunAgain(t, append(args, "--boot-source", "datasource:openshift-virtualization-os-images/centos-stream9",
 		"--root-disk-size", "25Gi", "--storage-class", "fast"))
+	// A golden image: the user-data installs no packages.
+	recordMakesTheRunAgain(t, append(args, "--boot-source", "datasource:images/golden", "--preinstalled"))
 }
 
 func recordMakesTheRunAgain(t *testing.T, args []string) {

@@ -106,7 +106,7 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 		}
 		// Every VM of a role gets the same user-data, so one Secret serves
 		// them all: a client VM derives its Service host from its name.
-		inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest, Schedule: sched}
+		inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest, Preinstalled: wc.Preinstalled, Schedule: sched}
 		if spec.Service != nil && slices.Contains(spec.Service.ClientRoles, role.Name) {
 			inst.ServiceHost = serviceHostRule(spec, cfg.RunID, role.Name, cfg.Namespace)
 		}

@@ -92,7 +92,9 @@ func TestDirsReportsEachEntry(t *testing.T) {
 	}
 	for _, want := range []string{
 		"FAIL  " + dir + "/sysbench-cpu (sysbench-cpu)\n",
-		"virtwork-sysbench-cpu.service:11: Unknown key 'Restrat' in section [Service]",
+		// Line 11 of the file is 12 of the rendered unit: the package
+		// check's ExecStartPre comes first in [Service].
+		"virtwork-sysbench-cpu.service:12: Unknown key 'Restrat' in section [Service]",
 		"FAIL  " + dir + "/valkey (valkey)\n",
 		"SC2086",
 		"FAIL  " + dir + "/clash\n      " + dir + "/clash/workload.yaml:1: name: \"memory\" is a built-in workload; choose another name\n",

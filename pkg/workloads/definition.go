@@ -30,7 +30,10 @@ type Definition struct {
 	// packagesByGuest, when the workload names its packages per guest
 	// family, holds them; families it does not list cannot run it.
 	packagesByGuest map[Guest][]string
-	diskChecks      []diskCheck
+	// needs holds, per service unit of the directory, the packages it
+	// needs when that is not all of them (see unitPackages).
+	needs      map[string][]string
+	diskChecks []diskCheck
 	// Lines of the name and implicit fields, for messages after loading.
 	nameLine, implicitLine int
 }
@@ -124,16 +127,11 @@ func (d *Definition) CloudConfig(in Instance) (CloudConfig, error) {
 		}
 		env, files = append(env, e), append(files, fs...)
 	}
-	for _, fi := range setup.files {
-		f := d.files[fi]
-		content, err := f.fill(in.Params)
-		if err != nil {
-			return CloudConfig{}, fmt.Errorf("workload %s: %w", s.Name, err)
-		}
-		for _, dest := range f.dests {
-			files = append(files, File{Path: dest, Permissions: f.mode, Content: content})
-		}
+	roleFiles, err := d.unitFiles(setup, in)
+	if err != nil {
+		return CloudConfig{}, err
 	}
+	files = append(files, roleFiles...)
 	cc, err := assembleFiles(s.Name, s.Packages, env, hostVars, role.Unit, files)
 	if err != nil {
 		return CloudConfig{}, err

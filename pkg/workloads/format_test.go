@@ -77,6 +77,8 @@ disk_checks:
 params:
   - {name: size, type: size, default: 1Gi, min: 1Mi, max: 1Ti, env: VIRTWORK_FULL_SIZE}
   - {name: word, type: string, default: hi}
+needs:
+  virtwork-full-client.service: []
 `
 
 func fullDir() fstest.MapFS {
@@ -108,6 +110,7 @@ func TestFormatRendersEveryField(t *testing.T) {
 	want := []string{
 		"/etc/virtwork/full.env 0644",
 		"/usr/local/bin/virtwork-mount-data-disk 0755",
+		"/usr/local/bin/virtwork-check-packages 0755",
 		"/usr/local/bin/virtwork-full 0755",
 		"/etc/virtwork/full/virtwork-full.fio 0644",
 		"/etc/systemd/system/postgresql.service.d/postgresql-virtwork.conf 0644",
@@ -199,6 +202,13 @@ func TestFormatRejects(t *testing.T) {
 		{"disk check percent", spec("percent: 90", "percent: 190"), "disk_checks[0].percent: must be an integer between 1 and 100"},
 		{"disk check no disk", spec("    data_disk: {mount_point: /srv/full}\n", ""), "disk_checks[0]: the workload has no data disk to check"},
 		{"disk check missing key", spec(", what: two files}", "}"), `disk_checks[0]: missing required key "what"`},
+		{"needs an uninstalled package", spec("virtwork-full-client.service: []", "virtwork-full-client.service: [fio]"), "needs.virtwork-full-client.service: virtwork-full-client.service needs fio, which is not among the workload's packages"},
+		{"needs no unit of the directory", spec("virtwork-full-client.service: []", "virtwork-full-gone.service: []"), "needs.virtwork-full-gone.service: virtwork-full-gone.service is not a file in wl/echo"},
+		{"needs a script", spec("virtwork-full-client.service: []", "virtwork-full.sh: []"), `"virtwork-full.sh" must be a virtwork-*.service file of this workload`},
+		{"needs a bad name", spec("virtwork-full-client.service: []", "virtwork-full-client.service: [e2fsprogs, \"$(reboot)\"]"), `"$(reboot)" is not a package name`},
+		{"service without [Service]", func(d fstest.MapFS) {
+			d["virtwork-full-extra.service"] = &fstest.MapFile{Data: []byte("[Unit]\nDescription=x\n")}
+		}, "wl/echo/virtwork-full-extra.service: a service unit needs a [Service] section"},
 		{"implicit chaos", spec("name: full\n", "name: full\nimplicit: true\nchaos: true\n"), "wl/echo/workload.yaml:2: implicit: a chaos workload is never implicit"},
 	}
 	for _, c := range cases {
@@ -274,7 +284,11 @@ func TestREADMEAnnotatesEveryKey(t *testing.T) {
 	dir := fstest.MapFS{"workload.yaml": {Data: []byte(block)}}
 	for _, f := range regexp.MustCompile(`[a-z-]*virtwork[a-z0-9-]*\.(service|sh|conf)\b`).FindAllString(block, -1) {
 		if !strings.HasPrefix(f, "virtwork-mount") {
-			dir[f] = &fstest.MapFile{Data: []byte("# " + f + "\n")}
+			data := "# " + f + "\n"
+			if strings.HasSuffix(f, ".service") {
+				data += "[Service]\nExecStart=/bin/true\n" // where the package check goes
+			}
+			dir[f] = &fstest.MapFile{Data: []byte(data)}
 		}
 	}
 	if _, err := loadOne(t, dir); err != nil {

@@ -169,6 +169,11 @@ func CloudConfigFor(w Workload, in Instance) (CloudConfig, error) {
 	if cc.Packages, err = PackagesFor(w, g); err != nil {
 		return CloudConfig{}, err
 	}
+	if in.Preinstalled {
+		// No packages key: cloud-init's package module then neither
+		// installs nor refreshes anything, so no mirror is asked.
+		cc.Packages = nil
+	}
 	// The agent's unit is started by udev when KubeVirt's channel
 	// appears; starting it here covers a channel that appeared before the
 	// package was installed. --no-block: runcmd must never wait on units.

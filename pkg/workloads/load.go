@@ -58,7 +58,7 @@ var systemDirs = []string{"/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/li
 	"/var", "/var/lib", "/var/log", "/var/tmp"}
 
 // reservedFiles are files virtwork itself installs next to a workload's.
-var reservedFiles = []string{path.Base(mountDataDisk.src), path.Base(levelScript.src), path.Base(serviceHostScript.src)}
+var reservedFiles = []string{path.Base(mountDataDisk.src), path.Base(levelScript.src), path.Base(serviceHostScript.src), path.Base(checkPackagesScript.src)}
 
 // reservedEnv are the variables virtwork writes for a role's data disk and
 // a VM's schedule.
@@ -134,6 +134,7 @@ type loader struct {
 	diskSize string
 	level    *yamlfile.Node // nil: no level
 	signals  *yamlfile.Node // nil: no signals
+	needs    map[string]yamlfile.Node
 }
 
 // roleNodes are a role's nodes, for messages about its files and env.
@@ -150,7 +151,7 @@ type install struct {
 	dests []string
 }
 
-var topKeys = []string{"name", "description", "implicit", "chaos", "packages", "roles", "service", "params", "drop_ins", "data_files", "disk_checks", "level", "signals", "unobservable"}
+var topKeys = []string{"name", "description", "implicit", "chaos", "packages", "needs", "roles", "service", "params", "drop_ins", "data_files", "disk_checks", "level", "signals", "unobservable"}
 
 // load reads and validates one workload directory.
 func load(fsys fs.FS, dir string) (*Definition, error) {
@@ -205,6 +206,8 @@ func (l *loader) topField(k string, v yamlfile.Node) error {
 		s.Chaos, err = v.Bool()
 	case "packages":
 		err = l.packages(v)
+	case "needs":
+		err = l.readNeeds(v)
 	case "roles":
 		err = l.readRoles(v)
 	case "service":
@@ -269,6 +272,9 @@ func (l *loader) finish() error {
 				d.packagesByGuest[g] = append(pkgs, "e2fsprogs")
 			}
 		}
+	}
+	if err := l.checkNeedNames(); err != nil {
+		return err
 	}
 	for i := range s.Params {
 		if s.Params[i].Env == "" {

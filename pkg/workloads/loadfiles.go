@@ -133,6 +133,9 @@ func (l *loader) loadFiles(fsys fs.FS, spec []byte) error {
 			return in.node.Errorf("%s is not a file in %s", name, d.Dir)
 		}
 	}
+	if err := l.checkNeeds(); err != nil {
+		return err
+	}
 	return l.resolveRoles()
 }
 
@@ -154,7 +157,7 @@ func (l *loader) readFile(fsys fs.FS, de fs.DirEntry, declared []string) (dirFil
 		f.dests, f.mode = []string{dest}, mode
 	}
 	if slices.Contains(reservedFiles, name) {
-		return dirFile{}, nil, fmt.Errorf("%s: %s is installed by virtwork itself (data disk setup, schedule reader or Service host); choose another name", file, name)
+		return dirFile{}, nil, fmt.Errorf("%s: %s is installed by virtwork itself (data disk setup, schedule reader, Service host or package check); choose another name", file, name)
 	}
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {

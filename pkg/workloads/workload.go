@@ -102,6 +102,9 @@ type Instance struct {
 	// Guest is the guest's OS family ("" means DefaultGuest); see
 	// CloudConfigFor.
 	Guest Guest
+	// Preinstalled: the root disk carries the packages (a golden image),
+	// so the cloud-config installs none and asks no package mirror.
+	Preinstalled bool
 	// Schedule is the VM's schedule file (pkg/profile's Schedule.File),
 	// "" for a VM that runs its workload as it always did. Only a
 	// workload that declares a Level takes one.

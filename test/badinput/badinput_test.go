@@ -122,6 +122,8 @@ func cases() []badInput {
 		{name: "root disk too small", args: []string{"--boot-source", "pvc:golden/fedora", "--root-disk-size", "1Gi"}, want: "--root-disk-size must be between 2Gi and 64Ti, got 1Gi"},
 		{name: "root disk size for a containerDisk", args: []string{"--root-disk-size", "40Gi"}, want: "--root-disk-size sizes a cloned or imported root disk, but the VMs boot the containerDisk"},
 		{name: "env boot source", env: map[string]string{"VIRTWORK_BOOT_SOURCE": "datasource:"}, want: "VIRTWORK_BOOT_SOURCE must be one of containerdisk:IMAGE"},
+		{name: "preinstalled not a bool", args: []string{"--preinstalled=maybe"}, want: `--preinstalled must be true or false, got "maybe"`},
+		{name: "env preinstalled", env: map[string]string{"VIRTWORK_PREINSTALLED": "yes"}, want: `VIRTWORK_PREINSTALLED must be true or false, got "yes"`},
 		{name: "env root disk size", env: map[string]string{"VIRTWORK_BOOT_SOURCE": "pvc:golden/fedora", "VIRTWORK_ROOT_DISK_SIZE": "big"}, want: "VIRTWORK_ROOT_DISK_SIZE must be a quantity"},
 		// Params.
 		{name: "param below range", args: []string{"--params", "cpu.load-percent=0"}, want: "--params cpu.load-percent=0: load-percent must be between 1 and 100"},
@@ -192,6 +194,7 @@ func cases() []badInput {
 			"workload disk has no level to time: its level param is 0 (unlimited)"),
 		{name: "env duration", env: map[string]string{"VIRTWORK_DURATION": "forever"}, want: "VIRTWORK_DURATION"},
 		cfg("config boot source", "boot_source: datasource:fedora\n", "boot_source datasource: needs a namespace"),
+		cfg("config preinstalled per workload", "workloads:\n  cpu:\n    preinstalled: sometimes\n", `c.yaml:3: workloads.cpu.preinstalled must be true or false, got "sometimes"`),
 		cfg("config root disk size per workload", "boot_source: pvc:golden/fedora\nworkloads:\n  cpu:\n    root_disk_size: 100Mi\n", "workloads.cpu.root_disk_size must be between 2Gi and 64Ti"),
 		cfg("config profile unknown shape", "workloads:\n  cpu:\n    profile: {shape: squar}\n", `c.yaml:3: workloads.cpu.profile.shape: unknown shape "squar"`),
 		cfg("config profile period 0", "workloads:\n  cpu:\n    profile: {shape: square, period: 0s}\n", "c.yaml:3: workloads.cpu.profile.period must be between 10s and 7d"),
