@@ -176,6 +176,9 @@ func (s *setting[T]) text(val T) string {
 		}
 		return v.UTC().Format(time.RFC3339)
 	case int:
+		if v == 0 {
+			return "" // none: the vCPUs of an instance type
+		}
 		return fmt.Sprint(v)
 	case string:
 		return v

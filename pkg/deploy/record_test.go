@@ -56,6 +56,10 @@ func TestRecordMakesTheRunAgain(t *testing.T) {
 	// A cloned root disk of its own size and class.
 	recordMakesTheRunAgain(t, append(args, "--boot-source", "datasource:openshift-virtualization-os-images/centos-stream9",
 		"--root-disk-size", "25Gi", "--storage-class", "fast"))
+	// An instance type and preference of the namespace in place of the
+	// run's cores and memory.
+	recordMakesTheRunAgain(t, []string{"--run-id", "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93", "--workloads", "cpu,disk",
+		"--instancetype", "virtualmachineinstancetype/small", "--preference", "fedora"})
 }
 
 func recordMakesTheRunAgain(t *testing.T, args []string) {
