@@ -44,7 +44,8 @@ func TestGoldenInstancetypes(t *testing.T) {
 
 // TestInstancetypeSizesAlone: with an instance type, no VM carries CPU,
 // memory or resources of its own (KubeVirt refuses them beside one); a
-// preference alone leaves the VM's own sizes in place.
+// preference alone leaves the VM's own sizes in place, its vCPUs as
+// sockets, where KubeVirt checks a preference's CPU requirement by default.
 func TestInstancetypeSizesAlone(t *testing.T) {
 	it := config.Sizing{Kind: config.KindClusterInstancetype, Name: "u1.large"}
 	pref := config.Sizing{Kind: config.KindPreference, Name: "mine"}
@@ -78,6 +79,9 @@ func TestInstancetypeSizesAlone(t *testing.T) {
 				t.Errorf("%s %s: matchers (-want +got):\n%s", c.name, obj.GetName(), d)
 			}
 			domain, _, _ := unstructured.NestedMap(obj.Object, "spec", "template", "spec", "domain")
+			if cpu, ok := domain["cpu"]; ok && !cmp.Equal(cpu, map[string]any{"sockets": int64(2)}) {
+				t.Errorf("%s %s: domain.cpu %v, want the 2 vCPUs as sockets", c.name, obj.GetName(), cpu)
+			}
 			var keys []string
 			for _, k := range []string{"cpu", "memory", "resources"} {
 				if _, ok := domain[k]; ok {

@@ -104,20 +104,28 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 	return t, nil
 }
 
-// size gives the VM its instance type and preference, or its own cores and
+// size gives the VM its instance type and preference, or its own vCPUs and
 // guest memory. An instance type sizes the VM alone: KubeVirt refuses a VM
 // that also sets domain.cpu, domain.memory or CPU and memory resources.
+// Without one, a preference's CPU requirement is checked against the VM's
+// sockets (the topology KubeVirt prefers when the preference names none),
+// so the vCPUs are sockets then; otherwise they are cores, as always.
 func size(vm *kubevirtv1.VirtualMachine, wc config.Workload) {
-	if it := wc.Instancetype; it.Name != "" {
-		vm.Spec.Instancetype = &kubevirtv1.InstancetypeMatcher{Kind: it.Kind, Name: it.Name}
-	} else {
-		guest := wc.Memory.DeepCopy()
-		vm.Spec.Template.Spec.Domain.CPU = &kubevirtv1.CPU{Cores: uint32(wc.CPUCores)}
-		vm.Spec.Template.Spec.Domain.Memory = &kubevirtv1.Memory{Guest: &guest}
-	}
-	if p := wc.Preference; p.Name != "" {
+	p := wc.Preference
+	if p.Name != "" {
 		vm.Spec.Preference = &kubevirtv1.PreferenceMatcher{Kind: p.Kind, Name: p.Name}
 	}
+	if it := wc.Instancetype; it.Name != "" {
+		vm.Spec.Instancetype = &kubevirtv1.InstancetypeMatcher{Kind: it.Kind, Name: it.Name}
+		return
+	}
+	cpu := &kubevirtv1.CPU{Cores: uint32(wc.CPUCores)}
+	if p.Name != "" {
+		cpu = &kubevirtv1.CPU{Sockets: uint32(wc.CPUCores)}
+	}
+	guest := wc.Memory.DeepCopy()
+	vm.Spec.Template.Spec.Domain.CPU = cpu
+	vm.Spec.Template.Spec.Domain.Memory = &kubevirtv1.Memory{Guest: &guest}
 }
 
 // addDataDisk gives the VM its data disk: a blank DataVolume of the
