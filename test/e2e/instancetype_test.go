@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/verify"
 	"github.com/virtwork/kubectl-virtwork/test/simulator"
 )
 
@@ -84,7 +86,8 @@ func TestSimulatorInstancetypes(t *testing.T) {
 	must(t, os.WriteFile(cfg, []byte("workloads:\n  cpu:\n    instancetype: "+medium+"\n"+
 		"  memory:\n    instancetype: virtualmachineinstancetype/small\n    preference: virtualmachinepreference/cores\n"), 0o600))
 	p := newPlugin(t)
-	mustRun(t, p.run(t.Context(), "apply", "-n", e.ns, "--workloads", "cpu,memory", "--config", cfg, "--timeout", "2m"), "apply with instance types")
+	runID := "5a5a5a5a-1111-4111-8111-111111111111"
+	mustRun(t, p.run(t.Context(), "apply", "-n", e.ns, "--run-id", runID, "--workloads", "cpu,memory", "--config", cfg, "--timeout", "2m"), "apply with instance types")
 
 	want := map[string]struct{ cpu, memory, topology string }{
 		"cpu":    {"sockets=2 cores=1 threads=1", "3Gi", "sockets=2 cores=1 threads=1"},
@@ -108,6 +111,14 @@ func TestSimulatorInstancetypes(t *testing.T) {
 		if got := field(vmi, "status", "memory", "guestCurrent"); got != w.memory {
 			t.Errorf("%s: VMI status.memory.guestCurrent %s, want %s", workload, got, w.memory)
 		}
+	}
+
+	// verify reads the sizes it checks against from the same VMIs.
+	sizes, err := verify.ReadSizes(t.Context(), e.client, e.ns, runID)
+	must(t, err)
+	wantSizes := map[string]verify.Size{"virtwork-cpu-5a5a5a5a-0": {VCPUs: 2, MemoryBytes: 3 << 30}, "virtwork-memory-5a5a5a5a-0": {VCPUs: 4, MemoryBytes: 1 << 30}}
+	if !maps.Equal(sizes, wantSizes) {
+		t.Errorf("verify.ReadSizes = %v, want %v", sizes, wantSizes)
 	}
 
 	vm := newVM(t, "sized-missing", "", nil)
