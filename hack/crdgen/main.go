@@ -1,5 +1,7 @@
 // Command crdgen writes the KubeVirt VirtualMachine and VirtualMachineInstance
-// CustomResourceDefinitions that the integration tests install.
+// CustomResourceDefinitions, and the instancetype.kubevirt.io ones (instance
+// types and preferences, namespaced and cluster-wide), that the integration
+// tests install.
 //
 // KubeVirt does not publish those CRDs as files: virt-operator builds them at
 // run time from the OpenAPI schemas it generates into the CRDsValidation map
@@ -25,6 +27,8 @@ import (
 	extv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubevirtv1 "kubevirt.io/api/core/v1"
+	"kubevirt.io/api/instancetype"
+	instancetypev1beta1 "kubevirt.io/api/instancetype/v1beta1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -130,8 +134,9 @@ const (
 	readyConditionJSONPath    = ".status.conditions[?(@.type=='Ready')].status"
 )
 
-// buildCRDs mirrors NewVirtualMachineCrd and NewVirtualMachineInstanceCrd of
-// KubeVirt's virt-operator.
+// buildCRDs mirrors NewVirtualMachineCrd, NewVirtualMachineInstanceCrd and
+// the four instance type and preference CRD builders of KubeVirt's
+// virt-operator.
 func buildCRDs(schemas map[string]string) ([]*extv1.CustomResourceDefinition, error) {
 	vm := newCRD(kubevirtv1.VirtualMachineGroupVersionKind.Kind, "virtualmachine", "virtualmachines", "vm", "vms")
 	setVersionFields(vm, []extv1.CustomResourceColumnDefinition{
@@ -151,7 +156,12 @@ func buildCRDs(schemas map[string]string) ([]*extv1.CustomResourceDefinition, er
 		{Name: "Paused", Type: "string", JSONPath: ".status.conditions[?(@.type=='Paused')].status", Priority: 1},
 	}, nil)
 
-	crds := []*extv1.CustomResourceDefinition{vm, vmi}
+	crds := []*extv1.CustomResourceDefinition{vm, vmi,
+		newInstancetypeCRD("VirtualMachineInstancetype", instancetype.SingularResourceName, extv1.NamespaceScoped, "vminstancetype", "vminstancetypes", "vmf", "vmfs"),
+		newInstancetypeCRD("VirtualMachineClusterInstancetype", instancetype.ClusterSingularResourceName, extv1.ClusterScoped, "vmclusterinstancetype", "vmclusterinstancetypes", "vmcf", "vmcfs"),
+		newInstancetypeCRD("VirtualMachinePreference", instancetype.SingularPreferenceResourceName, extv1.NamespaceScoped, "vmpref", "vmprefs", "vmp", "vmps"),
+		newInstancetypeCRD("VirtualMachineClusterPreference", instancetype.ClusterSingularPreferenceResourceName, extv1.ClusterScoped, "vmcp", "vmcps"),
+	}
 	for _, crd := range crds {
 		raw, ok := schemas[crd.Spec.Names.Singular]
 		if !ok {
@@ -194,6 +204,33 @@ func newCRD(kind, singular, plural string, shortNames ...string) *extv1.CustomRe
 				ShortNames: shortNames,
 				Categories: []string{"all"},
 			},
+		},
+	}
+}
+
+// newInstancetypeCRD is an instancetype.kubevirt.io CRD as KubeVirt builds
+// it: the one version v1beta1, no conversion, and the "all" category for the
+// namespaced kinds only.
+func newInstancetypeCRD(kind, singular string, scope extv1.ResourceScope, shortNames ...string) *extv1.CustomResourceDefinition {
+	group, plural := instancetypev1beta1.SchemeGroupVersion.Group, singular+"s"
+	names := extv1.CustomResourceDefinitionNames{Plural: plural, Singular: singular, Kind: kind, ShortNames: shortNames}
+	if scope == extv1.NamespaceScoped {
+		names.Categories = []string{"all"}
+	}
+	return &extv1.CustomResourceDefinition{
+		TypeMeta: metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   plural + "." + group,
+			Labels: map[string]string{kubevirtv1.AppLabel: ""},
+		},
+		Spec: extv1.CustomResourceDefinitionSpec{
+			Group:      group,
+			Names:      names,
+			Scope:      scope,
+			Conversion: &extv1.CustomResourceConversion{Strategy: extv1.NoneConverter},
+			Versions: []extv1.CustomResourceDefinitionVersion{{
+				Name: instancetypev1beta1.SchemeGroupVersion.Version, Served: true, Storage: true,
+			}},
 		},
 	}
 }

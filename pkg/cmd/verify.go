@@ -173,6 +173,19 @@ func (o *VerifyOptions) Validate() error {
 	return nil
 }
 
+// vmiSizes reads the VMIs' vCPUs and memory when an instance type sizes a
+// workload whose signals read them; nil otherwise, with no cluster needed.
+func (o *VerifyOptions) vmiSizes(ctx context.Context, cfg *config.Config) (map[string]verify.Size, error) {
+	if !verify.NeedsSizes(cfg) {
+		return nil, nil
+	}
+	c, err := connect(o.ref.configFlags, o.ref.deps.LookupEnv, 1)
+	if err != nil {
+		return nil, fmt.Errorf("an instance type sizes the run's VMs, so verify reads their vCPUs and memory from the cluster: %w", err)
+	}
+	return verify.ReadSizes(ctx, c.client, cfg.Namespace, cfg.RunID)
+}
+
 // Run makes the run's model from the history and verifies it.
 func (o *VerifyOptions) Run(ctx context.Context) error {
 	store, err := audit.Open(ctx, o.db.path)
@@ -202,6 +215,10 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	sizes, err := o.vmiSizes(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	to := o.now()
 	step := o.Step
 	if step == 0 {
@@ -209,7 +226,7 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	}
 	line := progress.New(o.ErrOut)
 	res, err := verify.Run(ctx, verify.Options{Config: cfg, Bundle: b, API: promAPI, From: rec.At, To: to,
-		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update, Alerts: o.alerts, KeepSeries: o.Report != ""})
+		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update, Alerts: o.alerts, KeepSeries: o.Report != "", Sizes: sizes})
 	if res != nil {
 		line.Finish(fmt.Sprintf("verified run %s: %d checks", res.RunID, len(res.Checks)))
 	}

@@ -35,11 +35,16 @@ type Config struct {
 
 // Workload is one selected workload with its resolved settings.
 type Workload struct {
-	Name     string
-	VMCount  int
+	Name    string
+	VMCount int
+	// CPUCores and Memory size each VM; both are zero when Instancetype
+	// names the instance type that sizes it instead.
 	CPUCores int
 	Memory   resource.Quantity
-	DiskSize resource.Quantity
+	// Instancetype and Preference are the KubeVirt instance type and
+	// preference of each VM; the zero Sizing for none.
+	Instancetype, Preference Sizing
+	DiskSize                 resource.Quantity
 	// RootDiskSize is the size of a cloned or imported root disk (unused
 	// for a containerDisk).
 	RootDiskSize resource.Quantity

@@ -248,6 +248,7 @@ func TestEverySettingIsRead(t *testing.T) {
 		"VIRTWORK_PROFILE": "cpu=square:high=80,low=10,period=2m", "VIRTWORK_START_AT": "+10m", "VIRTWORK_DURATION": "1h",
 		"VIRTWORK_BOOT_SOURCE": "datasource:os-images/fedora", "VIRTWORK_ROOT_DISK_SIZE": "40Gi",
 		"VIRTWORK_PREINSTALLED": "true",
+		"VIRTWORK_INSTANCETYPE": "u1.medium", "VIRTWORK_PREFERENCE": "fedora",
 	}
 	for _, s := range Settings() {
 		v, ok := values[s.Env]

@@ -119,6 +119,9 @@ func (r *resolver) workload(name string, given workloads.Values) (Workload, erro
 	if err := r.rootDisk(&out); err != nil {
 		return Workload{}, err
 	}
+	if err := r.sizeByInstancetype(&out); err != nil {
+		return Workload{}, err
+	}
 	disk, diskGiven := pick(r, diskSizeRow, name)
 	if size := declaredDiskSize(spec); !diskGiven && size != "" {
 		// A custom workload's data_disk.size, checked when it was loaded.

@@ -181,6 +181,9 @@ func (s *setting[T]) text(val T) string {
 		}
 		return "true"
 	case int:
+		if v == 0 {
+			return "" // none: the vCPUs of an instance type
+		}
 		return fmt.Sprint(v)
 	case string:
 		return v

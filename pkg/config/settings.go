@@ -23,18 +23,10 @@ var rows = []row{
 		def: DefaultVMCount, parse: one(intIn(MinVMCount, MaxVMCount)),
 		workload: func(w *Workload) *int { return &w.VMCount },
 	},
-	&setting[int]{
-		meta: meta{flag: "cpu-cores", typ: "int", groups: runFlags, env: "VIRTWORK_CPU_CORES", file: "cpu_cores", perWorkload: true,
-			doc: "vCPUs per VM (1-128)"},
-		def: DefaultCPUCores, parse: one(intIn(MinCPUCores, MaxCPUCores)),
-		workload: func(w *Workload) *int { return &w.CPUCores },
-	},
-	&setting[resource.Quantity]{
-		meta: meta{flag: "memory", typ: "quantity", groups: runFlags, env: "VIRTWORK_MEMORY", file: "memory", perWorkload: true,
-			doc: "guest memory per VM, a Kubernetes quantity (256Mi-1Ti)"},
-		def: resource.MustParse(DefaultMemory), parse: one(quantityIn(MinMemory, MaxMemory)),
-		workload: func(w *Workload) *resource.Quantity { return &w.Memory },
-	},
+	cpuCoresRow,
+	memoryRow,
+	instancetypeRow,
+	preferenceRow,
 	diskSizeRow,
 	&setting[string]{
 		meta: meta{flag: "storage-class", typ: "string", groups: runFlags, env: "VIRTWORK_STORAGE_CLASS", file: "storage_class", perWorkload: true,
@@ -82,6 +74,22 @@ var workloadsRow = &setting[[]string]{
 	meta: meta{flag: "workloads", typ: "strings", groups: runFlags, env: "VIRTWORK_WORKLOADS", fileDoc: "workloads.<name>.enabled", step: "selection",
 		doc: "workloads to run, comma-separated; `all` means every built-in one except the chaos ones", defDoc: "all, minus those the config file disables"},
 	parse: each(func(v, _ string) ([]string, error) { return []string{strings.TrimSpace(v)}, nil }),
+}
+
+// cpuCoresRow and memoryRow: workload (selection.go) leaves them to an
+// instance type, and refuses them beside one.
+var cpuCoresRow = &setting[int]{
+	meta: meta{flag: "cpu-cores", typ: "int", groups: runFlags, env: "VIRTWORK_CPU_CORES", file: "cpu_cores", perWorkload: true, step: "workload",
+		doc: "vCPUs per VM (1-128); not with `--instancetype`"},
+	def: DefaultCPUCores, parse: one(intIn(MinCPUCores, MaxCPUCores)),
+	workload: func(w *Workload) *int { return &w.CPUCores },
+}
+
+var memoryRow = &setting[resource.Quantity]{
+	meta: meta{flag: "memory", typ: "quantity", groups: runFlags, env: "VIRTWORK_MEMORY", file: "memory", perWorkload: true, step: "workload",
+		doc: "guest memory per VM, a Kubernetes quantity (256Mi-1Ti); not with `--instancetype`"},
+	def: resource.MustParse(DefaultMemory), parse: one(quantityIn(MinMemory, MaxMemory)),
+	workload: func(w *Workload) *resource.Quantity { return &w.Memory },
 }
 
 // diskSizeRow: a custom workload's declared data disk size beats the

@@ -29,13 +29,17 @@ func TestWorkloadSettings(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
 	}
-	// With a cloned root disk and --preinstalled, every per-workload row
-	// places a value.
-	c = mustLoad(t, in{args: []string{"--workloads", "cpu", "--boot-source", "datasource:os-images/fedora", "--storage-class", "slow", "--start-at", "+10m", "--duration", "1h", "--preinstalled"}})
+	// With a cloned root disk and a preference, every per-workload row (--preinstalled too) but
+	// the instance type places a value, and an instance type places its
+	// own (in place of the CPU and memory it sizes).
+	args := []string{"--workloads", "cpu", "--boot-source", "datasource:os-images/fedora", "--storage-class", "slow", "--start-at", "+10m", "--duration", "1h", "--preference", "fedora", "--preinstalled"}
+	c = mustLoad(t, in{args: args})
 	settings := c.Workloads[0].Settings()
 	if settings["root-disk-size"] != DefaultRootDiskSize {
 		t.Errorf("root-disk-size recorded as %q, want the default %s", settings["root-disk-size"], DefaultRootDiskSize)
 	}
+	c = mustLoad(t, in{args: append(args, "--instancetype", "u1.medium")})
+	settings["instancetype"] = c.Workloads[0].Settings()["instancetype"]
 	var perWorkload int
 	for _, r := range rows {
 		if r.info().perWorkload {

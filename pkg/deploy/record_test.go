@@ -58,6 +58,10 @@ func TestRecordMakesTheRunAgain(t *testing.T) {
 		"--root-disk-size", "25Gi", "--storage-class", "fast"))
 	// A golden image: the user-data installs no packages.
 	recordMakesTheRunAgain(t, append(args, "--boot-source", "datasource:images/golden", "--preinstalled"))
+	// An instance type and preference of the namespace in place of the
+	// run's cores and memory.
+	recordMakesTheRunAgain(t, []string{"--run-id", "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93", "--workloads", "cpu,disk",
+		"--instancetype", "virtualmachineinstancetype/small", "--preference", "fedora"})
 }
 
 func recordMakesTheRunAgain(t *testing.T, args []string) {

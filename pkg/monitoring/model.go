@@ -84,6 +84,9 @@ type workload struct {
 	model   *verify.Model
 	profile string
 	vms     []vmRun
+	// instancetype sizes the VMs, as --instancetype takes it ("" for
+	// none): their vCPUs and memory are the cluster's to know.
+	instancetype string
 }
 
 // env is what the workload's expressions read for v over s.
@@ -127,7 +130,8 @@ func modelRun(o Options) ([]*workload, []string, error) {
 			notes = append(notes, fmt.Sprintf("%s: runs without a level (its %s is 0: unlimited); give it a level or a profile", wc.Name, spec.Level.Param))
 			continue
 		}
-		wl := &workload{name: wc.Name, spec: spec, base: verify.BaseEnv(wc, spec), model: m, profile: profileText(wc, spec)}
+		wl := &workload{name: wc.Name, spec: spec, base: verify.BaseEnv(wc, spec), model: m, profile: profileText(wc, spec),
+			instancetype: wc.Instancetype.String()}
 		start := timed.Timing.Start
 		for _, vm := range vms {
 			v := vmRun{ref: vm, follows: spec.Level.Follows(vm.Role)}

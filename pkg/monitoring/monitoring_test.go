@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,29 @@ func TestPrometheusRuleGolden(t *testing.T) {
 	want := "database data-disk-iops: only a floor is expected (at_least min(level, 1)), so it has no example alert"
 	if len(res.Notes) != 1 || res.Notes[0] != want {
 		t.Errorf("notes %q, want %q", res.Notes, want)
+	}
+}
+
+// TestInstancetypeSignals: a signal whose expected value reads the VMs'
+// vCPUs or memory gets no example alert when an instance type sizes them,
+// with a note saying so; the others keep theirs.
+func TestInstancetypeSignals(t *testing.T) {
+	o := options(t, "--workloads", "cpu,network", "--vm-count", "2", "--instancetype", "u1.medium",
+		"--profile", "cpu=square:high=90,low=10,period=10m", "--profile", "network=sine:min=10,max=50,period=30m")
+	o.Tests, o.RateWindow = false, time.Minute
+	res, err := Build(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []string
+	for _, g := range res.Rule.Spec.Groups {
+		groups = append(groups, g.Name)
+	}
+	if len(groups) != 1 || !strings.HasSuffix(groups[0], "-network") {
+		t.Errorf("rule groups %v, want only network's", groups)
+	}
+	want := "cpu vcpus-busy: its expected value (level / 100 * vcpus) reads the VMs' vCPUs or memory, which the instance type u1.medium sets on the cluster"
+	if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.HasPrefix(n, want) }) {
+		t.Errorf("notes %q, want one starting %q", res.Notes, want)
 	}
 }

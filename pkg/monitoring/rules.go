@@ -102,6 +102,10 @@ func example(o Options, w *workload, sig workloads.Signal) (*alert, monitoringv1
 	if len(vms) == 0 {
 		return nil, monitoringv1.Rule{}, "", nil
 	}
+	if w.instancetype != "" && sig.Expect.Uses(workloads.SizeVars...) {
+		return nil, monitoringv1.Rule{}, fmt.Sprintf("%s %s: its expected value (%s) reads the VMs' vCPUs or memory, which the instance type %s sets on the cluster, so there is no threshold to write offline; `verify` reads them from the VMIs",
+			w.name, sig.Name, sig.Expect, w.instancetype), nil
+	}
 	t, moves := thresholdOf(w, sig, vms[0])
 	if !moves {
 		return nil, monitoringv1.Rule{}, fmt.Sprintf("%s %s: its expected value does not move with the level, so there is no threshold to alert on", w.name, sig.Name), nil

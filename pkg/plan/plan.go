@@ -61,7 +61,12 @@ type Workload struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	VMCount     int    `json:"vmCount"`
-	VCPUsPerVM  int    `json:"vcpusPerVM"`
+	// VCPUsPerVM is 0 when Instancetype sizes the VMs: only the cluster
+	// knows its vCPUs.
+	VCPUsPerVM int `json:"vcpusPerVM"`
+	// Instancetype is the instance type that sizes the VMs, as
+	// --instancetype takes it; "" when they have their own vCPUs.
+	Instancetype string `json:"instancetype,omitempty"`
 	// Level is nil for a workload that declares none: it runs constant,
 	// with nothing to shape, and has no profile, schedule or segments.
 	Level *Level `json:"level"`
@@ -171,7 +176,7 @@ func Build(o Options) (*Plan, error) {
 			return nil, err
 		}
 		spec := w.Spec()
-		pw := Workload{Name: wc.Name, Description: spec.Description, VCPUsPerVM: wc.CPUCores}
+		pw := Workload{Name: wc.Name, Description: spec.Description, VCPUsPerVM: wc.CPUCores, Instancetype: wc.Instancetype.String()}
 		for _, vm := range o.Bundle.VMsOf(wc.Name) {
 			pw.VMs = append(pw.VMs, VM{Name: vm.Name, Role: vm.Role})
 		}

@@ -207,3 +207,26 @@ func TestOnlyLevelRolesCount(t *testing.T) {
 		t.Errorf("first interval = %+v, want a level sum of 300", w.Aggregate)
 	}
 }
+
+// TestInstancetypePlan: VMs an instance type sizes have no vCPU count the
+// plan could know offline, so it names the instance type and totals the
+// level instead of counting busy vCPUs.
+func TestInstancetypePlan(t *testing.T) {
+	p := build(t, time.Hour, false, append(square, "--instancetype", "u1.medium")...)
+	cpu := p.Workloads[0]
+	if cpu.Instancetype != "u1.medium" || cpu.VCPUsPerVM != 0 {
+		t.Errorf("cpu: instance type %q, %d vCPUs per VM; want u1.medium and 0", cpu.Instancetype, cpu.VCPUsPerVM)
+	}
+	if iv := cpu.Aggregate[0]; iv.VCPUBusy != nil || iv.LevelSum != 1800 {
+		t.Errorf("first interval: %+v, want a level sum of 1800 and no vCPU count", iv)
+	}
+	var out bytes.Buffer
+	if err := Write(&out, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"cpu: 20 VMs × instance type u1.medium, level", "  20 cpu VMs × instance type u1.medium at 90% ⇒ 18 VMs' worth of vCPUs busy from"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
+	}
+}

@@ -39,7 +39,7 @@ func Write(w io.Writer, p *Plan) error {
 }
 
 func writeWorkload(b *strings.Builder, wl Workload, window time.Duration) {
-	vms := fmt.Sprintf("%d %s × %d vCPU", wl.VMCount, plural(wl.VMCount, "VM"), wl.VCPUsPerVM)
+	vms := fmt.Sprintf("%d %s × %s", wl.VMCount, plural(wl.VMCount, "VM"), perVM(wl))
 	if wl.Level == nil && wl.Unlimited != "" {
 		fmt.Fprintf(b, "%s: unlimited (%s 0; a --profile gives it levels), %s\n  runs     %s\n", wl.Name, wl.Unlimited, vms, wl.Description)
 		return
@@ -73,8 +73,8 @@ func writeWorkload(b *strings.Builder, wl Workload, window time.Duration) {
 func aggregateText(wl Workload, iv Interval) string {
 	lv := wl.Level
 	if n := len(iv.Levels); n > maxBreakdown {
-		return fmt.Sprintf("%d %s %s × %d vCPU at %d levels, %s to %s", wl.VMCount, wl.Name, plural(wl.VMCount, "VM"), wl.VCPUsPerVM,
-			n, levelText(iv.Levels[n-1].Level, lv.Unit), levelText(iv.Levels[0].Level, lv.Unit)) + total(iv, lv.Unit)
+		return fmt.Sprintf("%d %s %s × %s at %d levels, %s to %s", wl.VMCount, wl.Name, plural(wl.VMCount, "VM"), perVM(wl),
+			n, levelText(iv.Levels[n-1].Level, lv.Unit), levelText(iv.Levels[0].Level, lv.Unit)) + total(wl, iv)
 	}
 	var at []string
 	for i, lc := range iv.Levels {
@@ -84,21 +84,33 @@ func aggregateText(wl Workload, iv Interval) string {
 		}
 		at = append(at, s)
 	}
-	head := fmt.Sprintf("%d %s %s × %d vCPU at %s", wl.VMCount, wl.Name, plural(wl.VMCount, "VM"), wl.VCPUsPerVM, at[0])
+	head := fmt.Sprintf("%d %s %s × %s at %s", wl.VMCount, wl.Name, plural(wl.VMCount, "VM"), perVM(wl), at[0])
 	if len(at) > 1 {
-		head = fmt.Sprintf("%d %s %s × %d vCPU: %s", wl.VMCount, wl.Name, plural(wl.VMCount, "VM"), wl.VCPUsPerVM, strings.Join(at, ", "))
+		head = fmt.Sprintf("%d %s %s × %s: %s", wl.VMCount, wl.Name, plural(wl.VMCount, "VM"), perVM(wl), strings.Join(at, ", "))
 	}
-	return head + total(iv, lv.Unit)
+	return head + total(wl, iv)
+}
+
+// perVM is a VM's size: "2 vCPU", or the instance type that sizes it, whose
+// vCPUs only the cluster knows.
+func perVM(wl Workload) string {
+	if wl.Instancetype != "" {
+		return "instance type " + wl.Instancetype
+	}
+	return strconv.Itoa(wl.VCPUsPerVM) + " vCPU"
 }
 
 // maxBreakdown is how many levels an aggregate line lists VM counts for.
 const maxBreakdown = 3
 
-func total(iv Interval, unit string) string {
+func total(wl Workload, iv Interval) string {
 	if iv.VCPUBusy != nil {
 		return " ⇒ " + number(*iv.VCPUBusy) + " vCPU busy"
 	}
-	return " ⇒ " + strconv.FormatInt(iv.LevelSum, 10) + " " + unit + " in all"
+	if wl.Level.PerVCPUPercent { // VMs of an instance type: its vCPUs, times
+		return " ⇒ " + number(float64(iv.LevelSum)/100) + " VMs' worth of vCPUs busy"
+	}
+	return " ⇒ " + strconv.FormatInt(iv.LevelSum, 10) + " " + wl.Level.Unit + " in all"
 }
 
 func levelText(level int, unit string) string {

@@ -160,7 +160,7 @@ func interval(sp Span, counts map[int]int, lv *Level, vcpus int) Interval {
 		}
 	}
 	slices.SortFunc(iv.Levels, func(a, b LevelCount) int { return cmp.Compare(b.Level, a.Level) })
-	if lv.PerVCPUPercent {
+	if lv.PerVCPUPercent && vcpus > 0 { // unknown for an instance type
 		iv.VCPUBusy = ptr(float64(iv.LevelSum) * float64(vcpus) / 100)
 	}
 	return iv

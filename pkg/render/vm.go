@@ -37,8 +37,6 @@ type roleTemplate struct {
 }
 
 func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec, role workloads.Role) (*roleTemplate, error) {
-	cores := uint32(wc.CPUCores)
-	guest := wc.Memory.DeepCopy()
 	vm := &kubevirtv1.VirtualMachine{
 		TypeMeta: metav1.TypeMeta{APIVersion: kubevirtv1.SchemeGroupVersion.String(), Kind: "VirtualMachine"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -49,8 +47,6 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 			Template: &kubevirtv1.VirtualMachineInstanceTemplateSpec{
 				Spec: kubevirtv1.VirtualMachineInstanceSpec{
 					Domain: kubevirtv1.DomainSpec{
-						CPU:    &kubevirtv1.CPU{Cores: cores},
-						Memory: &kubevirtv1.Memory{Guest: &guest},
 						Devices: kubevirtv1.Devices{
 							Disks: []kubevirtv1.Disk{
 								virtioDisk(rootDisk, ""),
@@ -81,6 +77,7 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 			},
 		},
 	}
+	size(vm, wc)
 	t := &roleTemplate{spec: spec, workload: spec.Name, role: role.Name, runID: cfg.RunID}
 	if cfg.Boot.Cloned() {
 		t.dvSuffixes = append(t.dvSuffixes, rootDV)
@@ -105,6 +102,30 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 	preEncodeShared(obj)
 	t.obj = obj
 	return t, nil
+}
+
+// size gives the VM its instance type and preference, or its own vCPUs and
+// guest memory. An instance type sizes the VM alone: KubeVirt refuses a VM
+// that also sets domain.cpu, domain.memory or CPU and memory resources.
+// Without one, a preference's CPU requirement is checked against the VM's
+// sockets (the topology KubeVirt prefers when the preference names none),
+// so the vCPUs are sockets then; otherwise they are cores, as always.
+func size(vm *kubevirtv1.VirtualMachine, wc config.Workload) {
+	p := wc.Preference
+	if p.Name != "" {
+		vm.Spec.Preference = &kubevirtv1.PreferenceMatcher{Kind: p.Kind, Name: p.Name}
+	}
+	if it := wc.Instancetype; it.Name != "" {
+		vm.Spec.Instancetype = &kubevirtv1.InstancetypeMatcher{Kind: it.Kind, Name: it.Name}
+		return
+	}
+	cpu := &kubevirtv1.CPU{Cores: uint32(wc.CPUCores)}
+	if p.Name != "" {
+		cpu = &kubevirtv1.CPU{Sockets: uint32(wc.CPUCores)}
+	}
+	guest := wc.Memory.DeepCopy()
+	vm.Spec.Template.Spec.Domain.CPU = cpu
+	vm.Spec.Template.Spec.Domain.Memory = &kubevirtv1.Memory{Guest: &guest}
 }
 
 // addDataDisk gives the VM its data disk: a blank DataVolume of the

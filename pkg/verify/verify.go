@@ -43,6 +43,9 @@ type Options struct {
 	// KeepSeries keeps each VM's observed series and each alert's firing
 	// spans in the result, for the HTML report.
 	KeepSeries bool
+	// Sizes are the VMs' sizes by name (ReadSizes), for the workloads an
+	// instance type sizes (NeedsSizes).
+	Sizes map[string]Size
 }
 
 // MinSamples is how many samples a stretch needs to be measured.
@@ -211,7 +214,13 @@ func verifyWorkload(ctx context.Context, o Options, res *Result, wc config.Workl
 			if o.KeepSeries {
 				res.Series = append(res.Series, Series{Workload: wc.Name, Signal: sig.Name, VM: vm.Name, Unit: sig.Unit, Points: points(series[vm.Name])})
 			}
-			res.Checks = append(res.Checks, checkVM(o, lv, sig, env, vm, peersOf(lv, vm, vms), series[vm.Name], wc.Name, sn.Query)...)
+			vmEnv, sized := sizedEnv(o, wc, sig, env, vm.Name)
+			if !sized {
+				res.Checks = append(res.Checks, Check{Workload: wc.Name, Signal: sig.Name, VM: vm.Name, Unit: sig.Unit, From: o.From, To: o.To, Outcome: NoSeries,
+					Why: fmt.Sprintf("no running VMI to read the vCPUs and memory the instance type %s gives the VM", wc.Instancetype)})
+				continue
+			}
+			res.Checks = append(res.Checks, checkVM(o, lv, sig, vmEnv, vm, peersOf(lv, vm, vms), series[vm.Name], wc.Name, sn.Query)...)
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -22,6 +23,10 @@ type Expr struct {
 // ExprVars names what an expression may use besides params; each is
 // documented in the annotated workload.yaml of the README.
 var ExprVars = []string{"level", "peers_level", "vcpus", "memory_bytes", "disk_bytes"}
+
+// SizeVars are the names of ExprVars that an instance type decides when it
+// sizes the VMs: only the cluster knows them.
+var SizeVars = []string{"vcpus", "memory_bytes"}
 
 // Env is what an expression is evaluated against, for one VM over one
 // stretch of time.
@@ -188,10 +193,13 @@ func eval(n ast.Expr, env Env) float64 {
 }
 
 // UsesLevel reports whether the expression reads level or peers_level.
-func (e Expr) UsesLevel() bool {
+func (e Expr) UsesLevel() bool { return e.Uses("level", "peers_level") }
+
+// Uses reports whether the expression reads any of names (of ExprVars).
+func (e Expr) Uses(names ...string) bool {
 	uses := false
 	ast.Inspect(e.root, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok && (id.Name == "level" || id.Name == "peers_level") {
+		if id, ok := n.(*ast.Ident); ok && slices.Contains(names, id.Name) {
 			uses = true
 		}
 		return !uses

@@ -15,7 +15,7 @@ const repoRoot = "../.."
 // files, which `go test ./pkg/render -run Golden -update` writes.
 func TestGoldenVMsAdmitted(t *testing.T) {
 	dir := filepath.Join(repoRoot, "pkg", "render", "testdata")
-	hook := newWebhook(t)
+	hook := newWebhook(t, sizingObjects()...)
 	files := 0
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".json")) {

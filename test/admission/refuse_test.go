@@ -111,17 +111,83 @@ func TestBrokenVMsRefused(t *testing.T) {
 	}
 }
 
-// TestInstancetypeVMAdmitted checks the instance type path of the admitter: a
-// golden VM that leaves CPU and memory to a cluster instance type is admitted
-// when the instance type exists (TestBrokenVMsRefused has the conflict).
-func TestInstancetypeVMAdmitted(t *testing.T) {
+// sizedVM is a golden VM that leaves CPU and memory to instance type it
+// of kind and names preference pref (none when "").
+func sizedVM(t *testing.T, kind, it, prefKind, pref string) map[string]any {
 	vm := goldenVM(t)
 	domain := field(vmiSpec(vm), "domain")
 	delete(domain, "cpu")
 	delete(domain, "memory")
-	field(vm, "spec")["instancetype"] = map[string]any{"kind": "VirtualMachineClusterInstancetype", "name": "u1.medium"}
-	hook := newWebhook(t, clusterInstancetype("u1.medium", 1, "4Gi"))
-	if resp := hook.admit(toDoc(t, vm)); !resp.Allowed {
-		t.Fatalf("KubeVirt v1.9.0 refuses a VM with instance type u1.medium: %s", refusal(resp))
+	field(vm, "spec")["instancetype"] = map[string]any{"kind": kind, "name": it}
+	if pref != "" {
+		field(vm, "spec")["preference"] = map[string]any{"kind": prefKind, "name": pref}
+	}
+	return vm
+}
+
+// TestInstancetypeVMAdmitted checks the instance type path of the admitter: a
+// golden VM that leaves CPU and memory to an instance type, cluster-wide or
+// in its namespace, with a preference, is admitted when they exist, and its
+// VMI gets the instance type's size.
+func TestInstancetypeVMAdmitted(t *testing.T) {
+	hook := newWebhook(t, sizingObjects()...)
+	for _, vm := range []map[string]any{
+		sizedVM(t, "VirtualMachineClusterInstancetype", "u1.medium", "VirtualMachineClusterPreference", "fedora"),
+		sizedVM(t, "VirtualMachineInstancetype", "small", "VirtualMachinePreference", "fedora"),
+		sizedVM(t, "", "u1.medium", "", ""), // the kind KubeVirt defaults
+	} {
+		if resp := hook.admit(toDoc(t, vm)); !resp.Allowed {
+			t.Errorf("KubeVirt v1.9.0 refuses a VM with instance type %v: %s", field(vm, "spec")["instancetype"], refusal(resp))
+		}
+	}
+}
+
+// TestInstancetypeConflictsRefused: what KubeVirt refuses beside an
+// instance type (the VM's own CPU, memory or CPU and memory requests), a
+// preference whose requirements the instance type does not meet, and one
+// that does not exist (the VM controller then makes no VMI).
+func TestInstancetypeConflictsRefused(t *testing.T) {
+	cases := []struct {
+		name  string
+		vm    func() map[string]any
+		field string // a cause's field or the message contains this
+	}{
+		{"own memory", func() map[string]any {
+			vm := sizedVM(t, "VirtualMachineInstancetype", "small", "", "")
+			field(vmiSpec(vm), "domain")["memory"] = map[string]any{"guest": "2Gi"}
+			return vm
+		}, "spec.template.spec.domain.memory.guest"},
+		{"own cores", func() map[string]any {
+			vm := sizedVM(t, "VirtualMachineClusterInstancetype", "u1.medium", "", "")
+			field(vmiSpec(vm), "domain")["cpu"] = map[string]any{"cores": 2}
+			return vm
+		}, "spec.template.spec.domain.cpu.cores"},
+		{"memory request", func() map[string]any {
+			vm := sizedVM(t, "VirtualMachineClusterInstancetype", "u1.medium", "", "")
+			field(vmiSpec(vm), "domain")["resources"] = map[string]any{"requests": map[string]any{"memory": "1Gi"}}
+			return vm
+		}, "spec.template.spec.domain.resources.requests.memory"},
+		{"preference needs more CPU", func() map[string]any {
+			return sizedVM(t, "VirtualMachineClusterInstancetype", "u1.medium", "VirtualMachineClusterPreference", "big")
+		}, "insufficient CPU resources of 1 vCPU provided by instance type, preference requires 4 vCPU"},
+		{"missing instance type", func() map[string]any {
+			return sizedVM(t, "VirtualMachineInstancetype", "absent", "", "")
+		}, `"absent" not found`},
+		{"missing preference", func() map[string]any {
+			return sizedVM(t, "VirtualMachineClusterInstancetype", "u1.medium", "VirtualMachinePreference", "absent")
+		}, `"absent" not found`},
+	}
+	objects := append(sizingObjects(), clusterPreference("big", preferenceSpec(4, "1Gi")))
+	hook := newWebhook(t, objects...)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp := hook.admit(toDoc(t, c.vm()))
+			if resp.Allowed {
+				t.Fatalf("KubeVirt v1.9.0 admitted a VM with an instance type and %s", c.name)
+			}
+			if why := refusal(resp); !strings.Contains(why, c.field) {
+				t.Errorf("refused for another reason than %s (want %q in it): %s", c.name, c.field, why)
+			}
+		})
 	}
 }

@@ -11,7 +11,8 @@ import (
 // renderCases are renders with the flags that change the VMs: every workload
 // (network and tps as server/client pairs), data disks with a size and a
 // StorageClass, load profiles with a start and a duration, ssh access, other
-// images and sizes, custom workloads, JSON output, and every boot source.
+// images and sizes, custom workloads, JSON output, every boot source, and
+// instance types with preferences.
 var renderCases = map[string][]string{
 	"all-workloads":   {"--workloads", "all", "--vm-count", "2"},
 	"chaos-workloads": {"--workloads", "chaos-disk,chaos-network,chaos-process"},
@@ -30,6 +31,13 @@ var renderCases = map[string][]string{
 	"pvc":        {"--workloads", "database", "--boot-source", "pvc:golden/fedora-44", "--guest", "fedora"},
 	"registry":   {"--workloads", "cpu", "--boot-source", "registry:quay.io/containerdisks/fedora:44"},
 	"http":       {"--workloads", "memory", "--boot-source", "http:https://download.example.com/Fedora-Cloud-Base-44.qcow2", "--guest", "fedora"},
+	// Sized by instance types and preferences (sizingObjects holds them):
+	// cluster-wide for every workload; namespaced, per workload, on a
+	// DataSource clone.
+	"instancetype": {"--workloads", "all", "--instancetype", "u1.medium", "--preference", "fedora"},
+	"instancetype-namespaced": {"--workloads", "cpu,disk,network", "--instancetype", "virtualmachineinstancetype/small",
+		"--preference", "virtualmachinepreference/fedora", "--boot-source", "datasource:openshift-virtualization-os-images/fedora"},
+	"instancetype-per-workload": {"--workloads", "cpu,memory", "--config", "test/admission/testdata/instancetype-per-workload.yaml"},
 }
 
 // TestRenderedVMsAdmitted builds the plugin and admits every VirtualMachine
@@ -41,7 +49,7 @@ func TestRenderedVMsAdmitted(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/kubectl-virtwork: %v\n%s", err, out)
 	}
-	hook := newWebhook(t)
+	hook := newWebhook(t, sizingObjects()...)
 	for name, args := range renderCases {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"render", "--run-id", "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93"}, args...)

@@ -80,6 +80,8 @@ func TestControlPlane(t *testing.T) {
 		"kubevirt.io/v1":           {"virtualmachines", "virtualmachineinstances"},
 		"cdi.kubevirt.io/v1beta1":  {"datavolumes"},
 		"monitoring.coreos.com/v1": {"prometheusrules"},
+		"instancetype.kubevirt.io/v1beta1": {"virtualmachineinstancetypes", "virtualmachineclusterinstancetypes",
+			"virtualmachinepreferences", "virtualmachineclusterpreferences"},
 	} {
 		list, err := disco.ServerResourcesForGroupVersion(gv)
 		if err != nil {

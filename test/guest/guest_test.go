@@ -254,6 +254,24 @@ func bootWorkload(t *testing.T, reg *workloads.Registry, img *guestImage, slots 
 	}
 }
 
+// guestSize is the VM's vCPUs (sockets x cores x threads, as KubeVirt
+// counts them, each 1 when unset) and guest memory in bytes. A VM sized by
+// an instance type has neither: the test has no cluster to read it from.
+func guestSize(vm *kubevirtv1.VirtualMachine) (int, int64, error) {
+	d := vm.Spec.Template.Spec.Domain
+	if d.CPU == nil || d.Memory == nil || d.Memory.Guest == nil {
+		if it := vm.Spec.Instancetype; it != nil {
+			return 0, 0, fmt.Errorf("%s: sized by the instance type %s, which the guest test cannot read; size it with --cpu-cores and --memory", vm.Name, it.Name)
+		}
+		return 0, 0, fmt.Errorf("%s: no domain.cpu or domain.memory.guest", vm.Name)
+	}
+	n := 1
+	for _, v := range []uint32{d.CPU.Sockets, d.CPU.Cores, d.CPU.Threads} {
+		n *= int(max(v, 1))
+	}
+	return n, d.Memory.Guest.Value(), nil
+}
+
 // newGuestVM reads what the test needs from a rendered VirtualMachine: its
 // size, data disks, role, unit and probe. Its seed field holds the name of
 // its user-data Secret until the seed image is written.
@@ -268,6 +286,10 @@ func newGuestVM(vm *kubevirtv1.VirtualMachine, spec workloads.Spec, index int) (
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", vm.Name, err)
 	}
+	cpus, memory, err := guestSize(vm)
+	if err != nil {
+		return nil, err
+	}
 	g := &guestVM{
 		name:  vm.Name,
 		role:  role,
@@ -279,8 +301,8 @@ func newGuestVM(vm *kubevirtv1.VirtualMachine, spec workloads.Spec, index int) (
 		labels:       vm.Spec.Template.ObjectMeta.Labels,
 		spec: vmSpec{
 			name:     vm.Name,
-			cores:    int(vmi.Domain.CPU.Cores),
-			memoryMi: vmi.Domain.Memory.Guest.Value() >> 20,
+			cores:    cpus,
+			memoryMi: memory >> 20,
 			mac:      fmt.Sprintf("52:54:00:99:00:%02x", index+1),
 		},
 	}

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"time"
@@ -59,6 +60,10 @@ func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 	}
 
 	vmi, err := s.ensureVMI(ctx, u, vm)
+	var missing *missingSizing
+	if errors.As(err, &missing) {
+		return 0, s.setVMStatus(ctx, u, kubevirtv1.VirtualMachineStatusStopped, false, false, missing.Error())
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -214,6 +219,9 @@ func (s *simulator) ensureVMI(ctx context.Context, u *unstructured.Unstructured,
 	if err != nil || spec == nil {
 		return nil, fmt.Errorf("VirtualMachine %s/%s has no spec.template.spec", vm.Namespace, vm.Name)
 	}
+	if err := s.sizeVMI(ctx, vm, spec); err != nil {
+		return nil, err
+	}
 	vmi := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
 	vmi.SetAPIVersion(kubevirtv1.SchemeGroupVersion.String())
 	vmi.SetKind("VirtualMachineInstance")
@@ -318,6 +326,7 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 			status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{notReady(now, msg)}
 		}
 		status.Interfaces = []kubevirtv1.VirtualMachineInstanceNetworkInterface{{Name: "default", IP: ip, IPs: []string{ip}}}
+		sizeStatus(vmi, status)
 	case kubevirtv1.Failed:
 		status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
 			Type:               kubevirtv1.VirtualMachineInstanceReady,
