@@ -60,7 +60,29 @@ func ApplyNeeds(cfg *config.Config, b *render.Bundle, waits bool) preflight.Need
 	case config.BootPVC:
 		needs.CloneFrom = &preflight.Object{Kind: "PersistentVolumeClaim", Namespace: cfg.Boot.Namespace, Name: cfg.Boot.Name}
 	}
+	needs.Objects = sizings(cfg, b.Namespace)
 	return needs
+}
+
+// sizings are the instance types and preferences the VMs name, each once:
+// KubeVirt refuses a VM whose instance type or preference is missing.
+func sizings(cfg *config.Config, ns string) []preflight.Object {
+	var out []preflight.Object
+	for _, w := range cfg.Workloads {
+		for _, s := range []config.Sizing{w.Instancetype, w.Preference} {
+			if s.Name == "" {
+				continue
+			}
+			o := preflight.Object{Kind: s.Kind, Name: s.Name}
+			if s.Namespaced() {
+				o.Namespace = ns
+			}
+			if !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
 }
 
 // Preflight checks needs and returns the checklist, with ErrPreflight

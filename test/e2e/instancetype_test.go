@@ -48,22 +48,36 @@ func (e *env) createClusterScoped(t *testing.T, gvr schema.GroupVersionResource,
 func TestInstancetypesPassTheSchema(t *testing.T) {
 	e := newEnv(t)
 	p := newPlugin(t)
+	it := map[string]any{"cpu": map[string]any{"guest": int64(1)}, "memory": map[string]any{"guest": "4Gi"}}
+	pref := map[string]any{"cpu": map[string]any{"preferredCPUTopology": "sockets"}, "devices": map[string]any{"preferredDiskBus": "virtio"}}
+	medium, fedora := e.ns+"-u1.medium", e.ns+"-fedora"
+	e.createClusterScoped(t, simulator.VirtualMachineClusterInstancetypes, sizingObject("VirtualMachineClusterInstancetype", medium, it))
+	e.createClusterScoped(t, simulator.VirtualMachineClusterPreferences, sizingObject("VirtualMachineClusterPreference", fedora, pref))
+	e.create(t, simulator.VirtualMachineInstancetypes, sizingObject("VirtualMachineInstancetype", "small", it))
+	e.create(t, simulator.VirtualMachinePreferences, sizingObject("VirtualMachinePreference", "fedora", pref))
+	ds, _ := e.cloneSources(t)
 	for _, args := range [][]string{
-		{"--instancetype", "u1.medium", "--preference", "fedora"},
+		{"--instancetype", medium, "--preference", fedora},
 		{"--instancetype", "virtualmachineinstancetype/small", "--preference", "virtualmachinepreference/fedora",
-			"--boot-source", "datasource:openshift-virtualization-os-images/fedora", "--root-disk-size", "40Gi"},
+			"--boot-source", ds, "--root-disk-size", "40Gi"},
 	} {
 		o := p.run(t.Context(), append([]string{"apply", "-n", e.ns, "--workloads", "disk,cpu", "--dry-run=server", "-o", "json"}, args...)...)
 		if o.code != 0 || !strings.Contains(o.stdout, `"created": 2`) {
 			t.Errorf("%v: server dry run exit %d\n%s%s", args, o.code, o.stdout, o.stderr)
 		}
 	}
-	it := map[string]any{"cpu": map[string]any{"guest": int64(1)}, "memory": map[string]any{"guest": "4Gi"}}
-	pref := map[string]any{"cpu": map[string]any{"preferredCPUTopology": "sockets"}, "devices": map[string]any{"preferredDiskBus": "virtio"}}
-	e.createClusterScoped(t, simulator.VirtualMachineClusterInstancetypes, sizingObject("VirtualMachineClusterInstancetype", e.ns+"-u1.medium", it))
-	e.createClusterScoped(t, simulator.VirtualMachineClusterPreferences, sizingObject("VirtualMachineClusterPreference", e.ns+"-fedora", pref))
-	e.create(t, simulator.VirtualMachineInstancetypes, sizingObject("VirtualMachineInstancetype", "small", it))
-	e.create(t, simulator.VirtualMachinePreferences, sizingObject("VirtualMachinePreference", "fedora", pref))
+
+	// preflight (and apply before it writes anything) finds each one the
+	// VMs name, and names what is missing.
+	o := p.run(t.Context(), "preflight", "-n", e.ns, "--workloads", "cpu", "--instancetype", medium, "--preference", "virtualmachinepreference/rhel")
+	for _, line := range []string{
+		"[ok]      VirtualMachineClusterInstancetype " + medium + ": exists",
+		"[missing] VirtualMachinePreference " + e.ns + "/rhel: not found (kubectl get virtualmachinepreferences -A lists what there is)",
+	} {
+		if o.code != 1 || !strings.Contains(o.stdout, line) {
+			t.Errorf("preflight with a missing preference: exit %d, want 1 and the line %q:\n%s%s", o.code, line, o.stdout, o.stderr)
+		}
+	}
 }
 
 // TestSimulatorInstancetypes: the simulator sizes a VMI from its VM's
