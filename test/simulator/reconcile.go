@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,6 +25,10 @@ import (
 // returns how long to wait before the next step, zero when the VM needs
 // nothing until something changes.
 func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, error) {
+	if going, after, err := s.terminate(ctx, key); going || err != nil {
+		// The VM's next VMI, if it wants one, comes once this one is gone.
+		return after, err
+	}
 	obj, exists, err := s.vms.GetIndexer().GetByKey(key)
 	if err != nil || !exists {
 		return 0, err
@@ -227,10 +232,19 @@ func (s *simulator) ensureVMI(ctx context.Context, u *unstructured.Unstructured,
 	vmi.SetKind("VirtualMachineInstance")
 	vmi.SetNamespace(vm.Namespace)
 	vmi.SetName(vm.Name)
+	annotations := map[string]string{}
 	if vm.Spec.Template != nil {
 		vmi.SetLabels(vm.Spec.Template.ObjectMeta.Labels)
-		vmi.SetAnnotations(vm.Spec.Template.ObjectMeta.Annotations)
+		maps.Copy(annotations, vm.Spec.Template.ObjectMeta.Annotations)
 	}
+	if f := vm.Annotations[FaultAnnotation]; f != "" {
+		// The VMI outlives its VM on deletion; it keeps the fault.
+		annotations[FaultAnnotation] = f
+	}
+	if len(annotations) > 0 {
+		vmi.SetAnnotations(annotations)
+	}
+	vmi.SetFinalizers([]string{VMIFinalizer})
 	vmi.SetOwnerReferences([]metav1.OwnerReference{ownerReference(vm)})
 	created, err := s.client.Resource(VirtualMachineInstances).Namespace(vm.Namespace).Create(ctx, vmi, metav1.CreateOptions{})
 	if err != nil {

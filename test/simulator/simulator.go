@@ -66,12 +66,15 @@ const (
 	// reaches phase Failed with reason CloneFailed; imported and blank
 	// ones succeed. The VM shows DataVolumeError.
 	FaultCloneFailed Fault = "clone-failed"
+	// FaultNeverTerminates: a deleted VMI never goes, as when virt-handler
+	// cannot shut its guest down; cleanup then ends at its --timeout.
+	FaultNeverTerminates Fault = "never-terminates"
 )
 
 // Faults lists every fault the simulator knows, for validation and docs.
 func Faults() []Fault {
 	return []Fault{FaultUnschedulable, FaultVMIFailed, FaultDVFailed, FaultErrImagePull, FaultSlowStart, FaultWorkloadInactive,
-		FaultDataSourceMissing, FaultCloneFailed}
+		FaultDataSourceMissing, FaultCloneFailed, FaultNeverTerminates}
 }
 
 // Resources the simulator reads and writes.
@@ -107,6 +110,10 @@ type Options struct {
 	// the plugin itself, which sets no test annotations; the annotation
 	// wins when both are given.
 	MetricsFaults map[string]MetricsFault
+	// Termination is how long a deleted VMI lingers, as while virt-handler
+	// shuts its guest down (up to terminationGracePeriodSeconds, 180 s by
+	// default, on a real cluster). Default 0: it goes at once.
+	Termination time.Duration
 	// Namespace limits the simulator to one namespace; all when empty.
 	Namespace string
 	// Workers is the number of VMs reconciled in parallel. Default 4.
@@ -274,6 +281,7 @@ func (s *simulator) run(ctx context.Context) error {
 	<-ctx.Done()
 	s.queue.ShutDown()
 	wg.Wait()
+	s.releaseAll()
 	return nil
 }
 
