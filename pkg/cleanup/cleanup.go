@@ -35,7 +35,9 @@ type Options struct {
 	// anything is deleted; false deletes nothing. nil deletes without
 	// asking.
 	Confirm func(total int) (bool, error)
-	// Wait waits, up to Timeout, until everything is gone.
+	// Wait waits, up to Timeout, until everything of the run is gone,
+	// VMIs and terminating objects included, and the namespaces it
+	// deletes.
 	Wait    bool
 	Timeout time.Duration
 	// DeleteNamespace also deletes the namespaces virtwork created, when
@@ -53,6 +55,8 @@ type Options struct {
 type cleaner struct {
 	o   Options
 	rec *audit.Recorder
+	// deadline ends the waits, Timeout after the deletes began.
+	deadline time.Time
 }
 
 // Run finds, confirms, deletes and waits; a cleanup that deletes anything
@@ -65,6 +69,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	if f.Total == 0 {
 		fmt.Fprintf(o.Out, "nothing to delete: no objects of %s in %s\n", c.target(), namespaceText(o.Namespace))
+		c.deadline = time.Now().Add(o.Timeout)
 		return c.cleanNamespaces(ctx, nil)
 	}
 	f.Print(o.Out)
@@ -95,10 +100,14 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err := c.delete(ctx, f); err != nil {
 		return err
 	}
+	c.deadline = time.Now().Add(o.Timeout)
 	if o.Wait {
-		if err := c.waitGone(ctx, f); err != nil {
-			return err
-		}
+		err = c.waitGone(ctx, f)
+	} else {
+		err = c.terminating(ctx, f)
+	}
+	if err != nil {
+		return err
 	}
 	return c.cleanNamespaces(ctx, f)
 }
@@ -133,7 +142,7 @@ func (c *cleaner) target() string {
 func (c *cleaner) delete(ctx context.Context, f *Found) error {
 	for _, ns := range slices.Sorted(maps.Keys(f.ByNamespace)) {
 		for _, k := range kinds() {
-			if f.ByNamespace[ns][k.name] == 0 {
+			if k.followed || f.ByNamespace[ns][k.name] == 0 {
 				continue
 			}
 			policy := metav1.DeletePropagationBackground
@@ -148,24 +157,49 @@ func (c *cleaner) delete(ctx context.Context, f *Found) error {
 	return nil
 }
 
-// waitGone polls until nothing found is left, not even held by a
-// finalizer, or Timeout passes.
+// waitGone polls until nothing of the run is left, not even terminating,
+// or Timeout passes; the summary counts what it waited for.
 func (c *cleaner) waitGone(ctx context.Context, f *Found) error {
 	prog := progress.New(c.o.Log)
-	wctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
+	wctx, cancel := context.WithDeadline(ctx, c.deadline)
 	defer cancel()
+	start := time.Now()
+	var first *Found
 	err := utilwait.PollUntilContextCancel(wctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		left, err := c.left(ctx)
 		if err != nil {
 			return false, nil // keep trying until the deadline
 		}
-		prog.Update(fmt.Sprintf("waiting for deletion: %d/%d objects left", left.Total, f.Total))
-		return left.Total == 0, nil
+		if first == nil {
+			first = left
+		}
+		if left.Total == 0 {
+			return true, nil
+		}
+		prog.Update("waiting for deletion: " + left.ByKind() + " left")
+		return false, nil
 	})
 	if err != nil {
 		return c.remaining(ctx, fmt.Errorf("not everything was deleted within %s", c.o.Timeout))
 	}
-	prog.Finish(fmt.Sprintf("deleted %d objects of %s", f.Total, c.target()))
+	done := fmt.Sprintf("deleted %d objects of %s", f.Total, c.target())
+	if first != nil && first.Total > 0 {
+		done += fmt.Sprintf("; all gone after %s (waited for %s)", time.Since(start).Round(100*time.Millisecond), first.ByKind())
+	}
+	prog.Finish(done)
+	return nil
+}
+
+// terminating says, for --wait=false, what is still going.
+func (c *cleaner) terminating(ctx context.Context, f *Found) error {
+	left, err := c.left(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.o.Log, "deleted %d objects of %s\n", f.Total, c.target())
+	if left.Total > 0 {
+		fmt.Fprintf(c.o.Log, "still terminating: %s (not waited for: --wait=false)\n", left.ByKind())
+	}
 	return nil
 }
 

@@ -22,19 +22,24 @@ import (
 type kind struct {
 	name string
 	gvr  schema.GroupVersionResource
+	// followed: cleanup does not delete these, it waits for them to go.
+	followed bool
 }
 
 // kinds are what a run leaves, in delete order. VMIs follow their VMs and
 // DataVolumes' PVCs their DataVolumes through owner references; deleting
 // the labelled ones directly also covers what an interrupted apply left
-// half-made.
+// half-made. VMIs are never deleted directly (their VM would start a new
+// one), but waited for: a VMI goes only once its guest has shut down, and
+// until then it holds its node's CPU and memory.
 func kinds() []kind {
 	return []kind{
-		{"VirtualMachine", wait.VMResource},
-		{"DataVolume", wait.DVResource},
-		{"PersistentVolumeClaim", schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}},
-		{"Service", schema.GroupVersionResource{Version: "v1", Resource: "services"}},
-		{"Secret", schema.GroupVersionResource{Version: "v1", Resource: "secrets"}},
+		{name: "VirtualMachine", gvr: wait.VMResource},
+		{name: "VirtualMachineInstance", gvr: wait.VMIResource, followed: true},
+		{name: "DataVolume", gvr: wait.DVResource},
+		{name: "PersistentVolumeClaim", gvr: schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}},
+		{name: "Service", gvr: schema.GroupVersionResource{Version: "v1", Resource: "services"}},
+		{name: "Secret", gvr: schema.GroupVersionResource{Version: "v1", Resource: "secrets"}},
 	}
 }
 
@@ -54,17 +59,21 @@ func hasAPI(mapper meta.RESTMapper, gvr schema.GroupVersionResource) bool {
 	return err == nil
 }
 
-// find lists what the cleanup targets, leaving out what is already being
+// find lists what the cleanup deletes, leaving out what is already being
 // deleted.
 func (c *cleaner) find(ctx context.Context) (*Found, error) { return c.list(ctx, false) }
 
-// left lists what is not gone yet, including what is being deleted but
-// held by a finalizer (a PVC's pvc-protection, until no pod uses it).
+// left lists everything of the run that is not gone yet: VMIs too, and
+// what is being deleted (a VMI while its guest shuts down, a PVC held by
+// its pvc-protection finalizer until no pod uses it).
 func (c *cleaner) left(ctx context.Context) (*Found, error) { return c.list(ctx, true) }
 
 func (c *cleaner) list(ctx context.Context, terminating bool) (*Found, error) {
 	f := &Found{ByNamespace: map[string]map[string]int{}, RunIDs: map[string]bool{}}
 	for _, k := range kinds() {
+		if k.followed && !terminating {
+			continue
+		}
 		if !hasAPI(c.o.Mapper, k.gvr) {
 			continue // CDI not installed: no DataVolumes to find
 		}
@@ -104,4 +113,20 @@ func (f *Found) Print(w io.Writer) {
 	tw.Flush()
 	ids := slices.Sorted(maps.Keys(f.RunIDs))
 	fmt.Fprintf(w, "%d objects of %d run(s): %s\n", f.Total, len(ids), strings.Join(ids, ", "))
+}
+
+// ByKind sums the counts over namespaces, in kinds' order, as "134
+// VirtualMachineInstance, 2 PersistentVolumeClaim".
+func (f *Found) ByKind() string {
+	var parts []string
+	for _, k := range kinds() {
+		n := 0
+		for _, byKind := range f.ByNamespace {
+			n += byKind[k.name]
+		}
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k.name))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -6,10 +6,12 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilwait "k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/access"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
@@ -60,7 +62,29 @@ func (c *cleaner) cleanNamespace(ctx context.Context, ns string) error {
 	if err := c.o.Client.Resource(namespaceGVR).Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting namespace %s: %w", ns, access.Explain(err))
 	}
+	if c.o.Wait {
+		if err := c.namespaceGone(ctx, ns); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(c.o.Out, "deleted namespace %s\n", ns)
+	return nil
+}
+
+// namespaceGone waits, until the cleanup's deadline, for the namespace
+// controller to finish with ns.
+func (c *cleaner) namespaceGone(ctx context.Context, ns string) error {
+	wctx, cancel := context.WithDeadline(ctx, c.deadline)
+	defer cancel()
+	err := utilwait.PollUntilContextCancel(wctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		_, err := c.o.Client.Resource(namespaceGVR).Get(ctx, ns, metav1.GetOptions{})
+		// A user whose Role lives in ns loses sight of it when the namespace
+		// controller deletes that Role, which it does while finishing ns.
+		return apierrors.IsNotFound(err) || apierrors.IsForbidden(err), nil
+	})
+	if err != nil {
+		return fmt.Errorf("namespace %s was not gone within %s (kubectl get namespace %s shows what holds it)", ns, c.o.Timeout, ns)
+	}
 	return nil
 }
 

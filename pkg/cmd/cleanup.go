@@ -50,7 +50,9 @@ func NewCleanupCmd(streams genericiooptions.IOStreams, deps Deps, configFlags *g
 PersistentVolumeClaims, Services and Secrets — for one run (--run-id) or every run (--all), in one
 namespace or all (-A). It lists what it found, asks before deleting on a terminal (elsewhere it
 needs --yes), deletes each kind with one collection delete per namespace, and by default waits
-until everything is gone. It works after a crash: nothing but the labels is needed.
+until everything of the run is gone: the VirtualMachineInstances too, which go only once their
+guests have shut down, PVCs held by a pod, and a namespace it deletes. --wait=false returns at once
+and says what is still terminating. It works after a crash: nothing but the labels is needed.
 
 With --delete-namespace a namespace is deleted too, but only one that virtwork created (it
 carries the virtwork/created-by-run annotation) and that holds nothing else.

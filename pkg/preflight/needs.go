@@ -69,8 +69,8 @@ func Status(ns string, withDataVolumes bool) Needs {
 }
 
 // Cleanup is what cleanup does: list and collection-delete each kind a run
-// leaves; with deleteNamespace also read the namespace, check nothing else
-// lives there, and delete it.
+// leaves and list the VMIs until they are gone; with deleteNamespace also
+// read the namespace, check nothing else lives there, and delete it.
 func Cleanup(ns string, withDataVolumes, deleteNamespace bool) Needs {
 	n := Needs{Command: "cleanup", Namespace: ns, DataVolumes: withDataVolumes}
 	kinds := []access.Permission{virtualMachines, pvcs, services, secrets}
@@ -80,9 +80,11 @@ func Cleanup(ns string, withDataVolumes, deleteNamespace bool) Needs {
 	for _, k := range kinds {
 		n.Permissions = append(n.Permissions, each(ns, k, "list", "deletecollection")...)
 	}
+	// It waits for the VMIs too, which go once their guests shut down.
+	n.Permissions = append(n.Permissions, each(ns, virtualMachineInstance, "list")...)
 	if deleteNamespace {
 		n.Permissions = append(n.Permissions, each(ns, namespaces, "get", "delete")...)
-		for _, k := range []access.Permission{pods, configMaps, virtualMachineInstance} {
+		for _, k := range []access.Permission{pods, configMaps} {
 			n.Permissions = append(n.Permissions, each(ns, k, "list")...)
 		}
 	}
