@@ -60,7 +60,7 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		want  string
 	}{
 		{"unknown workload", nil, nil, []string{"render", "--workloads", "cpux"}, `unknown workload "cpux"`},
-		{"vm count", nil, nil, []string{"render", "--vm-count", "0"}, "--vm-count must be between 1 and 2000, got 0"},
+		{"vm count", nil, nil, []string{"render", "--vm-count", "0"}, "--vm-count must be between 1 and 10000, got 0"},
 		{"env var", map[string]string{"VIRTWORK_MEMORY": "lots"}, nil, []string{"render"}, "VIRTWORK_MEMORY must be a quantity"},
 		{"namespace flag", nil, nil, []string{"render", "-n", "NOPE"}, "--namespace must be a valid namespace name"},
 		{"config key", nil, map[string]string{"c.yaml": "workloads:\n  cpu:\n    vm_cont: 1\n"}, []string{"render", "--config", "c.yaml"}, "c.yaml:3: workloads.cpu.vm_cont: unknown key"},

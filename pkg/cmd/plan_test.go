@@ -74,7 +74,7 @@ func TestPlanBadInput(t *testing.T) {
 	for _, tc := range []struct{ args, want string }{
 		{"--window 10s", `--window must be between 1m and 30d, got "10s"`},
 		{"-o yaml", `--output must be json, got "yaml"`},
-		{"--vm-count 0", "--vm-count must be between 1 and 2000, got 0"},
+		{"--vm-count 0", "--vm-count must be between 1 and 10000, got 0"},
 	} {
 		r := execute(t, nil, nil, append([]string{"plan"}, strings.Fields(tc.args)...)...)
 		if r.code != ExitUsage || r.stdout != "" || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {

@@ -106,7 +106,7 @@ const (
 	DefaultRootDiskSize = "30Gi"
 	DefaultTimeout      = 10 * time.Minute
 
-	MinVMCount, MaxVMCount   = 1, 2000
+	MinVMCount, MaxVMCount   = 1, 10000
 	MinCPUCores, MaxCPUCores = 1, 128
 	MinMemory, MaxMemory     = "256Mi", "1Ti"
 	MinDiskSize, MaxDiskSize = "1Gi", "64Ti"

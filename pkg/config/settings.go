@@ -19,7 +19,7 @@ var rows = []row{
 	workloadsRow,
 	&setting[int]{
 		meta: meta{flag: "vm-count", typ: "int", groups: runFlags, env: "VIRTWORK_VM_COUNT", file: "vm_count", perWorkload: true,
-			doc: "instances per workload (1-2000); a server/client workload makes one pair per instance"},
+			doc: "instances per workload (1-10000); a server/client workload makes one pair per instance"},
 		def: DefaultVMCount, parse: one(intIn(MinVMCount, MaxVMCount)),
 		workload: func(w *Workload) *int { return &w.VMCount },
 	},
