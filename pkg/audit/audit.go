@@ -73,12 +73,20 @@ type Object struct {
 
 // VM is how far one VirtualMachine of an invocation got. A zero time means
 // that step has not happened (yet).
+//
+// CreatedAt is the VM's creationTimestamp, ScheduledAt and RunningAt its
+// VMI's phase transition times, ReadyAt when its Ready condition turned
+// True: the API server's times. Observed, when not empty, says why some of
+// them are when the plugin saw the VM get there instead.
 type VM struct {
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
-	RunningAt time.Time `json:"runningAt"`
-	FailedAt  time.Time `json:"failedAt"`
-	Reason    string    `json:"reason,omitempty"` // why it failed or is not ready
+	Name        string    `json:"name"`
+	CreatedAt   time.Time `json:"createdAt"`
+	ScheduledAt time.Time `json:"scheduledAt"`
+	RunningAt   time.Time `json:"runningAt"`
+	ReadyAt     time.Time `json:"readyAt"`
+	FailedAt    time.Time `json:"failedAt"`
+	Reason      string    `json:"reason,omitempty"` // why it failed or is not ready
+	Observed    string    `json:"observed,omitempty"`
 }
 
 // EventRecord is one progress message of an invocation.

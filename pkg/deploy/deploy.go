@@ -110,7 +110,6 @@ func (l *lifecycle) run(ctx, dctx context.Context) error {
 		Namespace:   b.Namespace,
 		RunID:       b.RunID,
 		Expected:    b.VMNames(),
-		Started:     rep.AppliedAt("VirtualMachine"),
 		DataVolumes: b.HasDataVolumes(),
 		For:         l.o.For,
 	})

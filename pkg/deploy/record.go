@@ -75,7 +75,8 @@ func objectRecord(r apply.Result) audit.Object {
 func vmRecords(res *wait.Result, now time.Time) []audit.VM {
 	vms := make([]audit.VM, 0, len(res.VMs))
 	for _, v := range res.VMs {
-		rec := audit.VM{Name: v.Name, CreatedAt: v.Started, RunningAt: v.RunningAt}
+		rec := audit.VM{Name: v.Name, CreatedAt: v.Created, ScheduledAt: v.ScheduledAt, RunningAt: v.RunningAt,
+			ReadyAt: v.ReadyAt, Observed: v.Observed}
 		switch {
 		case v.Reached:
 		case v.State == wait.Failed:

@@ -38,14 +38,16 @@ type vmState struct {
 	failureMsg string
 	// dvFailed is why each failed DataVolume of the VM failed, by name (a
 	// VM has a root and a data DataVolume with some boot sources).
-	dvFailed  map[string]string
-	runningAt time.Time
+	dvFailed map[string]string
 	// ready is the VMI's Ready condition; notReady its message while
 	// False.
 	ready    bool
 	notReady string
-	readyAt  time.Time
-	seenVM   bool
+	// The VMI's phase times; whyObserved says which field was missing
+	// when one of them is observed.
+	scheduledAt, runningAt, readyAt stamp
+	whyObserved                     string
+	seenVM                          bool
 }
 
 func newTracker(opts Options) *tracker {
@@ -78,12 +80,7 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		s.vmiReason, _, _ = unstructured.NestedString(u.Object, "status", "reason")
 		s.node, _, _ = unstructured.NestedString(u.Object, "status", "nodeName")
 		s.ready, s.notReady = readyCondition(u)
-		if s.vmiPhase == "Running" && s.runningAt.IsZero() {
-			s.runningAt = now
-		}
-		if s.vmiPhase == "Running" && s.ready && s.readyAt.IsZero() {
-			s.readyAt = now
-		}
+		s.observeVMI(u, now)
 	case VMResource.Resource:
 		s := t.state(u.GetName())
 		s.created = u.GetCreationTimestamp().Time
@@ -154,10 +151,8 @@ func (t *tracker) result() *Result {
 		if s == nil {
 			s = &vmState{}
 		}
-		vm := VM{Name: n, Node: s.node, Started: t.opts.Started[n], RunningAt: s.runningAt, ReadyAt: s.readyAt}
-		if vm.Started.IsZero() {
-			vm.Started = s.created
-		}
+		vm := VM{Name: n, Node: s.node, Created: s.created, ScheduledAt: s.scheduledAt.at,
+			RunningAt: s.runningAt.at, ReadyAt: s.readyAt.at, Observed: s.observed()}
 		vm.State, vm.Reason = s.classify()
 		if vm.Reached = vm.State.Reached(t.opts.For); vm.Reached {
 			vm.Reason = ""
