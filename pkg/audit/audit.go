@@ -19,6 +19,9 @@ const (
 	Failed      Status = "failed"
 	Interrupted Status = "interrupted"
 	NotReady    Status = "not ready"
+	// ThresholdExceeded: every VM got there, but a latency quantile is
+	// over its --threshold.
+	ThresholdExceeded Status = "threshold exceeded"
 )
 
 // The commands an Invocation records. Cleanups are told apart from other
@@ -31,7 +34,7 @@ const (
 // final reports whether Finish may set s.
 func (s Status) final() bool {
 	switch s {
-	case Succeeded, Failed, Interrupted, NotReady:
+	case Succeeded, Failed, Interrupted, NotReady, ThresholdExceeded:
 		return true
 	}
 	return false

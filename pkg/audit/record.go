@@ -55,8 +55,8 @@ func (s *Store) Start(ctx context.Context, inv Invocation) (int64, error) {
 // nil. status must be a final one, not InProgress.
 func (s *Store) Finish(ctx context.Context, id int64, status Status, counts map[string]int, errMsg string) error {
 	if !status.final() {
-		return fmt.Errorf("finishing invocation %d: status must be %q, %q, %q or %q, got %q",
-			id, Succeeded, Failed, Interrupted, NotReady, status)
+		return fmt.Errorf("finishing invocation %d: status must be %q, %q, %q, %q or %q, got %q",
+			id, Succeeded, Failed, Interrupted, NotReady, ThresholdExceeded, status)
 	}
 	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
 		query := `UPDATE invocations SET status = ?, finished_at = ?, error = ? WHERE id = ?`

@@ -42,6 +42,13 @@ func runOptions(cfg *config.Config) map[string]string {
 		"ssh-auth": strconv.FormatBool(cfg.SSH.Enabled()),
 		"timeout":  cfg.Timeout.String(),
 	}
+	if len(cfg.Thresholds) > 0 {
+		var ts []string
+		for _, t := range cfg.Thresholds {
+			ts = append(ts, t.String())
+		}
+		opts["threshold"] = strings.Join(ts, ",")
+	}
 	for _, w := range cfg.Workloads {
 		p := w.Name + "."
 		for k, v := range w.Settings() {

@@ -105,6 +105,7 @@ func (v *VMs) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nVMs: %d %s, %d failed, %d still waiting (of %d)\n", v.Reached, done, len(v.Failed), len(v.Waiting), v.Total)
 	v.Latencies.print(w)
+	printThresholds(w, v.Thresholds)
 	problems(w, "FAILED", v.Failed)
 	problems(w, "WAITING", v.Waiting)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 )
 
@@ -209,5 +210,29 @@ func TestDetailUsesTheSameFiguresAndKindOrder(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("detail lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestCheckThresholds: each threshold is judged on the quantile from the
+// VM's creation to its phase; one on a phase no VM reached is exceeded.
+func TestCheckThresholds(t *testing.T) {
+	_, res := run(wait.ForReady)
+	s := NewSummary("r1", "ns", "", false)
+	s.AddWait(res)
+	exceeded := s.CheckThresholds([]config.Threshold{
+		{Phase: "running", Quantile: "p50", Limit: 10 * time.Second},
+		{Phase: "running", Quantile: "max", Limit: 20 * time.Second},
+		{Phase: "ready", Quantile: "p99", Limit: time.Minute},
+	})
+	if len(exceeded) != 1 || exceeded[0].String() != "running max (created → running) 25s exceeds the limit 20s" {
+		t.Errorf("exceeded %v", exceeded)
+	}
+	if len(s.VMs.Thresholds) != 3 || s.VMs.Thresholds[0].Exceeded || s.VMs.Thresholds[2].Exceeded {
+		t.Errorf("results %+v", s.VMs.Thresholds)
+	}
+	none := NewSummary("r1", "ns", "", false)
+	none.AddWait(&wait.Result{VMs: []wait.VM{{Name: "vm-a", State: wait.Pending}}})
+	if ex := none.CheckThresholds([]config.Threshold{{Phase: "scheduled", Quantile: "p50", Limit: time.Hour}}); len(ex) != 1 || ex[0].String() != "scheduled p50 (created → scheduled): no VM reached scheduled, the limit is 1h0m0s" {
+		t.Errorf("no VM scheduled: %v", ex)
 	}
 }

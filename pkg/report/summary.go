@@ -63,6 +63,8 @@ type VMs struct {
 	// and created → ready rows of Latencies, under the names scripts read.
 	TimeToRunning *Percentiles `json:"timeToRunningSeconds,omitempty"`
 	TimeToReady   *Percentiles `json:"timeToReadySeconds,omitempty"`
+	// Thresholds are the --threshold limits judged against Latencies.
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 }
 
 // Problem is a VM that failed or is still waiting, and why.
