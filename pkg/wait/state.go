@@ -61,6 +61,9 @@ type VM struct {
 	// the wait saw the VM get there instead (an object that lacked the
 	// field): such times depend on when the watch delivered the event.
 	Observed string
+	// SeenRunning is when the wait first saw the VMI Running, by the
+	// plugin's clock: how late the watch delivers (a benchmark reads it).
+	SeenRunning time.Time
 }
 
 // Waiting reports that the VM has neither reached the target nor failed.

@@ -47,6 +47,7 @@ type vmState struct {
 	// when one of them is observed.
 	scheduledAt, runningAt, readyAt stamp
 	whyObserved                     string
+	seenRunning                     time.Time
 	seenVM                          bool
 }
 
@@ -81,6 +82,9 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		s.node, _, _ = unstructured.NestedString(u.Object, "status", "nodeName")
 		s.ready, s.notReady = readyCondition(u)
 		s.observeVMI(u, now)
+		if s.vmiPhase == "Running" && s.seenRunning.IsZero() {
+			s.seenRunning = now
+		}
 	case VMResource.Resource:
 		s := t.state(u.GetName())
 		s.created = u.GetCreationTimestamp().Time
@@ -152,7 +156,7 @@ func (t *tracker) result() *Result {
 			s = &vmState{}
 		}
 		vm := VM{Name: n, Node: s.node, Created: s.created, ScheduledAt: s.scheduledAt.at,
-			RunningAt: s.runningAt.at, ReadyAt: s.readyAt.at, Observed: s.observed()}
+			RunningAt: s.runningAt.at, ReadyAt: s.readyAt.at, Observed: s.observed(), SeenRunning: s.seenRunning}
 		vm.State, vm.Reason = s.classify()
 		if vm.Reached = vm.State.Reached(t.opts.For); vm.Reached {
 			vm.Reason = ""

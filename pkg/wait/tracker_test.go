@@ -68,7 +68,12 @@ func TestPhaseTimesFromTheObjects(t *testing.T) {
 	tr := newTracker(Options{Expected: []string{"vm"}})
 	tr.observe(VMResource.Resource, vm)
 	tr.observe(VMIResource.Resource, vmi(map[string]string{"Pending": stamp(0), "Scheduled": stamp(2 * time.Second), "Running": stamp(5 * time.Second)}, stamp(9*time.Second)))
+	before := time.Now()
 	got := result(tr)
+	if got.SeenRunning.IsZero() || got.SeenRunning.After(before) {
+		t.Errorf("SeenRunning %s, want when the event came, before %s", got.SeenRunning, before)
+	}
+	got.SeenRunning = time.Time{} // the plugin's clock, checked above
 	want := VM{Name: "vm", State: Ready, Reached: true, Created: t0, ScheduledAt: t0.Add(2 * time.Second), RunningAt: t0.Add(5 * time.Second), ReadyAt: t0.Add(9 * time.Second)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("from the timestamps (-want +got):\n%s", diff)
@@ -76,7 +81,7 @@ func TestPhaseTimesFromTheObjects(t *testing.T) {
 
 	tr = newTracker(Options{Expected: []string{"vm"}})
 	tr.observe(VMResource.Resource, vm)
-	before := time.Now()
+	before = time.Now()
 	tr.observe(VMIResource.Resource, vmi(nil, stamp(9*time.Second)))
 	got = result(tr)
 	if got.Observed != noPhaseTimestamps || got.RunningAt.Before(before) || got.ScheduledAt.Before(before) || !got.ReadyAt.Equal(t0.Add(9*time.Second)) {
