@@ -87,9 +87,11 @@ type VM struct {
 	ScheduledAt time.Time `json:"scheduledAt"`
 	RunningAt   time.Time `json:"runningAt"`
 	ReadyAt     time.Time `json:"readyAt"`
-	FailedAt    time.Time `json:"failedAt"`
-	Reason      string    `json:"reason,omitempty"` // why it failed or is not ready
-	Observed    string    `json:"observed,omitempty"`
+	// DisksReadyAt is when the last of its DataVolumes turned Ready.
+	DisksReadyAt time.Time `json:"disksReadyAt"`
+	FailedAt     time.Time `json:"failedAt"`
+	Reason       string    `json:"reason,omitempty"` // why it failed or is not ready
+	Observed     string    `json:"observed,omitempty"`
 }
 
 // EventRecord is one progress message of an invocation.

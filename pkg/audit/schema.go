@@ -89,7 +89,8 @@ func migrations() []migration {
 		},
 	}, {
 		// Version 3 keeps each VM's phase times as the API server stamped
-		// them (scheduled and ready beside created and running), and says
+		// them (scheduled, ready and the DataVolumes' readiness beside
+		// created and running), and says
 		// which were the plugin's observations instead. Rows written
 		// before it hold the apply time and the time the watch saw the VM
 		// running, and are marked so.
@@ -97,6 +98,7 @@ func migrations() []migration {
 		stmts: []string{
 			`ALTER TABLE vms ADD COLUMN scheduled_at TEXT`,
 			`ALTER TABLE vms ADD COLUMN ready_at TEXT`,
+			`ALTER TABLE vms ADD COLUMN disks_ready_at TEXT`,
 			`ALTER TABLE vms ADD COLUMN observed TEXT NOT NULL DEFAULT ''`,
 			`UPDATE vms SET observed = '` + ObservedBeforeV3 + `' WHERE running_at IS NOT NULL`,
 		},

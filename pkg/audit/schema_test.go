@@ -116,7 +116,8 @@ func TestMigrateFromV2KeepsVMs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	fresh := VM{Name: "cpu-3", CreatedAt: t0, ScheduledAt: t0.Add(time.Second), RunningAt: t0.Add(2 * time.Second), ReadyAt: t0.Add(3 * time.Second)}
+	fresh := VM{Name: "cpu-3", CreatedAt: t0, DisksReadyAt: t0.Add(time.Second / 2), ScheduledAt: t0.Add(time.Second),
+		RunningAt: t0.Add(2 * time.Second), ReadyAt: t0.Add(3 * time.Second)}
 	if err := s.RecordVMs(ctx, 1, []VM{fresh}); err != nil {
 		t.Fatal(err)
 	}

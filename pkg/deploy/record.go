@@ -83,7 +83,7 @@ func vmRecords(res *wait.Result, now time.Time) []audit.VM {
 	vms := make([]audit.VM, 0, len(res.VMs))
 	for _, v := range res.VMs {
 		rec := audit.VM{Name: v.Name, CreatedAt: v.Created, ScheduledAt: v.ScheduledAt, RunningAt: v.RunningAt,
-			ReadyAt: v.ReadyAt, Observed: v.Observed}
+			ReadyAt: v.ReadyAt, DisksReadyAt: v.DisksReadyAt, Observed: v.Observed}
 		switch {
 		case v.Reached:
 		case v.State == wait.Failed:

@@ -154,7 +154,7 @@ type DetailJSON struct {
 func timelines(vms []audit.VM) []Timeline {
 	out := make([]Timeline, 0, len(vms))
 	for _, vm := range vms {
-		out = append(out, Timeline{Created: vm.CreatedAt, Scheduled: vm.ScheduledAt, Running: vm.RunningAt, Ready: vm.ReadyAt, Observed: vm.Observed})
+		out = append(out, Timeline{Created: vm.CreatedAt, Scheduled: vm.ScheduledAt, Running: vm.RunningAt, Ready: vm.ReadyAt, DisksReady: vm.DisksReadyAt, Observed: vm.Observed})
 	}
 	return out
 }

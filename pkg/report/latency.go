@@ -15,6 +15,8 @@ import (
 // is a phase not reached (or not known).
 type Timeline struct {
 	Created, Scheduled, Running, Ready time.Time
+	// DisksReady is when the last of the VM's DataVolumes turned Ready.
+	DisksReady time.Time
 	// Observed, when not empty, says why some of the times are when the
 	// plugin saw the phase instead (the object lacked the field).
 	Observed string
@@ -24,17 +26,20 @@ type Timeline struct {
 // from PhaseCreated: "running" is the time from the VM's creation to its
 // VMI's phase Running.
 const (
-	PhaseCreated   = "created"
-	PhaseScheduled = "scheduled"
-	PhaseRunning   = "running"
-	PhaseReady     = "ready"
+	PhaseCreated = "created"
+	// PhaseDisksReady: every DataVolume of the VM is Ready (imported or
+	// cloned), for runs with DataVolumes.
+	PhaseDisksReady = "disks ready"
+	PhaseScheduled  = "scheduled"
+	PhaseRunning    = "running"
+	PhaseReady      = "ready"
 )
 
 // stages are the rows of the latency table, in its order: the cumulative
 // times from the VM's creation (what thresholds are on), then the
 // transitions between them.
 var stages = [][2]string{
-	{PhaseCreated, PhaseScheduled}, {PhaseCreated, PhaseRunning}, {PhaseCreated, PhaseReady},
+	{PhaseCreated, PhaseDisksReady}, {PhaseCreated, PhaseScheduled}, {PhaseCreated, PhaseRunning}, {PhaseCreated, PhaseReady},
 	{PhaseScheduled, PhaseRunning}, {PhaseRunning, PhaseReady},
 }
 
@@ -59,6 +64,8 @@ func (t Timeline) at(phase string) time.Time {
 	switch phase {
 	case PhaseCreated:
 		return t.Created
+	case PhaseDisksReady:
+		return t.DisksReady
 	case PhaseScheduled:
 		return t.Scheduled
 	case PhaseRunning:

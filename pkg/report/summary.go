@@ -153,7 +153,7 @@ func (s *Summary) AddWait(res *wait.Result) {
 
 // TimelineOf is a waited-for VM's timeline.
 func TimelineOf(v wait.VM) Timeline {
-	return Timeline{Created: v.Created, Scheduled: v.ScheduledAt, Running: v.RunningAt, Ready: v.ReadyAt, Observed: v.Observed}
+	return Timeline{Created: v.Created, Scheduled: v.ScheduledAt, Running: v.RunningAt, Ready: v.ReadyAt, DisksReady: v.DisksReadyAt, Observed: v.Observed}
 }
 
 // Counts flattens the summary into the audit history's counts.

@@ -57,6 +57,10 @@ type VM struct {
 	// workload active): all the API server's times, not the plugin's.
 	// Zero when the VM has not got there.
 	Created, ScheduledAt, RunningAt, ReadyAt time.Time
+	// DisksReadyAt is when the last of the VM's DataVolumes turned Ready
+	// (its Ready condition's lastTransitionTime), zero while one is not,
+	// or when the wait does not follow DataVolumes.
+	DisksReadyAt time.Time
 	// Observed, when not empty, says why some of those times are when
 	// the wait saw the VM get there instead (an object that lacked the
 	// field): such times depend on when the watch delivered the event.

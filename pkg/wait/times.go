@@ -50,8 +50,8 @@ func phaseTimes(u *unstructured.Unstructured) map[string]time.Time {
 	return out
 }
 
-// readyTime is the lastTransitionTime of the VMI's Ready condition when it
-// is True.
+// readyTime is the lastTransitionTime of the object's (a VMI's or a
+// DataVolume's) Ready condition when it is True.
 func readyTime(u *unstructured.Unstructured) time.Time {
 	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	for _, c := range conds {
@@ -100,4 +100,19 @@ func (s *vmState) observed() string {
 		return noReadyTime
 	}
 	return ""
+}
+
+// disksReady is when the last of the VM's DataVolumes turned Ready; zero
+// while one of them is not.
+func (s *vmState) disksReady() time.Time {
+	var last time.Time
+	for _, at := range s.dvReady {
+		if at.IsZero() {
+			return time.Time{}
+		}
+		if at.After(last) {
+			last = at
+		}
+	}
+	return last
 }

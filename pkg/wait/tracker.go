@@ -39,6 +39,9 @@ type vmState struct {
 	// dvFailed is why each failed DataVolume of the VM failed, by name (a
 	// VM has a root and a data DataVolume with some boot sources).
 	dvFailed map[string]string
+	// dvReady is when each of the VM's DataVolumes turned Ready, zero
+	// for one that is not.
+	dvReady map[string]time.Time
 	// ready is the VMI's Ready condition; notReady its message while
 	// False.
 	ready    bool
@@ -104,6 +107,10 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 			break
 		}
 		s := t.state(owner)
+		if s.dvReady == nil {
+			s.dvReady = map[string]time.Time{}
+		}
+		s.dvReady[u.GetName()] = readyTime(u)
 		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
 		if phase == "Failed" {
 			why := fmt.Sprintf("DataVolume %s failed", u.GetName())
@@ -156,7 +163,8 @@ func (t *tracker) result() *Result {
 			s = &vmState{}
 		}
 		vm := VM{Name: n, Node: s.node, Created: s.created, ScheduledAt: s.scheduledAt.at,
-			RunningAt: s.runningAt.at, ReadyAt: s.readyAt.at, Observed: s.observed(), SeenRunning: s.seenRunning}
+			RunningAt: s.runningAt.at, ReadyAt: s.readyAt.at, Observed: s.observed(), SeenRunning: s.seenRunning,
+			DisksReadyAt: s.disksReady()}
 		vm.State, vm.Reason = s.classify()
 		if vm.Reached = vm.State.Reached(t.opts.For); vm.Reached {
 			vm.Reason = ""

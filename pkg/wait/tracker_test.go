@@ -100,3 +100,30 @@ func TestPhaseTimesFromTheObjects(t *testing.T) {
 		t.Errorf("Ready without lastTransitionTime: %+v", got)
 	}
 }
+
+// TestDisksReady: a VM's disks are ready when the last of its DataVolumes
+// turned Ready, not before.
+func TestDisksReady(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC)
+	dv := func(name string, ready time.Duration) *unstructured.Unstructured {
+		status := map[string]any{"phase": "ImportInProgress"}
+		if ready > 0 {
+			status = map[string]any{"phase": "Succeeded", "conditions": []any{
+				map[string]any{"type": "Ready", "status": "True", "lastTransitionTime": t0.Add(ready).Format(time.RFC3339)}}}
+		}
+		u := &unstructured.Unstructured{Object: map[string]any{"status": status}}
+		u.SetName(name)
+		u.SetOwnerReferences([]metav1.OwnerReference{{Kind: "VirtualMachine", Name: "vm", APIVersion: "kubevirt.io/v1"}})
+		return u
+	}
+	tr := newTracker(Options{Expected: []string{"vm"}})
+	tr.observe(DVResource.Resource, dv("vm-root", 3*time.Second))
+	tr.observe(DVResource.Resource, dv("vm-data", 0))
+	if got := tr.result().VMs[0].DisksReadyAt; !got.IsZero() {
+		t.Errorf("one DataVolume still importing: disks ready at %s", got)
+	}
+	tr.observe(DVResource.Resource, dv("vm-data", 5*time.Second))
+	if got := tr.result().VMs[0].DisksReadyAt; !got.Equal(t0.Add(5 * time.Second)) {
+		t.Errorf("disks ready at %s, want the later DataVolume's %s", got, t0.Add(5*time.Second))
+	}
+}
