@@ -19,6 +19,9 @@ const (
 	Failed      Status = "failed"
 	Interrupted Status = "interrupted"
 	NotReady    Status = "not ready"
+	// ThresholdExceeded: every VM got there, but a latency quantile is
+	// over its --threshold.
+	ThresholdExceeded Status = "threshold exceeded"
 )
 
 // The commands an Invocation records. Cleanups are told apart from other
@@ -31,7 +34,7 @@ const (
 // final reports whether Finish may set s.
 func (s Status) final() bool {
 	switch s {
-	case Succeeded, Failed, Interrupted, NotReady:
+	case Succeeded, Failed, Interrupted, NotReady, ThresholdExceeded:
 		return true
 	}
 	return false
@@ -73,12 +76,22 @@ type Object struct {
 
 // VM is how far one VirtualMachine of an invocation got. A zero time means
 // that step has not happened (yet).
+//
+// CreatedAt is the VM's creationTimestamp, ScheduledAt and RunningAt its
+// VMI's phase transition times, ReadyAt when its Ready condition turned
+// True: the API server's times. Observed, when not empty, says why some of
+// them are when the plugin saw the VM get there instead.
 type VM struct {
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
-	RunningAt time.Time `json:"runningAt"`
-	FailedAt  time.Time `json:"failedAt"`
-	Reason    string    `json:"reason,omitempty"` // why it failed or is not ready
+	Name        string    `json:"name"`
+	CreatedAt   time.Time `json:"createdAt"`
+	ScheduledAt time.Time `json:"scheduledAt"`
+	RunningAt   time.Time `json:"runningAt"`
+	ReadyAt     time.Time `json:"readyAt"`
+	// DisksReadyAt is when the last of its DataVolumes turned Ready.
+	DisksReadyAt time.Time `json:"disksReadyAt"`
+	FailedAt     time.Time `json:"failedAt"`
+	Reason       string    `json:"reason,omitempty"` // why it failed or is not ready
+	Observed     string    `json:"observed,omitempty"`
 }
 
 // EventRecord is one progress message of an invocation.

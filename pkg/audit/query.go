@@ -158,7 +158,7 @@ func (s *Store) objects(ctx context.Context, id int64) ([]Object, error) {
 }
 
 func (s *Store) vms(ctx context.Context, id int64) ([]VM, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, created_at, running_at, failed_at, reason
+	rows, err := s.db.QueryContext(ctx, `SELECT name, created_at, scheduled_at, running_at, ready_at, disks_ready_at, failed_at, reason, observed
 		FROM vms WHERE invocation_id = ? ORDER BY name`, id)
 	if err != nil {
 		return nil, err
@@ -167,15 +167,18 @@ func (s *Store) vms(ctx context.Context, id int64) ([]VM, error) {
 	var vms []VM
 	for rows.Next() {
 		var (
-			vm                       VM
-			created, running, failed *string
+			vm                                                VM
+			created, scheduled, running, ready, disks, failed *string
 		)
-		if err := rows.Scan(&vm.Name, &created, &running, &failed, &vm.Reason); err != nil {
+		if err := rows.Scan(&vm.Name, &created, &scheduled, &running, &ready, &disks, &failed, &vm.Reason, &vm.Observed); err != nil {
 			return nil, err
 		}
 		if err := errors.Join(
 			parseInto(&vm.CreatedAt, created),
+			parseInto(&vm.ScheduledAt, scheduled),
 			parseInto(&vm.RunningAt, running),
+			parseInto(&vm.ReadyAt, ready),
+			parseInto(&vm.DisksReadyAt, disks),
 			parseInto(&vm.FailedAt, failed),
 		); err != nil {
 			return nil, fmt.Errorf("VM %s: %w", vm.Name, err)

@@ -55,8 +55,8 @@ func (s *Store) Start(ctx context.Context, inv Invocation) (int64, error) {
 // nil. status must be a final one, not InProgress.
 func (s *Store) Finish(ctx context.Context, id int64, status Status, counts map[string]int, errMsg string) error {
 	if !status.final() {
-		return fmt.Errorf("finishing invocation %d: status must be %q, %q, %q or %q, got %q",
-			id, Succeeded, Failed, Interrupted, NotReady, status)
+		return fmt.Errorf("finishing invocation %d: status must be %q, %q, %q, %q or %q, got %q",
+			id, Succeeded, Failed, Interrupted, NotReady, ThresholdExceeded, status)
 	}
 	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
 		query := `UPDATE invocations SET status = ?, finished_at = ?, error = ? WHERE id = ?`
@@ -129,12 +129,17 @@ func (s *Store) RecordVMs(ctx context.Context, id int64, vms []VM) error {
 	}
 	err := s.write(ctx, id, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO vms
-			(invocation_id, name, created_at, running_at, failed_at, reason) VALUES (?, ?, ?, ?, ?, ?)
+			(invocation_id, name, created_at, scheduled_at, running_at, ready_at, disks_ready_at, failed_at, reason, observed)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (invocation_id, name) DO UPDATE SET
-				created_at = coalesce(excluded.created_at, vms.created_at),
-				running_at = coalesce(excluded.running_at, vms.running_at),
-				failed_at  = coalesce(excluded.failed_at, vms.failed_at),
-				reason     = CASE WHEN excluded.reason = '' THEN vms.reason ELSE excluded.reason END`)
+				created_at   = coalesce(excluded.created_at, vms.created_at),
+				scheduled_at = coalesce(excluded.scheduled_at, vms.scheduled_at),
+				running_at   = coalesce(excluded.running_at, vms.running_at),
+				ready_at     = coalesce(excluded.ready_at, vms.ready_at),
+				disks_ready_at = coalesce(excluded.disks_ready_at, vms.disks_ready_at),
+				failed_at    = coalesce(excluded.failed_at, vms.failed_at),
+				reason       = CASE WHEN excluded.reason = '' THEN vms.reason ELSE excluded.reason END,
+				observed     = CASE WHEN excluded.observed = '' THEN vms.observed ELSE excluded.observed END`)
 		if err != nil {
 			return err
 		}
@@ -143,8 +148,8 @@ func (s *Store) RecordVMs(ctx context.Context, id int64, vms []VM) error {
 			if vm.Name == "" {
 				return errors.New("VM with empty name")
 			}
-			if _, err := stmt.ExecContext(ctx, id, vm.Name,
-				formatTime(vm.CreatedAt), formatTime(vm.RunningAt), formatTime(vm.FailedAt), vm.Reason); err != nil {
+			if _, err := stmt.ExecContext(ctx, id, vm.Name, formatTime(vm.CreatedAt), formatTime(vm.ScheduledAt),
+				formatTime(vm.RunningAt), formatTime(vm.ReadyAt), formatTime(vm.DisksReadyAt), formatTime(vm.FailedAt), vm.Reason, vm.Observed); err != nil {
 				return fmt.Errorf("VM %s: %w", vm.Name, err)
 			}
 		}

@@ -233,7 +233,7 @@ func TestInvalidWrites(t *testing.T) {
 		{
 			name:      "Finish as in progress",
 			call:      func(ctx context.Context, s *Store, id int64) error { return s.Finish(ctx, id, InProgress, nil, "") },
-			wantInErr: `status must be "succeeded", "failed", "interrupted" or "not ready", got "in progress"`,
+			wantInErr: `status must be "succeeded", "failed", "interrupted", "not ready" or "threshold exceeded", got "in progress"`,
 		},
 		{
 			name:      "Finish with a made-up status",

@@ -87,8 +87,30 @@ func migrations() []migration {
 			`CREATE INDEX cleanups_run ON cleanups (run_id)`,
 			`CREATE INDEX invocations_run ON invocations (run_id)`,
 		},
-	}}
+	}, phaseTimesMigration()}
 }
+
+// phaseTimesMigration is version 3: each VM's phase times as the API
+// server stamped them (scheduled, ready and the DataVolumes' readiness
+// beside created and running), and which were the plugin's observations
+// instead. Rows written before it hold the apply time and the time the
+// watch saw the VM running, and are marked so.
+func phaseTimesMigration() migration {
+	return migration{
+		name: "VM phase times from the server's timestamps",
+		stmts: []string{
+			`ALTER TABLE vms ADD COLUMN scheduled_at TEXT`,
+			`ALTER TABLE vms ADD COLUMN ready_at TEXT`,
+			`ALTER TABLE vms ADD COLUMN disks_ready_at TEXT`,
+			`ALTER TABLE vms ADD COLUMN observed TEXT NOT NULL DEFAULT ''`,
+			`UPDATE vms SET observed = '` + ObservedBeforeV3 + `' WHERE running_at IS NOT NULL`,
+		},
+	}
+}
+
+// ObservedBeforeV3 is the Observed of the VMs recorded before the history
+// kept the server's timestamps.
+const ObservedBeforeV3 = "recorded by an older kubectl-virtwork, from the apply time and when the watch saw the VM"
 
 // latestVersion is the schema version this code migrates to.
 func latestVersion() int { return len(migrations()) }

@@ -91,3 +91,46 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		t.Errorf("History has %d invocations after three Open/Start/Close, want 3", len(invs))
 	}
 }
+
+// TestMigrateFromV2KeepsVMs: a VM recorded by the version 2 code (apply
+// time and observed running time) reads back after the migration with no
+// scheduled or ready time and marked as timed by observation; new rows
+// keep all four times.
+func TestMigrateFromV2KeepsVMs(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db := rawDB(t, path)
+	if err := migrate(ctx, db, 2); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db,
+		`INSERT INTO invocations (run_id, command, status, started_at) VALUES ('run-old', 'apply', 'succeeded', '2026-03-14T14:09:26.535897932Z')`,
+		`INSERT INTO vms (invocation_id, name, created_at, running_at) VALUES (1, 'cpu-1', '2026-03-14T14:09:26.535897932Z', '2026-03-14T14:09:36.535897932Z')`,
+		`INSERT INTO vms (invocation_id, name, created_at) VALUES (1, 'cpu-2', '2026-03-14T14:09:26.535897932Z')`,
+	)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fresh := VM{Name: "cpu-3", CreatedAt: t0, DisksReadyAt: t0.Add(time.Second / 2), ScheduledAt: t0.Add(time.Second),
+		RunningAt: t0.Add(2 * time.Second), ReadyAt: t0.Add(3 * time.Second)}
+	if err := s.RecordVMs(ctx, 1, []VM{fresh}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Get(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []VM{
+		{Name: "cpu-1", CreatedAt: t0, RunningAt: t0.Add(10 * time.Second), Observed: ObservedBeforeV3},
+		{Name: "cpu-2", CreatedAt: t0},
+		fresh,
+	}
+	if diff := cmp.Diff(want, d.VMs); diff != "" {
+		t.Errorf("VMs after migration (-want +got):\n%s", diff)
+	}
+}

@@ -71,6 +71,7 @@ unchanged ones are left alone.
 func (o *ApplyOptions) AddFlags(c *cobra.Command) {
 	o.run.addFlags(c)
 	o.run.flags.AddTimeoutFlag(c.Flags())
+	o.run.flags.AddThresholdFlag(c.Flags())
 	c.Flags().StringVar(&o.DryRun, "dry-run", o.DryRun, `"none", "client" (print the bundle, send nothing) or "server" (send every request as a dry run and report what would change)`)
 	c.Flags().Lookup("dry-run").NoOptDefVal = dryRunClient
 	c.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
@@ -116,7 +117,10 @@ func (o *ApplyOptions) Validate() error {
 	if o.Output != "" && !slices.Contains(allowed, o.Output) {
 		return invalidOutput(o.Output, allowed...)
 	}
-	return checkFor(o.For)
+	if len(o.run.cfg.Thresholds) > 0 && (o.NoWait || o.DryRun != dryRunNone) {
+		return usageError{fmt.Errorf("--threshold judges the wait: not with --no-wait or --dry-run")}
+	}
+	return checkFor(o.For, o.run.cfg.Thresholds)
 }
 
 // Run renders the run and, for --dry-run=client, prints it; otherwise it

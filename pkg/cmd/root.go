@@ -28,7 +28,8 @@ const (
 	// sent to a cluster.
 	ExitUsage = 2
 	// ExitNotReady: everything was applied, but not every VM became ready
-	// (some failed, or the timeout passed).
+	// (some failed, or the timeout passed), or a latency is over its
+	// --threshold.
 	ExitNotReady = 3
 	// ExitInterrupted: Ctrl-C (SIGINT) or SIGTERM, as shells report it.
 	ExitInterrupted = 130
@@ -39,6 +40,8 @@ const (
 var (
 	ErrNotReady    = deploy.ErrNotReady
 	ErrInterrupted = deploy.ErrInterrupted
+	// ErrThresholdExceeded: a latency quantile is over its --threshold.
+	ErrThresholdExceeded = deploy.ErrThresholdExceeded
 	// ErrPreflight: a preflight check failed; the message names each one.
 	ErrPreflight = deploy.ErrPreflight
 )
@@ -64,7 +67,7 @@ const exitCodeHelp = `Exit codes:
   0    success (apply, wait: every VM is ready, its workload active; --for=running: booted)
   1    error (the cluster or the file system failed), or a preflight check failed
   2    bad input: a flag, VIRTWORK_* variable, config key or file named in the message; nothing was sent to a cluster
-  3    applied, but not every VM became ready: some failed, or --timeout passed; verify: a check failed
+  3    applied, but not every VM became ready: some failed, or --timeout passed; or a --threshold was exceeded; verify: a check failed
   130  interrupted (Ctrl-C); apply prints what was applied and how to remove it`
 
 // NewRootCmd builds the kubectl-virtwork command tree.
@@ -188,7 +191,7 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.Is(err, config.ErrInvalid):
 		return ExitUsage
-	case errors.Is(err, ErrNotReady), errors.Is(err, verify.ErrFailed):
+	case errors.Is(err, ErrNotReady), errors.Is(err, ErrThresholdExceeded), errors.Is(err, verify.ErrFailed):
 		return ExitNotReady
 	case errors.Is(err, ErrInterrupted):
 		return ExitInterrupted

@@ -19,10 +19,15 @@ func newRunRef(deps Deps, configFlags *genericclioptions.ConfigFlags) *runRef {
 	return &runRef{deps: deps, configFlags: configFlags, flags: config.NewFlags()}
 }
 
-func (r *runRef) load() (*config.Config, error) {
+func (r *runRef) load() (*config.Config, error) { return config.LoadRunRef(r.sources()) }
+
+// loadWait also reads --threshold, which wait judges the run by.
+func (r *runRef) loadWait() (*config.Config, error) { return config.LoadWaitRef(r.sources()) }
+
+func (r *runRef) sources() config.Sources {
 	ns := ""
 	if r.configFlags.Namespace != nil {
 		ns = *r.configFlags.Namespace
 	}
-	return config.LoadRunRef(config.Sources{Flags: r.flags, Namespace: ns, LookupEnv: r.deps.LookupEnv, ReadFile: r.deps.ReadFile})
+	return config.Sources{Flags: r.flags, Namespace: ns, LookupEnv: r.deps.LookupEnv, ReadFile: r.deps.ReadFile}
 }

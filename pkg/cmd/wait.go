@@ -54,6 +54,7 @@ to boot.
 func (o *WaitOptions) AddFlags(c *cobra.Command) {
 	o.ref.flags.AddRunIDFlag(c.Flags())
 	o.ref.flags.AddTimeoutFlag(c.Flags())
+	o.ref.flags.AddThresholdFlag(c.Flags())
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "summary format: json (default: a table)")
 	addForFlag(c, &o.For)
 }
@@ -63,10 +64,18 @@ func addForFlag(c *cobra.Command, p *string) {
 	c.Flags().StringVar(p, "for", *p, "what to wait for: ready (each VM's readiness probe says its workload's unit is active) or running (the VMs booted)")
 }
 
-// checkFor validates --for.
-func checkFor(v string) error {
+// checkFor validates --for, and that it waits for every phase a
+// --threshold is on.
+func checkFor(v string, thresholds []config.Threshold) error {
 	switch wait.Target(v) {
-	case wait.ForReady, wait.ForRunning:
+	case wait.ForReady:
+		return nil
+	case wait.ForRunning:
+		for _, t := range thresholds {
+			if t.Phase == "ready" {
+				return usageError{fmt.Errorf("--threshold %s needs --for=ready: a wait --for=running ends before the VMs are ready", t)}
+			}
+		}
 		return nil
 	}
 	return usageError{fmt.Errorf("--for must be ready or running, got %q", v)}
@@ -74,7 +83,7 @@ func checkFor(v string) error {
 
 // Complete resolves --run-id, the namespace and timeout, and the clients.
 func (o *WaitOptions) Complete([]string) error {
-	cfg, err := o.ref.load()
+	cfg, err := o.ref.loadWait()
 	if err != nil {
 		return err
 	}
@@ -91,14 +100,14 @@ func (o *WaitOptions) Validate() error {
 	if o.Output != "" && o.Output != "json" {
 		return invalidOutput(o.Output, "json")
 	}
-	return checkFor(o.For)
+	return checkFor(o.For, o.cfg.Thresholds)
 }
 
 // Run waits and prints the summary.
 func (o *WaitOptions) Run(ctx context.Context) error {
 	sum, err := deploy.Wait(ctx, deploy.WaitOptions{
 		Client: o.cluster.client, Namespace: o.cfg.Namespace, RunID: o.cfg.RunID, Timeout: o.cfg.Timeout,
-		DataVolumes: o.cluster.hasAPI(wait.DVResource), For: wait.Target(o.For), Log: o.ErrOut,
+		DataVolumes: o.cluster.hasAPI(wait.DVResource), For: wait.Target(o.For), Thresholds: o.cfg.Thresholds, Log: o.ErrOut,
 	})
 	if sum == nil {
 		return err

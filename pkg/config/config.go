@@ -25,9 +25,11 @@ type Config struct {
 	// Guest is the OS family of the root disk: it decides package names.
 	Guest workloads.Guest
 	// Timeout bounds how long apply waits for VMs to become ready.
-	Timeout   time.Duration
-	SSH       SSH
-	Workloads []Workload
+	Timeout time.Duration
+	// Thresholds fail a run whose latencies exceed them (--threshold).
+	Thresholds []Threshold
+	SSH        SSH
+	Workloads  []Workload
 	// Registry holds every workload the run can name: the built-in ones
 	// Load was given plus those of the custom workload directories.
 	Registry *workloads.Registry

@@ -49,6 +49,7 @@ func load(t *testing.T, i in) (*Config, error) {
 	f := NewFlags()
 	f.AddFlags(flagSet)
 	f.AddTimeoutFlag(flagSet)
+	f.AddThresholdFlag(flagSet)
 	if err := flagSet.Parse(i.args); err != nil {
 		t.Fatalf("parsing %v: %v", i.args, err)
 	}
@@ -248,7 +249,7 @@ func TestEverySettingIsRead(t *testing.T) {
 		"VIRTWORK_PROFILE": "cpu=square:high=80,low=10,period=2m", "VIRTWORK_START_AT": "+10m", "VIRTWORK_DURATION": "1h",
 		"VIRTWORK_BOOT_SOURCE": "datasource:os-images/fedora", "VIRTWORK_ROOT_DISK_SIZE": "40Gi",
 		"VIRTWORK_PREINSTALLED": "true",
-		"VIRTWORK_INSTANCETYPE": "u1.medium", "VIRTWORK_PREFERENCE": "fedora",
+		"VIRTWORK_INSTANCETYPE": "u1.medium", "VIRTWORK_PREFERENCE": "fedora", "VIRTWORK_THRESHOLD": "running:p95=3m,ready:max=8m",
 	}
 	for _, s := range Settings() {
 		v, ok := values[s.Env]

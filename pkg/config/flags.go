@@ -33,6 +33,10 @@ func (f *Flags) AddRegistryFlags(fs *pflag.FlagSet) { f.addGroup(fs, registryFla
 // AddTimeoutFlag registers --timeout, for commands that wait.
 func (f *Flags) AddTimeoutFlag(fs *pflag.FlagSet) { f.addGroup(fs, waitFlags) }
 
+// AddThresholdFlag registers --threshold, for commands that wait for a
+// run and judge its latencies (apply, wait).
+func (f *Flags) AddThresholdFlag(fs *pflag.FlagSet) { f.addGroup(fs, thresholdFlags) }
+
 func (f *Flags) addGroup(fs *pflag.FlagSet, g flagGroup) {
 	for _, r := range rows {
 		m := r.info()

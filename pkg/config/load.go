@@ -56,11 +56,20 @@ func Load(reg *workloads.Registry, src Sources) (*Config, error) {
 // a new run are not read, so a stale VIRTWORK_SSH_PASSWORD or
 // VIRTWORK_WORKLOADS in the environment cannot stop a wait or a cleanup.
 func LoadRunRef(src Sources) (*Config, error) {
+	return loadRef(src, namespaceRow, runIDRow, timeoutRow)
+}
+
+// LoadWaitRef is LoadRunRef for wait, which also judges the run's
+// latencies against --threshold.
+func LoadWaitRef(src Sources) (*Config, error) {
+	return loadRef(src, namespaceRow, runIDRow, timeoutRow, thresholdRow)
+}
+
+func loadRef(src Sources, ref ...row) (*Config, error) {
 	r, err := newResolver(workloads.Builtin(), src)
 	if err != nil {
 		return nil, err
 	}
-	ref := []row{namespaceRow, runIDRow, timeoutRow}
 	if err := r.parse(ref...); err != nil {
 		return nil, err
 	}

@@ -70,10 +70,11 @@ func (m *meta) info() *meta { return m }
 type flagGroup uint8
 
 const (
-	runFlags      flagGroup = 1 << iota // render, plan, monitoring, apply: Flags.AddFlags
-	runRefFlags                         // status, wait, cleanup: Flags.AddRunIDFlag
-	registryFlags                       // workloads: Flags.AddRegistryFlags
-	waitFlags                           // apply, wait, cleanup: Flags.AddTimeoutFlag
+	runFlags       flagGroup = 1 << iota // render, plan, monitoring, apply: Flags.AddFlags
+	runRefFlags                          // status, wait, cleanup: Flags.AddRunIDFlag
+	registryFlags                        // workloads: Flags.AddRegistryFlags
+	waitFlags                            // apply, wait, cleanup: Flags.AddTimeoutFlag
+	thresholdFlags                       // apply, wait: Flags.AddThresholdFlag
 )
 
 // setting is a row whose value has type T.

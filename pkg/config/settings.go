@@ -62,6 +62,7 @@ var rows = []row{
 	sshPasswordFileRow,
 	runIDRow,
 	timeoutRow,
+	thresholdRow,
 	configRow,
 }
 

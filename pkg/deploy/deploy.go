@@ -28,7 +28,19 @@ var (
 	ErrNotReady = errors.New("not every VM became ready")
 	// ErrInterrupted: the caller's context was cancelled (Ctrl-C).
 	ErrInterrupted = errors.New("interrupted")
+	// ErrThresholdExceeded: every VM reached the target, but a latency
+	// quantile is over its --threshold.
+	ErrThresholdExceeded = errors.New("latency threshold exceeded")
 )
+
+// judge checks the wait's latencies against thresholds: ErrThresholdExceeded
+// naming each quantile over its limit, or nil.
+func judge(sum *report.Summary, thresholds []config.Threshold) error {
+	if exceeded := sum.CheckThresholds(thresholds); len(exceeded) > 0 {
+		return fmt.Errorf("%w: %s", ErrThresholdExceeded, report.Breaches(exceeded))
+	}
+	return nil
+}
 
 // Options are one apply of a rendered run.
 type Options struct {
@@ -110,7 +122,6 @@ func (l *lifecycle) run(ctx, dctx context.Context) error {
 		Namespace:   b.Namespace,
 		RunID:       b.RunID,
 		Expected:    b.VMNames(),
-		Started:     rep.AppliedAt("VirtualMachine"),
 		DataVolumes: b.HasDataVolumes(),
 		For:         l.o.For,
 	})
@@ -127,7 +138,7 @@ func (l *lifecycle) run(ctx, dctx context.Context) error {
 	case !res.Done || c.Failed > 0:
 		return ErrNotReady
 	}
-	return nil
+	return judge(l.sum, l.o.Config.Thresholds)
 }
 
 // apply sends the bundle with a progress line and records each object.
@@ -169,6 +180,8 @@ func (l *lifecycle) finish(err error) error {
 		l.rec.Event("interrupted")
 	case errors.Is(err, ErrNotReady):
 		status = audit.NotReady
+	case errors.Is(err, ErrThresholdExceeded):
+		status = audit.ThresholdExceeded
 	case err != nil:
 		status = audit.Failed
 	}

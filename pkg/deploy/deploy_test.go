@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,17 +30,17 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(cluster.Main(m)) }
 
-// figures finds "Time from apply to Running: p50 ..., p95 ..., max ..." in
-// a summary or a history detail and returns the figures.
-var figures = regexp.MustCompile(`Time from apply to Running: +(p50 .*, p95 .*, max .*)\n`)
+// figures finds the latency table in a summary or a history detail: its
+// heading, its rows and the notes on VMs timed by observation.
+var figures = regexp.MustCompile(`(?m)^LATENCY .*\n(?:(?:\S+ → \S+|\d+ VMs timed by observation:) .*\n)+`)
 
-func runningFigures(t *testing.T, printed string) string {
+func latencyTable(t *testing.T, printed string) string {
 	t.Helper()
-	m := figures.FindStringSubmatch(printed)
-	if m == nil {
-		t.Fatalf("no time to Running in:\n%s", printed)
+	m := figures.FindString(printed)
+	if m == "" {
+		t.Fatalf("no latency table in:\n%s", printed)
 	}
-	return m[1]
+	return m
 }
 
 // historyOf prints the history's detail of runID's only invocation.
@@ -64,8 +65,10 @@ func historyOf(t *testing.T, db, runID string) string {
 func TestApplyAndHistoryPrintTheSamePercentiles(t *testing.T) {
 	t0 := time.Now()
 	res := &wait.Result{Target: wait.ForReady, Done: true, VMs: []wait.VM{
-		{Name: "vm-a", State: wait.Ready, Reached: true, Started: t0, RunningAt: t0.Add(10 * time.Second), ReadyAt: t0.Add(11 * time.Second)},
-		{Name: "vm-b", State: wait.Ready, Reached: true, Started: t0, RunningAt: t0.Add(25 * time.Second), ReadyAt: t0.Add(26 * time.Second)},
+		{Name: "vm-a", State: wait.Ready, Reached: true, Created: t0, ScheduledAt: t0.Add(time.Second),
+			RunningAt: t0.Add(10 * time.Second), ReadyAt: t0.Add(11 * time.Second)},
+		{Name: "vm-b", State: wait.Ready, Reached: true, Created: t0, ScheduledAt: t0.Add(2 * time.Second),
+			RunningAt: t0.Add(25 * time.Second), ReadyAt: t0.Add(26 * time.Second), Observed: "the VMI had no phaseTransitionTimestamps"},
 	}}
 	sum := report.NewSummary("r1", "ns", "", false)
 	sum.AddWait(res)
@@ -82,9 +85,9 @@ func TestApplyAndHistoryPrintTheSamePercentiles(t *testing.T) {
 	rec.VMs(vmRecords(res, time.Now()))
 	rec.Finish(audit.Succeeded, sum.Counts(), nil)
 
-	got, want := runningFigures(t, historyOf(t, db, "r1")), runningFigures(t, applied.String())
-	if got != want || want != "p50 10s, p95 25s, max 25s" {
-		t.Errorf("apply printed %q, history %q; want both %q", want, got, "p50 10s, p95 25s, max 25s")
+	got, want := latencyTable(t, historyOf(t, db, "r1")), latencyTable(t, applied.String())
+	if got != want || !strings.Contains(want, "created → running            2    10s  25s  25s  25s\n") {
+		t.Errorf("apply printed\n%s\nhistory\n%s", want, got)
 	}
 }
 
@@ -143,8 +146,8 @@ func (e *env) load(t *testing.T, args ...string) (*config.Config, *render.Bundle
 }
 
 // TestApplyRecordsWhatItPrints: a real apply checks, applies, waits and
-// records; its summary and the history's detail of the same run print the
-// same time-to-Running figures.
+// records; its summary, a later wait for the same run and the history's
+// detail of it print the same latency table, from the server's timestamps.
 func TestApplyRecordsWhatItPrints(t *testing.T) {
 	e := newEnv(t)
 	o := e.opts
@@ -165,10 +168,22 @@ func TestApplyRecordsWhatItPrints(t *testing.T) {
 		t.Fatal(err)
 	}
 	history := historyOf(t, o.AuditDB, o.Bundle.RunID)
-	if got, want := runningFigures(t, history), runningFigures(t, applied.String()); got != want {
-		t.Errorf("apply printed %q, history %q", want, got)
+	if got, want := latencyTable(t, history), latencyTable(t, applied.String()); got != want {
+		t.Errorf("apply printed\n%s\nhistory\n%s", want, got)
 	}
-	if !strings.Contains(history, "— succeeded") || !strings.Contains(history, "VMs: 2, 2 reached Running, 0 failed") {
+	waited, err := Wait(t.Context(), WaitOptions{Client: o.Client, Namespace: o.Bundle.Namespace, RunID: o.Bundle.RunID,
+		Timeout: time.Minute, For: wait.ForReady, Log: io.Discard})
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	var waitedOut bytes.Buffer
+	if err := waited.Print(&waitedOut, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := latencyTable(t, waitedOut.String()), latencyTable(t, applied.String()); got != want || strings.Contains(got, "observation") {
+		t.Errorf("apply printed\n%s\nwait\n%s", want, got)
+	}
+	if !strings.Contains(history, "— succeeded") || !strings.Contains(history, "VMs: 2, 2 reached Running, 2 Ready, 0 failed") {
 		t.Errorf("history:\n%s", history)
 	}
 }

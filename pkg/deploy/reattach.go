@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/client-go/dynamic"
 
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/report"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 )
@@ -20,6 +21,8 @@ type WaitOptions struct {
 	// DataVolumes follows the run's DataVolumes too (CDI is installed).
 	DataVolumes bool
 	For         wait.Target
+	// Thresholds are judged once every VM reached For.
+	Thresholds []config.Threshold
 	// Log receives the progress line.
 	Log io.Writer
 }
@@ -27,7 +30,7 @@ type WaitOptions struct {
 // Wait follows the VMs a run has in the cluster until each reached the
 // target or failed, or the timeout passes, and returns the same summary
 // as Apply, with ErrNotReady or ErrInterrupted when those are why it
-// stopped. A run with no VMs is an error, with no summary.
+// stopped, and ErrThresholdExceeded when a latency is over its threshold. A run with no VMs is an error, with no summary.
 func Wait(ctx context.Context, o WaitOptions) (*report.Summary, error) {
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -49,5 +52,5 @@ func Wait(ctx context.Context, o WaitOptions) (*report.Summary, error) {
 	case !res.Done || res.Counts().Failed > 0:
 		return sum, ErrNotReady
 	}
-	return sum, nil
+	return sum, judge(sum, o.Thresholds)
 }

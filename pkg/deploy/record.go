@@ -42,6 +42,13 @@ func runOptions(cfg *config.Config) map[string]string {
 		"ssh-auth": strconv.FormatBool(cfg.SSH.Enabled()),
 		"timeout":  cfg.Timeout.String(),
 	}
+	if len(cfg.Thresholds) > 0 {
+		var ts []string
+		for _, t := range cfg.Thresholds {
+			ts = append(ts, t.String())
+		}
+		opts["threshold"] = strings.Join(ts, ",")
+	}
 	for _, w := range cfg.Workloads {
 		p := w.Name + "."
 		for k, v := range w.Settings() {
@@ -75,7 +82,8 @@ func objectRecord(r apply.Result) audit.Object {
 func vmRecords(res *wait.Result, now time.Time) []audit.VM {
 	vms := make([]audit.VM, 0, len(res.VMs))
 	for _, v := range res.VMs {
-		rec := audit.VM{Name: v.Name, CreatedAt: v.Started, RunningAt: v.RunningAt}
+		rec := audit.VM{Name: v.Name, CreatedAt: v.Created, ScheduledAt: v.ScheduledAt, RunningAt: v.RunningAt,
+			ReadyAt: v.ReadyAt, DisksReadyAt: v.DisksReadyAt, Observed: v.Observed}
 		switch {
 		case v.Reached:
 		case v.State == wait.Failed:

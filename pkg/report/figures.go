@@ -10,39 +10,59 @@ import (
 	"time"
 )
 
-// Percentiles are the p50, p95 and max of a set of durations, in seconds
-// (JSON keeps the names apply has always printed).
+// Percentiles are the p50, p95, p99 and max of a set of durations, in
+// seconds, and how many there were (JSON keeps the names apply has always
+// printed).
 type Percentiles struct {
-	P50 float64 `json:"p50"`
-	P95 float64 `json:"p95"`
-	Max float64 `json:"max"`
+	P50   float64 `json:"p50"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+	Count int     `json:"count"`
 }
 
-// PercentilesOf returns the percentiles of the positive durations in ds by
-// the nearest-rank method (the smallest value with at least p% of the
-// values at or below it), or nil when there is none. Every figure the
-// commands print goes through it, so apply and history agree.
+// PercentilesOf returns the percentiles of ds by the nearest-rank method
+// (the smallest value with at least p% of the values at or below it), or
+// nil when ds is empty. Every duration is a measurement: callers leave out
+// what was not measured. A negative one (the clocks of the API server and
+// of the node that stamped a phase disagree) counts as zero. Every figure
+// the commands print goes through it, so apply, wait and history agree.
 func PercentilesOf(ds []time.Duration) *Percentiles {
-	var pos []time.Duration
-	for _, d := range ds {
-		if d > 0 {
-			pos = append(pos, d)
-		}
-	}
-	if len(pos) == 0 {
+	if len(ds) == 0 {
 		return nil
+	}
+	pos := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		pos[i] = max(d, 0)
 	}
 	slices.Sort(pos)
 	rank := func(pct int) time.Duration {
 		r := (pct*len(pos) + 99) / 100 // ceil(pct/100 * n), 1-based
 		return pos[max(r, 1)-1]
 	}
-	return &Percentiles{P50: rank(50).Seconds(), P95: rank(95).Seconds(), Max: pos[len(pos)-1].Seconds()}
+	return &Percentiles{P50: rank(50).Seconds(), P95: rank(95).Seconds(), P99: rank(99).Seconds(),
+		Max: pos[len(pos)-1].Seconds(), Count: len(pos)}
+}
+
+// Quantile returns the figure named q (p50, p95, p99 or max) and whether
+// q is one of those names.
+func (p *Percentiles) Quantile(q string) (float64, bool) {
+	switch q {
+	case "p50":
+		return p.P50, true
+	case "p95":
+		return p.P95, true
+	case "p99":
+		return p.P99, true
+	case "max":
+		return p.Max, true
+	}
+	return 0, false
 }
 
 // String prints the figures as the tables show them, to 10ms.
 func (p *Percentiles) String() string {
-	return fmt.Sprintf("p50 %s, p95 %s, max %s", secs(p.P50), secs(p.P95), secs(p.Max))
+	return fmt.Sprintf("p50 %s, p95 %s, p99 %s, max %s", secs(p.P50), secs(p.P95), secs(p.P99), secs(p.Max))
 }
 
 func secs(s float64) string {

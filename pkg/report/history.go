@@ -36,7 +36,11 @@ func History(ctx context.Context, store *audit.Store, o HistoryOptions) error {
 			return err
 		}
 		if o.Format == "json" {
-			return JSON(o.Out, details)
+			out := make([]DetailJSON, 0, len(details))
+			for _, d := range details {
+				out = append(out, DetailJSON{Detail: d, Latencies: LatenciesOf(timelines(d.VMs))})
+			}
+			return JSON(o.Out, out)
 		}
 		for i, d := range details {
 			if i > 0 {
@@ -138,25 +142,42 @@ func printObjectRecords(w io.Writer, objs []audit.Object) {
 	}
 }
 
-// printVMRecords writes how many VMs reached Running, their percentiles
-// and the failures.
-func printVMRecords(w io.Writer, vms []audit.VM) {
-	var toRunning []time.Duration
-	failed := 0
+// DetailJSON is an invocation as `history RUN -o json` prints it: what
+// the history recorded, and the latency table of its VMs as apply printed
+// it.
+type DetailJSON struct {
+	audit.Detail
+	Latencies *Latencies `json:"latencies,omitempty"`
+}
+
+// timelines are the recorded VMs' timelines.
+func timelines(vms []audit.VM) []Timeline {
+	out := make([]Timeline, 0, len(vms))
 	for _, vm := range vms {
-		if !vm.RunningAt.IsZero() && !vm.CreatedAt.IsZero() {
-			toRunning = append(toRunning, vm.RunningAt.Sub(vm.CreatedAt))
+		out = append(out, Timeline{Created: vm.CreatedAt, Scheduled: vm.ScheduledAt, Running: vm.RunningAt, Ready: vm.ReadyAt, DisksReady: vm.DisksReadyAt, Observed: vm.Observed})
+	}
+	return out
+}
+
+// printVMRecords writes how many VMs reached Running and Ready, the
+// latency table and the failures.
+func printVMRecords(w io.Writer, vms []audit.VM) {
+	running, ready, failed := 0, 0, 0
+	for _, vm := range vms {
+		if !vm.RunningAt.IsZero() {
+			running++
+		}
+		if !vm.ReadyAt.IsZero() {
+			ready++
 		}
 		if !vm.FailedAt.IsZero() {
 			failed++
 		}
 	}
 	if len(vms) > 0 {
-		fmt.Fprintf(w, "VMs: %d, %d reached Running, %d failed\n", len(vms), len(toRunning), failed)
+		fmt.Fprintf(w, "VMs: %d, %d reached Running, %d Ready, %d failed\n", len(vms), running, ready, failed)
 	}
-	if p := PercentilesOf(toRunning); p != nil {
-		fmt.Fprintf(w, "Time from apply to Running: %s\n", p)
-	}
+	LatenciesOf(timelines(vms)).print(w)
 	for _, vm := range vms {
 		if !vm.FailedAt.IsZero() {
 			fmt.Fprintf(w, "  %s failed: %s\n", vm.Name, vm.Reason)

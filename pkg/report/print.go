@@ -104,12 +104,8 @@ func (v *VMs) print(w io.Writer) {
 		done = "running"
 	}
 	fmt.Fprintf(w, "\nVMs: %d %s, %d failed, %d still waiting (of %d)\n", v.Reached, done, len(v.Failed), len(v.Waiting), v.Total)
-	if t := v.TimeToRunning; t != nil {
-		fmt.Fprintf(w, "Time from apply to Running:        %s\n", t)
-	}
-	if t := v.TimeToReady; t != nil {
-		fmt.Fprintf(w, "Time from apply to workload ready: %s\n", t)
-	}
+	v.Latencies.print(w)
+	printThresholds(w, v.Thresholds)
 	problems(w, "FAILED", v.Failed)
 	problems(w, "WAITING", v.Waiting)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 )
 
@@ -24,7 +25,8 @@ func seconds(ss ...float64) []time.Duration {
 }
 
 // TestPercentilesOfIsNearestRank: the smallest value with at least p% of
-// the values at or below it; zero (not seen) durations are left out.
+// the values at or below it; a zero is a measurement (the server's
+// timestamps are whole seconds) and a negative one counts as zero.
 func TestPercentilesOfIsNearestRank(t *testing.T) {
 	var oneToTwenty, oneToHundred []float64
 	for i := 1; i <= 100; i++ {
@@ -39,15 +41,15 @@ func TestPercentilesOfIsNearestRank(t *testing.T) {
 		want *Percentiles
 	}{
 		{"none", nil, nil},
-		{"only unseen", seconds(0, 0), nil},
-		{"one", seconds(3), &Percentiles{3, 3, 3}},
+		{"zeros are measured", seconds(0, 0), &Percentiles{0, 0, 0, 0, 2}},
+		{"one", seconds(3), &Percentiles{3, 3, 3, 3, 1}},
 		// The case apply and history used to disagree on: floor index gave
 		// the larger value as p50.
-		{"two", seconds(20, 10), &Percentiles{10, 20, 20}},
-		{"three", seconds(3, 1, 2), &Percentiles{2, 3, 3}},
-		{"unseen left out", seconds(0, 4, 0, 8), &Percentiles{4, 8, 8}},
-		{"twenty", seconds(oneToTwenty...), &Percentiles{10, 19, 20}},
-		{"hundred", seconds(oneToHundred...), &Percentiles{50, 95, 100}},
+		{"two", seconds(20, 10), &Percentiles{10, 20, 20, 20, 2}},
+		{"three", seconds(3, 1, 2), &Percentiles{2, 3, 3, 3, 3}},
+		{"negative is zero", seconds(-1, 4, 0, 8), &Percentiles{0, 8, 8, 8, 4}},
+		{"twenty", seconds(oneToTwenty...), &Percentiles{10, 19, 20, 20, 20}},
+		{"hundred", seconds(oneToHundred...), &Percentiles{50, 95, 99, 100, 100}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,7 +58,7 @@ func TestPercentilesOfIsNearestRank(t *testing.T) {
 			}
 		})
 	}
-	if got := (&Percentiles{1.234, 5.005, 61}).String(); got != "p50 1.23s, p95 5.01s, max 1m1s" {
+	if got := (&Percentiles{1.234, 5.005, 7, 61, 3}).String(); got != "p50 1.23s, p95 5.01s, p99 7s, max 1m1s" {
 		t.Errorf("String() = %q", got)
 	}
 }
@@ -70,8 +72,9 @@ func TestSortKinds(t *testing.T) {
 	}
 }
 
-// run is a two-VM run: applied at t0, one VM running after 10s and ready
-// after 12s, the other running after 25s and still not ready.
+// run is a two-VM run: created at t0, one VM scheduled after 4s, running
+// after 10s and ready after 12s, the other scheduled after 5s, running
+// after 25s and still not ready.
 func run(target wait.Target) (*apply.Report, *wait.Result) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	rep := &apply.Report{Results: []apply.Result{
@@ -81,8 +84,10 @@ func run(target wait.Target) (*apply.Report, *wait.Result) {
 		{Kind: "VirtualMachine", Namespace: "ns", Name: "vm-b", Outcome: apply.Created, At: t0},
 	}}
 	res := &wait.Result{Target: target, VMs: []wait.VM{
-		{Name: "vm-a", State: wait.Ready, Reached: true, Started: t0, RunningAt: t0.Add(10 * time.Second), ReadyAt: t0.Add(12 * time.Second)},
-		{Name: "vm-b", State: wait.Running, Reached: target == wait.ForRunning, Started: t0, RunningAt: t0.Add(25 * time.Second)},
+		{Name: "vm-a", State: wait.Ready, Reached: true, Created: t0, ScheduledAt: t0.Add(4 * time.Second),
+			RunningAt: t0.Add(10 * time.Second), ReadyAt: t0.Add(12 * time.Second)},
+		{Name: "vm-b", State: wait.Running, Reached: target == wait.ForRunning, Created: t0, ScheduledAt: t0.Add(5 * time.Second),
+			RunningAt: t0.Add(25 * time.Second), Observed: "the VMI's Ready condition had no lastTransitionTime"},
 	}}
 	if target != wait.ForRunning {
 		res.VMs[1].Reason = "Running, workload not active: probe failed"
@@ -109,8 +114,14 @@ Secret          1        0           0          0         0
 VirtualMachine  2        0           0          0         0
 
 VMs: 1 ready (workload active), 0 failed, 1 still waiting (of 2)
-Time from apply to Running:        p50 10s, p95 25s, max 25s
-Time from apply to workload ready: p50 12s, p95 12s, max 12s
+
+LATENCY (server timestamps)  VMS  P50  P95  P99  MAX
+created → scheduled          2    4s   5s   5s   5s
+created → running            2    10s  25s  25s  25s
+created → ready              1    12s  12s  12s  12s
+scheduled → running          2    6s   20s  20s  20s
+running → ready              1    2s   2s   2s   2s
+1 VMs timed by observation: the VMI's Ready condition had no lastTransitionTime
 
 WAITING VM  REASON
 vm-b        Running, workload not active: probe failed
@@ -155,7 +166,7 @@ func TestSummaryJSONKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	vms := got["vms"].(map[string]any)
-	for _, k := range []string{"for", "total", "ready", "failed", "waiting", "timeToRunningSeconds", "timeToReadySeconds"} {
+	for _, k := range []string{"for", "total", "ready", "failed", "waiting", "timeToRunningSeconds", "timeToReadySeconds", "latencies"} {
 		if _, ok := vms[k]; !ok {
 			t.Errorf("vms lacks %q: %v", k, vms)
 		}
@@ -184,7 +195,7 @@ func TestDetailUsesTheSameFiguresAndKindOrder(t *testing.T) {
 			{Kind: "Namespace", Name: "ns", Outcome: "existing"},
 		},
 		VMs: []audit.VM{
-			{Name: "vm-a", CreatedAt: t0, RunningAt: t0.Add(10 * time.Second)},
+			{Name: "vm-a", CreatedAt: t0, RunningAt: t0.Add(10 * time.Second), ReadyAt: t0.Add(11 * time.Second)},
 			{Name: "vm-b", CreatedAt: t0, RunningAt: t0.Add(25 * time.Second)},
 		},
 	}
@@ -192,10 +203,36 @@ func TestDetailUsesTheSameFiguresAndKindOrder(t *testing.T) {
 	PrintDetail(&out, d)
 	for _, want := range []string{
 		"  Namespace: 1 existing\n  Service: 1 created\n  Secret: 1 created\n  VirtualMachine: 1 created\n",
-		"VMs: 2, 2 reached Running, 0 failed\nTime from apply to Running: p50 10s, p95 25s, max 25s\n",
+		"VMs: 2, 2 reached Running, 1 Ready, 0 failed\n",
+		"created → running            2    10s  25s  25s  25s\n",
+		"running → ready              1    1s   1s   1s   1s\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("detail lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestCheckThresholds: each threshold is judged on the quantile from the
+// VM's creation to its phase; one on a phase no VM reached is exceeded.
+func TestCheckThresholds(t *testing.T) {
+	_, res := run(wait.ForReady)
+	s := NewSummary("r1", "ns", "", false)
+	s.AddWait(res)
+	exceeded := s.CheckThresholds([]config.Threshold{
+		{Phase: "running", Quantile: "p50", Limit: 10 * time.Second},
+		{Phase: "running", Quantile: "max", Limit: 20 * time.Second},
+		{Phase: "ready", Quantile: "p99", Limit: time.Minute},
+	})
+	if len(exceeded) != 1 || exceeded[0].String() != "running max (created → running) 25s exceeds the limit 20s" {
+		t.Errorf("exceeded %v", exceeded)
+	}
+	if len(s.VMs.Thresholds) != 3 || s.VMs.Thresholds[0].Exceeded || s.VMs.Thresholds[2].Exceeded {
+		t.Errorf("results %+v", s.VMs.Thresholds)
+	}
+	none := NewSummary("r1", "ns", "", false)
+	none.AddWait(&wait.Result{VMs: []wait.VM{{Name: "vm-a", State: wait.Pending}}})
+	if ex := none.CheckThresholds([]config.Threshold{{Phase: "scheduled", Quantile: "p50", Limit: time.Hour}}); len(ex) != 1 || ex[0].String() != "scheduled p50 (created → scheduled): no VM reached scheduled, the limit is 1h0m0s" {
+		t.Errorf("no VM scheduled: %v", ex)
 	}
 }

@@ -56,10 +56,15 @@ type VMs struct {
 	Reached int       `json:"ready"`
 	Failed  []Problem `json:"failed"`
 	Waiting []Problem `json:"waiting"`
-	// Seconds from each VM's apply to its VMI running, and to its
-	// readiness probe passing (the workload active).
+	// Latencies are the phase latencies from the server's timestamps.
+	Latencies *Latencies `json:"latencies,omitempty"`
+	// Seconds from each VM's creation to its VMI running, and to its
+	// readiness probe passing (the workload active): the created → running
+	// and created → ready rows of Latencies, under the names scripts read.
 	TimeToRunning *Percentiles `json:"timeToRunningSeconds,omitempty"`
 	TimeToReady   *Percentiles `json:"timeToReadySeconds,omitempty"`
+	// Thresholds are the --threshold limits judged against Latencies.
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 }
 
 // Problem is a VM that failed or is still waiting, and why.
@@ -128,7 +133,7 @@ func (s *Summary) AddWait(res *wait.Result) {
 	if vs.For == "" {
 		vs.For = wait.ForReady
 	}
-	var toRunning, toReady []time.Duration
+	timelines := make([]Timeline, 0, len(res.VMs))
 	for _, v := range res.VMs {
 		switch {
 		case v.Reached:
@@ -138,11 +143,17 @@ func (s *Summary) AddWait(res *wait.Result) {
 		default:
 			vs.Waiting = append(vs.Waiting, Problem{v.Name, v.Reason})
 		}
-		toRunning = append(toRunning, v.TimeToRunning())
-		toReady = append(toReady, v.TimeToReady())
+		timelines = append(timelines, TimelineOf(v))
 	}
-	vs.TimeToRunning, vs.TimeToReady = PercentilesOf(toRunning), PercentilesOf(toReady)
+	vs.Latencies = LatenciesOf(timelines)
+	vs.TimeToRunning = vs.Latencies.Of(PhaseCreated, PhaseRunning)
+	vs.TimeToReady = vs.Latencies.Of(PhaseCreated, PhaseReady)
 	s.VMs = vs
+}
+
+// TimelineOf is a waited-for VM's timeline.
+func TimelineOf(v wait.VM) Timeline {
+	return Timeline{Created: v.Created, Scheduled: v.ScheduledAt, Running: v.RunningAt, Ready: v.ReadyAt, DisksReady: v.DisksReadyAt, Observed: v.Observed}
 }
 
 // Counts flattens the summary into the audit history's counts.

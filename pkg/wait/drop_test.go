@@ -72,7 +72,7 @@ func (p *dropProxy) cut() {
 func TestWaitSurvivesDroppedWatches(t *testing.T) {
 	e := newEnv(t, simulator.Options{StepDelay: 400 * time.Millisecond})
 	b := runs.Bundle(t, e.ns, "--workloads", "cpu,disk", "--vm-count", "5")
-	started := e.deploy(t, b.Objects())
+	e.deploy(t, b.Objects())
 
 	u, err := url.Parse(e.cfg.Host)
 	if err != nil {
@@ -91,7 +91,7 @@ func TestWaitSurvivesDroppedWatches(t *testing.T) {
 	defer cancel()
 	var once sync.Once
 	res, err := wait.ForRun(ctx, client, wait.Options{
-		Namespace: e.ns, RunID: b.RunID, Expected: b.VMNames(), Started: started, DataVolumes: true,
+		Namespace: e.ns, RunID: b.RunID, Expected: b.VMNames(), DataVolumes: true,
 		Tick: 50 * time.Millisecond,
 		Progress: func(p wait.Progress) {
 			if p.Reached > 0 && p.Reached < p.Total {

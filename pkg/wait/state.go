@@ -51,21 +51,33 @@ type VM struct {
 	// target, what it is waiting in.
 	Reason string
 	Node   string
-	// Started is when the VM was applied (or created, when re-attaching).
-	Started time.Time
-	// RunningAt is when its VMI was first seen Running; ReadyAt when it
-	// was first seen Ready (the workload active). Zero when not seen.
-	RunningAt, ReadyAt time.Time
+	// Created is the VM's creationTimestamp; ScheduledAt and RunningAt
+	// are its VMI's phaseTransitionTimestamps for Scheduled and Running,
+	// ReadyAt the lastTransitionTime of the VMI's Ready condition (the
+	// workload active): all the API server's times, not the plugin's.
+	// Zero when the VM has not got there.
+	Created, ScheduledAt, RunningAt, ReadyAt time.Time
+	// DisksReadyAt is when the last of the VM's DataVolumes turned Ready
+	// (its Ready condition's lastTransitionTime), zero while one is not,
+	// or when the wait does not follow DataVolumes.
+	DisksReadyAt time.Time
+	// Observed, when not empty, says why some of those times are when
+	// the wait saw the VM get there instead (an object that lacked the
+	// field): such times depend on when the watch delivered the event.
+	Observed string
+	// SeenRunning is when the wait first saw the VMI Running, by the
+	// plugin's clock: how late the watch delivers (a benchmark reads it).
+	SeenRunning time.Time
 }
 
 // Waiting reports that the VM has neither reached the target nor failed.
 func (v VM) Waiting() bool { return !v.Reached && v.State != Failed }
 
-// TimeToRunning is RunningAt-Started, 0 when the VM was not seen Running.
-func (v VM) TimeToRunning() time.Duration { return since(v.Started, v.RunningAt) }
+// TimeToRunning is RunningAt-Created, 0 when the VM has not run.
+func (v VM) TimeToRunning() time.Duration { return since(v.Created, v.RunningAt) }
 
-// TimeToReady is ReadyAt-Started, 0 when the VM was not seen Ready.
-func (v VM) TimeToReady() time.Duration { return since(v.Started, v.ReadyAt) }
+// TimeToReady is ReadyAt-Created, 0 when the VM has not been ready.
+func (v VM) TimeToReady() time.Duration { return since(v.Created, v.ReadyAt) }
 
 func since(start, at time.Time) time.Duration {
 	if start.IsZero() || at.IsZero() {

@@ -38,14 +38,20 @@ type vmState struct {
 	failureMsg string
 	// dvFailed is why each failed DataVolume of the VM failed, by name (a
 	// VM has a root and a data DataVolume with some boot sources).
-	dvFailed  map[string]string
-	runningAt time.Time
+	dvFailed map[string]string
+	// dvReady is when each of the VM's DataVolumes turned Ready, zero
+	// for one that is not.
+	dvReady map[string]time.Time
 	// ready is the VMI's Ready condition; notReady its message while
 	// False.
 	ready    bool
 	notReady string
-	readyAt  time.Time
-	seenVM   bool
+	// The VMI's phase times; whyObserved says which field was missing
+	// when one of them is observed.
+	scheduledAt, runningAt, readyAt stamp
+	whyObserved                     string
+	seenRunning                     time.Time
+	seenVM                          bool
 }
 
 func newTracker(opts Options) *tracker {
@@ -78,11 +84,9 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		s.vmiReason, _, _ = unstructured.NestedString(u.Object, "status", "reason")
 		s.node, _, _ = unstructured.NestedString(u.Object, "status", "nodeName")
 		s.ready, s.notReady = readyCondition(u)
-		if s.vmiPhase == "Running" && s.runningAt.IsZero() {
-			s.runningAt = now
-		}
-		if s.vmiPhase == "Running" && s.ready && s.readyAt.IsZero() {
-			s.readyAt = now
+		s.observeVMI(u, now)
+		if s.vmiPhase == "Running" && s.seenRunning.IsZero() {
+			s.seenRunning = now
 		}
 	case VMResource.Resource:
 		s := t.state(u.GetName())
@@ -103,6 +107,10 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 			break
 		}
 		s := t.state(owner)
+		if s.dvReady == nil {
+			s.dvReady = map[string]time.Time{}
+		}
+		s.dvReady[u.GetName()] = readyTime(u)
 		phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
 		if phase == "Failed" {
 			why := fmt.Sprintf("DataVolume %s failed", u.GetName())
@@ -154,10 +162,9 @@ func (t *tracker) result() *Result {
 		if s == nil {
 			s = &vmState{}
 		}
-		vm := VM{Name: n, Node: s.node, Started: t.opts.Started[n], RunningAt: s.runningAt, ReadyAt: s.readyAt}
-		if vm.Started.IsZero() {
-			vm.Started = s.created
-		}
+		vm := VM{Name: n, Node: s.node, Created: s.created, ScheduledAt: s.scheduledAt.at,
+			RunningAt: s.runningAt.at, ReadyAt: s.readyAt.at, Observed: s.observed(), SeenRunning: s.seenRunning,
+			DisksReadyAt: s.disksReady()}
 		vm.State, vm.Reason = s.classify()
 		if vm.Reached = vm.State.Reached(t.opts.For); vm.Reached {
 			vm.Reason = ""

@@ -30,9 +30,6 @@ type Options struct {
 	// Expected lists the run's VMs; when empty, the VMs the cluster has
 	// for the run once the first list is in.
 	Expected []string
-	// Started gives each VM's apply time; VMs without one use their
-	// creationTimestamp.
-	Started map[string]time.Time
 	// DataVolumes follows the run's DataVolumes too (runs with data disks).
 	DataVolumes bool
 	// For is what counts as reached; "" means ForReady.

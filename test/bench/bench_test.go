@@ -313,7 +313,7 @@ func BenchmarkWait1000VMs(b *testing.B) {
 	log.mu.Lock()
 	for _, vm := range res.VMs {
 		if at, ok := log.at[vm.Name]; ok {
-			lat = append(lat, max(0, vm.RunningAt.Sub(at)))
+			lat = append(lat, max(0, vm.SeenRunning.Sub(at)))
 		}
 	}
 	log.mu.Unlock()

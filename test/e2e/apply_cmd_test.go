@@ -68,7 +68,7 @@ func TestApplyCommand(t *testing.T) {
 	if first.code != 0 {
 		t.Fatalf("apply exit %d\nstdout:\n%s\nstderr:\n%s", first.code, first.stdout, first.stderr)
 	}
-	for _, want := range []string{"Run " + runID + " in namespace " + e.ns, "VirtualMachine  6", "VMs: 6 ready (workload active), 0 failed, 0 still waiting (of 6)", "Time from apply to Running:        p50", "Time from apply to workload ready: p50"} {
+	for _, want := range []string{"Run " + runID + " in namespace " + e.ns, "VirtualMachine  6", "VMs: 6 ready (workload active), 0 failed, 0 still waiting (of 6)", "LATENCY (server timestamps)  VMS  P50  P95  P99  MAX", "created → ready              6  "} {
 		if !strings.Contains(first.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, first.stdout)
 		}

@@ -72,7 +72,14 @@ func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 	if err != nil {
 		return 0, err
 	}
-	after, err = s.advanceVMI(ctx, vmi, fault, delay, s.opts.nodeFor(vm.Name, mfault))
+	// Without DataVolumes to wait for, the VMI is Pending from the VM's
+	// creation, as when virt-controller creates it at once: a run's
+	// latencies are then exact multiples of its step delays.
+	var pendingAt time.Time
+	if len(vm.Spec.DataVolumeTemplates) == 0 {
+		pendingAt = vm.CreationTimestamp.Time
+	}
+	after, err = s.advanceVMI(ctx, vmi, fault, delay, s.opts.nodeFor(vm.Name, mfault), pendingAt)
 	if err != nil {
 		return 0, err
 	}
@@ -269,8 +276,10 @@ func (s *simulator) deleteVMI(ctx context.Context, vm *kubevirtv1.VirtualMachine
 }
 
 // advanceVMI walks a VMI through Pending, Scheduling, Scheduled and Running
-// (or Failed), one step per delay, stopping where the fault says.
-func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured, fault Fault, delay time.Duration, node string) (time.Duration, error) {
+// (or Failed), one step per delay, stopping where the fault says. Pending
+// is stamped pendingAt, or now when that is zero; each later phase delay
+// after the one before.
+func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured, fault Fault, delay time.Duration, node string, pendingAt time.Time) (time.Duration, error) {
 	vmi := &kubevirtv1.VirtualMachineInstance{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, vmi); err != nil {
 		return 0, fmt.Errorf("decoding VirtualMachineInstance %s/%s: %w", u.GetNamespace(), u.GetName(), err)
@@ -299,13 +308,17 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 	if next == kubevirtv1.VmPhaseUnset {
 		return 0, nil
 	}
+	at := s.now()
 	if phase != kubevirtv1.VmPhaseUnset {
 		if left := delay - s.elapsed(vmi.UID, string(phase)); left > 0 {
 			return left, nil
 		}
+		at = s.leaveAt(vmi.UID, string(phase), delay)
+	} else if !pendingAt.IsZero() && pendingAt.Before(at) {
+		at = pendingAt
 	}
 
-	now := metav1.Now()
+	now := metav1.NewTime(at)
 	status := vmi.Status.DeepCopy()
 	status.Phase = next
 	status.PhaseTransitionTimestamps = append(status.PhaseTransitionTimestamps,
@@ -355,7 +368,7 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 	if err := s.writeStatus(ctx, VirtualMachineInstances, u, status, false); err != nil {
 		return 0, err
 	}
-	s.markEntered(vmi.UID, string(next))
+	s.markEnteredAt(vmi.UID, string(next), at)
 	s.logf("VirtualMachineInstance %s/%s: %s", vmi.Namespace, vmi.Name, next)
 	return delay, nil
 }
@@ -380,7 +393,8 @@ func (s *simulator) probeVMI(ctx context.Context, u *unstructured.Unstructured, 
 	}
 	status := vmi.Status.DeepCopy()
 	status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
-		Type: kubevirtv1.VirtualMachineInstanceReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now(),
+		Type: kubevirtv1.VirtualMachineInstanceReady, Status: corev1.ConditionTrue,
+		LastTransitionTime: metav1.NewTime(s.leaveAt(vmi.UID, string(kubevirtv1.Running), delay)),
 	}}
 	if err := s.writeStatus(ctx, VirtualMachineInstances, u, status, false); err != nil {
 		return 0, err

@@ -121,6 +121,25 @@ func TestElapsedRestartsPerPhase(t *testing.T) {
 	}
 }
 
+// TestLeaveAtChainsTheDelays: a phase is left exactly its delay after it
+// was entered, however late the worker comes; now when the simulator did
+// not see the phase entered.
+func TestLeaveAtChainsTheDelays(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	now := t0.Add(2500 * time.Millisecond)
+	s := &simulator{entered: map[types.UID]phaseEntry{}, now: func() time.Time { return now }}
+	s.markEnteredAt("uid", "Pending", t0)
+	if got := s.leaveAt("uid", "Pending", 2*time.Second); !got.Equal(t0.Add(2 * time.Second)) {
+		t.Errorf("leaveAt = %s, want entered + 2s = %s", got, t0.Add(2*time.Second))
+	}
+	if got := s.leaveAt("uid", "Scheduling", 2*time.Second); !got.Equal(now) {
+		t.Errorf("leaveAt of a phase not seen entered = %s, want now %s", got, now)
+	}
+	if got := s.leaveAt("uid", "Pending", 3*time.Second); !got.Equal(now) {
+		t.Errorf("leaveAt before the delay passed = %s, want now %s", got, now)
+	}
+}
+
 func TestFakeIPIsStable(t *testing.T) {
 	a, b := fakeIP("3f2a"), fakeIP("3f2a")
 	if a != b {
