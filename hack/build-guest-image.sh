@@ -47,18 +47,9 @@ if [ -s "$out/root.img" ]; then
 fi
 
 # The guest's apt sources are the host's own bookworm mirrors (main only).
-mirrors=()
-targets() {
-	# shellcheck disable=SC2016 # apt expands the $(...) fields
-	apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(TARGET_OF) $(IDENTIFIER)' 2>/dev/null |
-		awk '$3 == "deb" && $4 == "Packages" && $2 ~ /^bookworm(-updates|-security)?$/ { print $1, $2 }' | sort -u
-}
-if [ -z "$(targets)" ]; then
-	apt-get update -qq
-fi
-while read -r uri release; do
-	mirrors+=("deb $uri $release main")
-done < <(targets)
+# shellcheck source=hack/lib/debian-mirrors.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/debian-mirrors.sh"
+mapfile -t mirrors < <(debian_mirrors)
 if [ "${#mirrors[@]}" -eq 0 ]; then
 	log "this machine's apt has no Debian bookworm mirror configured (see /etc/apt/sources.list*)"
 	exit 1
