@@ -3,7 +3,8 @@
 # main") of this machine's own Debian bookworm mirrors (bookworm, -updates,
 # -security), the ones its apt already uses: what mmdebstrap builds a guest
 # from. It runs apt-get update first when apt has indexed none of them, and
-# prints nothing when none is configured. Sourced by the image scripts.
+# prints nothing when none is configured. Sourced by
+# hack/build-golden-image.sh.
 
 _debian_bookworm_targets() {
 	# shellcheck disable=SC2016 # apt expands the $(...) fields

@@ -67,12 +67,11 @@ func startVM(t *testing.T, img *guestImage, spec vmSpec, dir string) *qemuVM {
 		"-machine", "q35,accel=" + acc, "-cpu", cpu,
 		"-smp", strconv.Itoa(spec.cores), "-m", fmt.Sprintf("%dM", spec.memoryMi),
 		"-nodefaults", "-display", "none", "-no-reboot",
-		"-kernel", img.kernel, "-initrd", img.initrd,
-		"-append", "root=LABEL=virtwork-root ro console=ttyS0 panic=-1",
+		// The disk boots as KubeVirt boots it: BIOS, then its own GRUB.
 		// snapshot=on: writes go to a temporary overlay, so every boot is a
 		// first boot of the same image.
-		"-drive", "file=" + img.root + ",format=raw,if=none,id=root,snapshot=on",
-		"-device", "virtio-blk-pci,drive=root",
+		"-drive", "file=" + img.disk + ",format=qcow2,if=none,id=root,snapshot=on",
+		"-device", "virtio-blk-pci,drive=root,bootindex=0",
 		"-drive", "file=" + spec.seed + ",format=raw,if=none,id=seed,readonly=on",
 		"-device", "virtio-blk-pci,drive=seed",
 		"-netdev", spec.netdev,
