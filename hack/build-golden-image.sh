@@ -87,6 +87,9 @@ log "building golden-$key with ${packages[*]}"
 log "mirrors: ${mirrors[*]}"
 start=$SECONDS
 # The customize hooks run on the host, with the tree as $1; $1/.. is $tmp.
+# Debian's postgresql starts a stock cluster at boot: in the image it stays
+# off (every VM would run an idle server); the database workload makes its
+# own cluster on its data disk and starts that.
 # shellcheck disable=SC2016 # mmdebstrap expands the hooks' $1
 mmdebstrap --variant=minbase --mode=root --quiet \
 	--aptopt='APT::Install-Recommends "false"' \
@@ -100,6 +103,7 @@ mmdebstrap --variant=minbase --mode=root --quiet \
 	--customize-hook='printf "%s\n" "datasource_list: [NoCloud, ConfigDrive]" "system_info:" "  network:" "    renderers: [networkd]" > "$1/etc/cloud/cloud.cfg.d/90-virtwork-golden.cfg"' \
 	--customize-hook='chroot "$1" systemctl enable systemd-networkd.service systemd-networkd-wait-online.service systemd-resolved.service' \
 	--customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer e2scrub_reap.service' \
+	--customize-hook='if [ -e "$1/lib/systemd/system/postgresql.service" ]; then chroot "$1" systemctl disable postgresql.service; fi' \
 	--customize-hook='mkdir -p "$1/boot/grub" && kernel=$(cd "$1/boot" && ls vmlinuz-*) && printf "%s\n" "set timeout=0" "serial --unit=0 --speed=115200" "terminal_input serial console" "terminal_output serial console" "menuentry \"Debian 12 (virtwork golden image)\" {" "  linux /boot/$kernel root=LABEL='"$label"' ro console=tty0 console=ttyS0,115200" "  initrd /boot/initrd.img-${kernel#vmlinuz-}" "}" > "$1/boot/grub/grub.cfg"' \
 	--customize-hook='cp -r "$1/usr/lib/grub/i386-pc" "$1/boot/grub/" && chroot "$1" grub-mkimage -O i386-pc -o /boot/grub/i386-pc/core.img -p "(hd0,msdos1)/boot/grub" biosdisk part_msdos ext2 normal configfile linux search search_label serial terminal echo test gzio && cp "$1/boot/grub/i386-pc/core.img" "$1/usr/lib/grub/i386-pc/boot.img" "$1/.."' \
 	bookworm "$tree" "${mirrors[@]}"
