@@ -16,7 +16,7 @@ LDFLAGS := -X github.com/virtwork/kubectl-virtwork/pkg/version.Version=$(VERSION
 # than skip, when what they need is missing: `make test` provides both.
 TEST_ENV := VIRTWORK_REQUIRE_TOOLS=1 VIRTWORK_REQUIRE_CLUSTER=1
 
-.PHONY: help build run test test-deps check fuzz bench golden golden-image docs release verify-release clean
+.PHONY: help build run test test-deps test-guest guest-boot-times check fuzz bench golden golden-image docs release verify-release clean
 
 ## help: list the targets
 help:
@@ -57,6 +57,11 @@ golden-image:
 	hack/install-guest-deps.sh
 	pkgs="$$($(GO) run ./hack/golden-image packages debian)" && dir="$$(hack/build-golden-image.sh $$pkgs)" && \
 		mkdir -p bin && $(GO) run ./hack/golden-image pack -guest debian -disk "$$dir/disk.qcow2" -out bin/golden-debian.tar
+
+## guest-boot-times: per workload, boot to unit active from the golden image (offline) and from a base image installing the packages from deb.debian.org; prints the table for the README (not in CI; WORKLOAD=cpu,network for some)
+guest-boot-times:
+	hack/install-guest-deps.sh
+	VIRTWORK_GUEST_COMPARE=1 WORKLOAD='$(WORKLOAD)' $(GO) test -count=1 -v -timeout 180m -run '^TestGuestBootTimes$$' ./test/guest
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora also run in every go test)
 FUZZTIME ?= 15s

@@ -44,7 +44,7 @@ func TestGuest(t *testing.T) {
 	}
 	reg := workloads.Builtin()
 	start := time.Now()
-	img, err := buildImage(reg)
+	img, err := goldenImage(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,52 +124,7 @@ func bootWorkload(t *testing.T, reg *workloads.Registry, img *guestImage, slots 
 	defer slots.release(need)
 	b := renderRun(t, name, c)
 
-	userData := map[string][]byte{}
-	var services []struct {
-		host     string
-		selector map[string]string
-	}
-	var vms []*guestVM
-	for obj := range b.Objects() {
-		switch obj.GetKind() {
-		case "Secret":
-			data, _, _ := unstructured.NestedString(obj.Object, "data", "userdata")
-			ud, err := base64.StdEncoding.DecodeString(data)
-			if err != nil {
-				t.Fatalf("Secret %s: %v", obj.GetName(), err)
-			}
-			userData[obj.GetName()] = ud
-		case "Service":
-			sel, _, _ := unstructured.NestedStringMap(obj.Object, "spec", "selector")
-			services = append(services, struct {
-				host     string
-				selector map[string]string
-			}{obj.GetName() + "." + obj.GetNamespace() + ".svc", sel})
-		case "VirtualMachine":
-			var vm kubevirtv1.VirtualMachine
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &vm); err != nil {
-				t.Fatalf("VirtualMachine %s: %v", obj.GetName(), err)
-			}
-			g, err := newGuestVM(&vm, spec, len(vms))
-			if err != nil {
-				t.Fatal(err)
-			}
-			vms = append(vms, g)
-		}
-	}
-	if len(vms) == 0 || len(vms) > 2 {
-		t.Fatalf("got %d VMs; the test boots one VM or one pair", len(vms))
-	}
-
-	// The Services' names resolve, in every guest, to the VM each selects.
-	var hosts []string
-	for _, s := range services {
-		for _, g := range vms {
-			if selects(s.selector, g.labels) {
-				hosts = append(hosts, g.ip+" "+s.host)
-			}
-		}
-	}
+	vms, userData, hosts := bundleVMs(t, b, spec)
 	netdevs := privateNetwork(t, len(vms))
 	dir := artifactDir(t, name)
 	for i, g := range vms {
@@ -255,6 +210,59 @@ func bootWorkload(t *testing.T, reg *workloads.Registry, img *guestImage, slots 
 		}
 		t.Logf("%s: ok after %s: %s", g.name, since(g.started), detail)
 	}
+}
+
+// bundleVMs reads the rendered run: its VMs (one, or one pair), the
+// user-data of each Secret by name, and the /etc/hosts lines that make
+// each Service's name resolve, in every guest, to the VM it selects.
+func bundleVMs(t *testing.T, b *render.Bundle, spec workloads.Spec) ([]*guestVM, map[string][]byte, []string) {
+	t.Helper()
+	userData := map[string][]byte{}
+	var services []struct {
+		host     string
+		selector map[string]string
+	}
+	var vms []*guestVM
+	for obj := range b.Objects() {
+		switch obj.GetKind() {
+		case "Secret":
+			data, _, _ := unstructured.NestedString(obj.Object, "data", "userdata")
+			ud, err := base64.StdEncoding.DecodeString(data)
+			if err != nil {
+				t.Fatalf("Secret %s: %v", obj.GetName(), err)
+			}
+			userData[obj.GetName()] = ud
+		case "Service":
+			sel, _, _ := unstructured.NestedStringMap(obj.Object, "spec", "selector")
+			services = append(services, struct {
+				host     string
+				selector map[string]string
+			}{obj.GetName() + "." + obj.GetNamespace() + ".svc", sel})
+		case "VirtualMachine":
+			var vm kubevirtv1.VirtualMachine
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &vm); err != nil {
+				t.Fatalf("VirtualMachine %s: %v", obj.GetName(), err)
+			}
+			g, err := newGuestVM(&vm, spec, len(vms))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vms = append(vms, g)
+		}
+	}
+	if len(vms) == 0 || len(vms) > 2 {
+		t.Fatalf("got %d VMs; the test boots one VM or one pair", len(vms))
+	}
+
+	var hosts []string
+	for _, s := range services {
+		for _, g := range vms {
+			if selects(s.selector, g.labels) {
+				hosts = append(hosts, g.ip+" "+s.host)
+			}
+		}
+	}
+	return vms, userData, hosts
 }
 
 // newGuestVM reads what the test needs from a rendered VirtualMachine: its

@@ -18,15 +18,21 @@ type guestImage struct {
 	disk string // qcow2
 }
 
-// buildImage runs hack/build-golden-image.sh with the golden image's
-// packages (those make golden-image puts in the containerDisk), which does
-// nothing when that disk is already cached. Its progress goes to stderr;
-// its last line of output is the image directory.
-func buildImage(reg *workloads.Registry) (*guestImage, error) {
+// goldenImage is the golden image make golden-image packs: its disk with
+// every workload's packages.
+func goldenImage(reg *workloads.Registry) (*guestImage, error) {
 	packages, err := workloads.GoldenPackages(reg, workloads.Debian)
 	if err != nil {
 		return nil, err
 	}
+	return buildImage(packages)
+}
+
+// buildImage runs hack/build-golden-image.sh with these packages (beside
+// the base it always has), which does nothing when that disk is already
+// cached. Its progress goes to stderr; its last line of output is the
+// image directory.
+func buildImage(packages []string) (*guestImage, error) {
 	script, err := filepath.Abs("../../hack/build-golden-image.sh")
 	if err != nil {
 		return nil, err

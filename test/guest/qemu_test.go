@@ -29,6 +29,8 @@ type vmSpec struct {
 	disks    []dataDisk // blank data disks
 	mac      string
 	netdev   string // qemu -netdev value, id n0
+	// A second NIC when netdev2 is set (-netdev value, id n1).
+	mac2, netdev2 string
 }
 
 // dataDisk is a blank disk the guest finds by its serial.
@@ -81,6 +83,9 @@ func startVM(t *testing.T, img *guestImage, spec vmSpec, dir string) *qemuVM {
 		"-device", "virtserialport,chardev=qga,name=org.qemu.guest_agent.0",
 		"-chardev", "file,id=console,path=" + vm.console,
 		"-serial", "chardev:console",
+	}
+	if spec.netdev2 != "" {
+		args = append(args, "-netdev", spec.netdev2, "-device", "virtio-net-pci,netdev=n1,mac="+spec.mac2)
 	}
 	for i, d := range spec.disks {
 		f := filepath.Join(dir, fmt.Sprintf("data%d.raw", i))
