@@ -48,7 +48,7 @@ test-deps:
 ## test-guest: boot each workload in a Debian guest under qemu and check its load (WORKLOAD=cpu,network for some)
 test-guest:
 	hack/install-guest-deps.sh
-	VIRTWORK_GUEST_TEST=1 $(GO) test -count=1 -v -timeout 45m -parallel 16 -run 'TestGuest$(if $(WORKLOAD),/^($(subst $(comma),|,$(WORKLOAD)))$$)' ./test/guest
+	VIRTWORK_GUEST_TEST=1 $(GO) test -count=1 -v -timeout 45m -parallel 16 -run '^TestGuest$$$(if $(WORKLOAD),/^($(subst $(comma),|,$(WORKLOAD)))$$)' ./test/guest
 
 ## golden-image: build a bootable Debian 12 disk with every workload's packages preinstalled and pack it as a containerDisk OCI archive, bin/golden-debian.tar (GUEST=debian only; docs/golden-image.md)
 GUEST ?= debian
