@@ -16,7 +16,7 @@ LDFLAGS := -X github.com/virtwork/kubectl-virtwork/pkg/version.Version=$(VERSION
 # than skip, when what they need is missing: `make test` provides both.
 TEST_ENV := VIRTWORK_REQUIRE_TOOLS=1 VIRTWORK_REQUIRE_CLUSTER=1
 
-.PHONY: help build run test test-deps check fuzz bench golden docs release verify-release clean
+.PHONY: help build run test test-deps test-guest guest-boot-times check fuzz bench golden golden-image docs release verify-release clean
 
 ## help: list the targets
 help:
@@ -48,7 +48,20 @@ test-deps:
 ## test-guest: boot each workload in a Debian guest under qemu and check its load (WORKLOAD=cpu,network for some)
 test-guest:
 	hack/install-guest-deps.sh
-	VIRTWORK_GUEST_TEST=1 $(GO) test -count=1 -v -timeout 45m -parallel 16 -run 'TestGuest$(if $(WORKLOAD),/^($(subst $(comma),|,$(WORKLOAD)))$$)' ./test/guest
+	VIRTWORK_GUEST_TEST=1 $(GO) test -count=1 -v -timeout 45m -parallel 16 -run '^TestGuest$$$(if $(WORKLOAD),/^($(subst $(comma),|,$(WORKLOAD)))$$)' ./test/guest
+
+## golden-image: build a bootable Debian 12 disk with every workload's packages preinstalled and pack it as a containerDisk OCI archive, bin/golden-debian.tar (GUEST=debian only; docs/golden-image.md)
+GUEST ?= debian
+golden-image:
+	@if [ '$(GUEST)' != debian ]; then echo "golden-image: GUEST=$(GUEST) is not built here, only GUEST=debian; see docs/golden-image.md for fedora and centos-stream (virt-customize)" >&2; exit 2; fi
+	hack/install-guest-deps.sh
+	pkgs="$$($(GO) run ./hack/golden-image packages debian)" && dir="$$(hack/build-golden-image.sh $$pkgs)" && \
+		mkdir -p bin && $(GO) run ./hack/golden-image pack -guest debian -disk "$$dir/disk.qcow2" -out bin/golden-debian.tar
+
+## guest-boot-times: per workload, boot to unit active from the golden image (offline) and from a base image installing the packages from deb.debian.org; prints the table for the README (not in CI; WORKLOAD=cpu,network for some)
+guest-boot-times:
+	hack/install-guest-deps.sh
+	VIRTWORK_GUEST_COMPARE=1 WORKLOAD='$(WORKLOAD)' $(GO) test -count=1 -v -timeout 180m -run '^TestGuestBootTimes$$' ./test/guest
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora also run in every go test)
 FUZZTIME ?= 15s

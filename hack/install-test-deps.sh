@@ -4,9 +4,10 @@
 # stress-ng (--dry-run), shellcheck, iperf3 and PostgreSQL (the guest
 # scripts run for real), Prometheus (the metrics tests scrape the
 # simulator with a real one; test/prom starts its own, so the package's
-# service is stopped and disabled) and Chromium (verify's HTML report is
-# opened headless). systemd-analyze and kubectl are expected on the machine
-# already.
+# service is stopped and disabled), Chromium (verify's HTML report is
+# opened headless) and qemu-utils (qemu-img makes the small qcow2 that
+# hack/golden-image's test packs). systemd-analyze and kubectl are expected
+# on the machine already.
 set -euo pipefail
 
 for tool in systemd-analyze kubectl; do
@@ -20,7 +21,7 @@ done
 # neither, so a Prometheus installed here is stopped and disabled. One that
 # was already installed is left as it is.
 had_prometheus=$(command -v prometheus || true)
-install_missing cloud-init=cloud-init fio=fio stress-ng=stress-ng iperf3=iperf3 shellcheck=shellcheck pgbench=postgresql prometheus=prometheus chromium=chromium
+install_missing qemu-img=qemu-utils cloud-init=cloud-init fio=fio stress-ng=stress-ng iperf3=iperf3 shellcheck=shellcheck pgbench=postgresql prometheus=prometheus chromium=chromium
 if [ -z "$had_prometheus" ] && [ -d /run/systemd/system ]; then
 	sudo=()
 	if [ "$(id -u)" -ne 0 ]; then

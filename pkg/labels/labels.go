@@ -24,6 +24,12 @@ const (
 	// Instance is the index of the workload instance a VM belongs to; a
 	// server/client pair shares it, and its Service selects on it.
 	Instance = Prefix + "instance"
+
+	// Preinstalled is the image label of a golden image (make
+	// golden-image), set to "true": every built-in workload's packages are
+	// in the image already, so its guests need no package mirror.
+	// docs/golden-image.md documents it with the image's other labels.
+	Preinstalled = Prefix + "preinstalled"
 )
 
 // CreatedByRun is the annotation apply puts on a namespace it created,

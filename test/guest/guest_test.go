@@ -14,12 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 
-	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 	"github.com/virtwork/kubectl-virtwork/pkg/render"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
@@ -37,22 +35,19 @@ func TestGuest(t *testing.T) {
 	if os.Getenv(EnableEnv) != "1" {
 		t.Skipf("boots VMs under qemu; %s=1 (make test-guest) runs it", EnableEnv)
 	}
-	for _, tool := range []string{"qemu-system-x86_64", "mkfs.vfat", "mcopy", "mmdebstrap", "mkfs.ext4"} {
+	for _, tool := range []string{"qemu-system-x86_64", "qemu-img", "mkfs.vfat", "mcopy", "mmdebstrap", "mkfs.ext4", "sfdisk"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed to boot guests (hack/install-guest-deps.sh installs it): %v", tool, err)
 		}
 	}
 	reg := workloads.Builtin()
 	start := time.Now()
-	pkgs, err := guestPackages(reg)
+	img, err := goldenImage(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := buildImage(pkgs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("guest image ready in %s: %s (accel %s)", time.Since(start).Round(time.Second), filepath.Dir(img.root), accel())
+	t.Logf("golden image ready in %s: %s (accel %s)", time.Since(start).Round(time.Second), img.disk, accel())
+	mirror := lookupMirror(t)
 
 	all := checks()
 	slots := newSlots(envInt(t, "VIRTWORK_GUEST_PARALLEL", 2), longest(reg.Names(), all))
@@ -65,23 +60,18 @@ func TestGuest(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			bootWorkload(t, reg, img, slots, name, c, timeout)
+			bootWorkload(t, reg, img, slots, name, c, mirror, timeout)
 		})
 	}
 }
 
-// renderRun renders the test's run of one workload for a Debian guest. A
-// workload render refuses there (tps: netperf is not in Debian main) is
-// rendered for the default guest instead: its package step then fails in
-// the guest, and whatever is installed must still run.
+// renderRun renders the test's run of one workload for a Debian guest,
+// with --preinstalled: the golden image has the packages, and the guest is
+// offline. A workload render refuses there (tps: netperf is not in Debian
+// main) is rendered for the default guest instead: whatever of its
+// packages the image has must still run.
 func renderRun(t *testing.T, workload string, c workloadCheck) *render.Bundle {
-	args := append([]string{"--workloads", workload, "--vm-count", "1"}, c.params...)
-	fs := pflag.NewFlagSet("probe", pflag.ContinueOnError)
-	config.NewFlags().AddFlags(fs)
-	if fs.Lookup("guest") == nil {
-		t.Logf("render has no --guest flag yet: booting the default guest's user-data on Debian")
-		return runs.Bundle(t, namespace, args...)
-	}
+	args := append([]string{"--workloads", workload, "--vm-count", "1", "--preinstalled"}, c.params...)
 	// The image only names what KubeVirt would boot; the test boots its own
 	// Debian disk.
 	b, err := runs.Render(namespace, append(args, "--guest", "debian", "--image", "quay.io/containerdisks/debian:12")...)
@@ -108,7 +98,7 @@ type guestVM struct {
 	started          time.Time
 }
 
-func bootWorkload(t *testing.T, reg *workloads.Registry, img *guestImage, slots *slots, name string, c workloadCheck, timeout time.Duration) {
+func bootWorkload(t *testing.T, reg *workloads.Registry, img *guestImage, slots *slots, name string, c workloadCheck, mirror mirrorAddr, timeout time.Duration) {
 	w, _ := reg.Get(name)
 	spec := w.Spec()
 	// The slots are taken before rendering: a check whose run starts at a
@@ -121,52 +111,7 @@ func bootWorkload(t *testing.T, reg *workloads.Registry, img *guestImage, slots 
 	defer slots.release(need)
 	b := renderRun(t, name, c)
 
-	userData := map[string][]byte{}
-	var services []struct {
-		host     string
-		selector map[string]string
-	}
-	var vms []*guestVM
-	for obj := range b.Objects() {
-		switch obj.GetKind() {
-		case "Secret":
-			data, _, _ := unstructured.NestedString(obj.Object, "data", "userdata")
-			ud, err := base64.StdEncoding.DecodeString(data)
-			if err != nil {
-				t.Fatalf("Secret %s: %v", obj.GetName(), err)
-			}
-			userData[obj.GetName()] = ud
-		case "Service":
-			sel, _, _ := unstructured.NestedStringMap(obj.Object, "spec", "selector")
-			services = append(services, struct {
-				host     string
-				selector map[string]string
-			}{obj.GetName() + "." + obj.GetNamespace() + ".svc", sel})
-		case "VirtualMachine":
-			var vm kubevirtv1.VirtualMachine
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &vm); err != nil {
-				t.Fatalf("VirtualMachine %s: %v", obj.GetName(), err)
-			}
-			g, err := newGuestVM(&vm, spec, len(vms))
-			if err != nil {
-				t.Fatal(err)
-			}
-			vms = append(vms, g)
-		}
-	}
-	if len(vms) == 0 || len(vms) > 2 {
-		t.Fatalf("got %d VMs; the test boots one VM or one pair", len(vms))
-	}
-
-	// The Services' names resolve, in every guest, to the VM each selects.
-	var hosts []string
-	for _, s := range services {
-		for _, g := range vms {
-			if selects(s.selector, g.labels) {
-				hosts = append(hosts, g.ip+" "+s.host)
-			}
-		}
-	}
+	vms, userData, hosts := bundleVMs(t, b, spec)
 	netdevs := privateNetwork(t, len(vms))
 	dir := artifactDir(t, name)
 	for i, g := range vms {
@@ -178,7 +123,7 @@ func bootWorkload(t *testing.T, reg *workloads.Registry, img *guestImage, slots 
 		if ready == "" {
 			t.Fatalf("the check of %s has nothing for role %s", name, g.role)
 		}
-		g.check = checker{vm: g.name, unit: g.unit, serial: dataSerial(g.spec), hosts: hosts, ready: ready, final: final, timeout: timeout}
+		g.check = checker{vm: g.name, unit: g.unit, serial: dataSerial(g.spec), hosts: hosts, ready: ready, final: final, timeout: timeout, mirror: mirror}
 		vmDir := filepath.Join(dir, g.name)
 		if err := os.MkdirAll(vmDir, 0o755); err != nil {
 			t.Fatal(err)
@@ -270,6 +215,59 @@ func guestSize(vm *kubevirtv1.VirtualMachine) (int, int64, error) {
 		n *= int(max(v, 1))
 	}
 	return n, d.Memory.Guest.Value(), nil
+}
+
+// bundleVMs reads the rendered run: its VMs (one, or one pair), the
+// user-data of each Secret by name, and the /etc/hosts lines that make
+// each Service's name resolve, in every guest, to the VM it selects.
+func bundleVMs(t *testing.T, b *render.Bundle, spec workloads.Spec) ([]*guestVM, map[string][]byte, []string) {
+	t.Helper()
+	userData := map[string][]byte{}
+	var services []struct {
+		host     string
+		selector map[string]string
+	}
+	var vms []*guestVM
+	for obj := range b.Objects() {
+		switch obj.GetKind() {
+		case "Secret":
+			data, _, _ := unstructured.NestedString(obj.Object, "data", "userdata")
+			ud, err := base64.StdEncoding.DecodeString(data)
+			if err != nil {
+				t.Fatalf("Secret %s: %v", obj.GetName(), err)
+			}
+			userData[obj.GetName()] = ud
+		case "Service":
+			sel, _, _ := unstructured.NestedStringMap(obj.Object, "spec", "selector")
+			services = append(services, struct {
+				host     string
+				selector map[string]string
+			}{obj.GetName() + "." + obj.GetNamespace() + ".svc", sel})
+		case "VirtualMachine":
+			var vm kubevirtv1.VirtualMachine
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &vm); err != nil {
+				t.Fatalf("VirtualMachine %s: %v", obj.GetName(), err)
+			}
+			g, err := newGuestVM(&vm, spec, len(vms))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vms = append(vms, g)
+		}
+	}
+	if len(vms) == 0 || len(vms) > 2 {
+		t.Fatalf("got %d VMs; the test boots one VM or one pair", len(vms))
+	}
+
+	var hosts []string
+	for _, s := range services {
+		for _, g := range vms {
+			if selects(s.selector, g.labels) {
+				hosts = append(hosts, g.ip+" "+s.host)
+			}
+		}
+	}
+	return vms, userData, hosts
 }
 
 // newGuestVM reads what the test needs from a rendered VirtualMachine: its
@@ -376,12 +374,15 @@ func selects(selector, lbl map[string]string) bool {
 	return true
 }
 
-// privateNetwork returns the -netdev of each VM: a lone VM gets a hub port
-// with nothing else on it, a pair two UDP sockets on loopback that talk to
-// each other, so neither needs the other to start first.
+// privateNetwork returns the -netdev of each VM: a lone VM gets qemu's
+// user networking with restrict=on, whose gateway (10.99.0.254, the route
+// the seed's network-config sets) forwards nothing to the host or beyond;
+// a pair two UDP sockets on loopback that talk to each other and to
+// nothing else, so neither needs the other to start first. The checker
+// proves the guest offline either way (checker.mirror).
 func privateNetwork(t *testing.T, n int) []string {
 	if n == 1 {
-		return []string{"hubport,id=n0,hubid=0"}
+		return []string{"user,id=n0,net=10.99.0.0/24,host=10.99.0.254,restrict=on"}
 	}
 	ports := make([]int, n)
 	for i := range ports {
@@ -396,6 +397,31 @@ func privateNetwork(t *testing.T, n int) []string {
 		fmt.Sprintf("socket,id=n0,localaddr=127.0.0.1:%d,udp=127.0.0.1:%d", ports[0], ports[1]),
 		fmt.Sprintf("socket,id=n0,localaddr=127.0.0.1:%d,udp=127.0.0.1:%d", ports[1], ports[0]),
 	}
+}
+
+// mirrorAddr is the package mirror the guests must not reach: its name
+// and, resolved on the host (which reaches it), its address, so that the
+// guest's failure to connect is not only its failure to resolve the name.
+type mirrorAddr struct {
+	host, ip string
+}
+
+// mirrorHost is where Debian guests install packages from.
+const mirrorHost = "deb.debian.org"
+
+func lookupMirror(t *testing.T) mirrorAddr {
+	m := mirrorAddr{host: mirrorHost}
+	addrs, err := net.LookupHost(mirrorHost)
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip != nil && ip.To4() != nil {
+			m.ip = a
+			break
+		}
+	}
+	if m.ip == "" {
+		t.Logf("%s does not resolve here (%v): the guests' offline check tries its name only", mirrorHost, err)
+	}
+	return m
 }
 
 // report fails t with what the guest showed: the console's tail, which

@@ -12,51 +12,28 @@ import (
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
-// guestImage is a built guest: an ext4 root file system and the kernel and
-// initrd to boot it with.
+// guestImage is a built guest: the golden image's bootable disk (BIOS,
+// GRUB on a serial console), booted as it is, with no -kernel or -initrd.
 type guestImage struct {
-	root, kernel, initrd string
+	disk string // qcow2
 }
 
-// guestPackages is what the image pre-installs: every package the built-in
-// workloads install on a Debian guest, because the guest has no network to
-// install them at boot. A workload that cannot run on Debian as a whole
-// (tps: netperf is not in Debian main) still gets the packages Debian has,
-// so whatever of it is installable runs.
-func guestPackages(reg *workloads.Registry) ([]string, error) {
-	var out []string
-	add := func(pkgs []string) {
-		for _, p := range pkgs {
-			if !slices.Contains(out, p) {
-				out = append(out, p)
-			}
-		}
+// goldenImage is the golden image make golden-image packs: its disk with
+// every workload's packages.
+func goldenImage(reg *workloads.Registry) (*guestImage, error) {
+	packages, err := workloads.GoldenPackages(reg, workloads.Debian)
+	if err != nil {
+		return nil, err
 	}
-	for _, name := range reg.Names() {
-		w, _ := reg.Get(name)
-		pkgs, err := workloads.PackagesFor(w, workloads.Debian)
-		if err == nil {
-			add(pkgs)
-			continue
-		}
-		for _, p := range w.Spec().Packages {
-			if one, err := workloads.Debian.Packages([]string{p}); err == nil {
-				add(one)
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no workload has packages for a Debian guest")
-	}
-	slices.Sort(out)
-	return out, nil
+	return buildImage(packages)
 }
 
-// buildImage runs hack/build-guest-image.sh, which does nothing when the
-// image for this package list is already cached. Its progress goes to
-// stderr; its last line of output is the image directory.
+// buildImage runs hack/build-golden-image.sh with these packages (beside
+// the base it always has), which does nothing when that disk is already
+// cached. Its progress goes to stderr; its last line of output is the
+// image directory.
 func buildImage(packages []string) (*guestImage, error) {
-	script, err := filepath.Abs("../../hack/build-guest-image.sh")
+	script, err := filepath.Abs("../../hack/build-golden-image.sh")
 	if err != nil {
 		return nil, err
 	}
@@ -65,15 +42,12 @@ func buildImage(packages []string) (*guestImage, error) {
 	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("building the guest image (%s %s): %w", script, strings.Join(packages, " "), err)
+		return nil, fmt.Errorf("building the golden image (%s %s): %w", script, strings.Join(packages, " "), err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	dir := lines[len(lines)-1]
-	img := &guestImage{root: filepath.Join(dir, "root.img"), kernel: filepath.Join(dir, "vmlinuz"), initrd: filepath.Join(dir, "initrd.img")}
-	for _, f := range []string{img.root, img.kernel, img.initrd} {
-		if _, err := os.Stat(f); err != nil {
-			return nil, fmt.Errorf("guest image incomplete: %w", err)
-		}
+	img := &guestImage{disk: filepath.Join(lines[len(lines)-1], "disk.qcow2")}
+	if _, err := os.Stat(img.disk); err != nil {
+		return nil, fmt.Errorf("golden image incomplete: %w", err)
 	}
 	return img, nil
 }

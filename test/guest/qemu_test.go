@@ -29,6 +29,8 @@ type vmSpec struct {
 	disks    []dataDisk // blank data disks
 	mac      string
 	netdev   string // qemu -netdev value, id n0
+	// A second NIC when netdev2 is set (-netdev value, id n1).
+	mac2, netdev2 string
 }
 
 // dataDisk is a blank disk the guest finds by its serial.
@@ -67,12 +69,11 @@ func startVM(t *testing.T, img *guestImage, spec vmSpec, dir string) *qemuVM {
 		"-machine", "q35,accel=" + acc, "-cpu", cpu,
 		"-smp", strconv.Itoa(spec.cores), "-m", fmt.Sprintf("%dM", spec.memoryMi),
 		"-nodefaults", "-display", "none", "-no-reboot",
-		"-kernel", img.kernel, "-initrd", img.initrd,
-		"-append", "root=LABEL=virtwork-root ro console=ttyS0 panic=-1",
+		// The disk boots as KubeVirt boots it: BIOS, then its own GRUB.
 		// snapshot=on: writes go to a temporary overlay, so every boot is a
 		// first boot of the same image.
-		"-drive", "file=" + img.root + ",format=raw,if=none,id=root,snapshot=on",
-		"-device", "virtio-blk-pci,drive=root",
+		"-drive", "file=" + img.disk + ",format=qcow2,if=none,id=root,snapshot=on",
+		"-device", "virtio-blk-pci,drive=root,bootindex=0",
 		"-drive", "file=" + spec.seed + ",format=raw,if=none,id=seed,readonly=on",
 		"-device", "virtio-blk-pci,drive=seed",
 		"-netdev", spec.netdev,
@@ -82,6 +83,9 @@ func startVM(t *testing.T, img *guestImage, spec vmSpec, dir string) *qemuVM {
 		"-device", "virtserialport,chardev=qga,name=org.qemu.guest_agent.0",
 		"-chardev", "file,id=console,path=" + vm.console,
 		"-serial", "chardev:console",
+	}
+	if spec.netdev2 != "" {
+		args = append(args, "-netdev", spec.netdev2, "-device", "virtio-net-pci,netdev=n1,mac="+spec.mac2)
 	}
 	for i, d := range spec.disks {
 		f := filepath.Join(dir, fmt.Sprintf("data%d.raw", i))

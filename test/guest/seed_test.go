@@ -58,9 +58,10 @@ func metaData(vm string) string {
 }
 
 // networkConfig gives the NIC with mac a static address and a default route
-// through a gateway that does not exist: the guest reaches its peer, if it
-// has one, and nothing else, and a workload that needs a default-route
-// interface has one.
+// through 10.99.0.254: for a lone guest qemu's restricted user networking,
+// which forwards nothing; for a pair an address nobody has. The guest
+// reaches its peer, if it has one, and nothing else, and a workload that
+// needs a default-route interface has one.
 func networkConfig(mac, cidr string) string {
 	return fmt.Sprintf(`version: 2
 ethernets:
@@ -76,7 +77,8 @@ ethernets:
 
 // checker is the test's own check of one VM, shipped as the seed's
 // vendor-data. It waits until the unit is active and ready() finds load,
-// reports "ready", waits for the test to run the probe, runs final() and
+// checks that the guest cannot reach the package mirror (when mirror is
+// set; a guest that can fails), reports "ready", waits for the test to run the probe, runs final() and
 // reports "ok" or "fail" on the serial console, followed by the unit's
 // journal.
 type checker struct {
@@ -84,6 +86,7 @@ type checker struct {
 	hosts            []string // /etc/hosts lines
 	ready, final     string   // bash function bodies
 	timeout          time.Duration
+	mirror           mirrorAddr // must be unreachable; none when zero
 }
 
 // probedFile is what the test creates in the guest once it has run the
@@ -115,6 +118,7 @@ trap '' TERM HUP INT QUIT USR1 USR2
 VM=%s
 UNIT=%s
 SERIAL=%s
+MIRROR="%s"
 say() { echo "%s$VM $*" >/dev/ttyS0; }
 journal() {
 	{
@@ -161,6 +165,16 @@ until systemctl is-active --quiet "$UNIT" && evidence=$(ready 2>&1); do
 	sleep 3
 done
 seen=$(echo $evidence)
+if [ -n "$MIRROR" ]; then
+	# The package mirror, by name and by the address the host resolved:
+	# an HTTP connection to either is a guest that is not offline.
+	for target in $MIRROR; do
+		if timeout 20 bash -c "exec 3<>/dev/tcp/${target%%:*}/${target##*:}" 2>/dev/null; then
+			fail "connected to $target: the guest is not offline"
+		fi
+	done
+	seen="$seen; offline: no connection to $MIRROR"
+fi
 say "ready $seen"
 until [ -e %s ]; do
 	if [ "$SECONDS" -ge "$deadline" ]; then
@@ -176,8 +190,19 @@ else
 fi
 VIRTWORK_CHECK
 systemd-run --no-block --unit=virtwork-guest-check --property=Restart=on-failure /bin/bash /run/virtwork-guest-check/check
-`, hostsLines(c.hosts), c.vm, c.unit, orNone(c.serial), markerPrefix, c.ready, final, int(c.timeout.Seconds()), probedFile)
+`, hostsLines(c.hosts), c.vm, c.unit, orNone(c.serial), c.mirror.targets(), markerPrefix, c.ready, final, int(c.timeout.Seconds()), probedFile)
 	return b.String()
+}
+
+// targets is what the checker tries to connect to: host:80 and ip:80.
+func (m mirrorAddr) targets() string {
+	var t []string
+	for _, h := range []string{m.host, m.ip} {
+		if h != "" {
+			t = append(t, h+":80")
+		}
+	}
+	return strings.Join(t, " ")
 }
 
 func hostsLines(lines []string) string {
