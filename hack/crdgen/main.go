@@ -187,24 +187,30 @@ func newCRD(kind, singular, plural string, shortNames ...string) *extv1.CustomRe
 	for i := range kubevirtv1.ApiSupportedVersions {
 		kubevirtv1.ApiSupportedVersions[i].DeepCopyInto(&versions[i])
 	}
+	return crd(extv1.CustomResourceDefinitionSpec{
+		Group:    group,
+		Versions: versions,
+		Scope:    extv1.NamespaceScoped,
+		Names: extv1.CustomResourceDefinitionNames{
+			Plural:     plural,
+			Singular:   singular,
+			Kind:       kind,
+			ShortNames: shortNames,
+			Categories: []string{"all"},
+		},
+	})
+}
+
+// crd wraps spec as KubeVirt's operator does: named plural.group and
+// labelled as KubeVirt's.
+func crd(spec extv1.CustomResourceDefinitionSpec) *extv1.CustomResourceDefinition {
 	return &extv1.CustomResourceDefinition{
 		TypeMeta: metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:   plural + "." + group,
+			Name:   spec.Names.Plural + "." + spec.Group,
 			Labels: map[string]string{kubevirtv1.AppLabel: ""},
 		},
-		Spec: extv1.CustomResourceDefinitionSpec{
-			Group:    group,
-			Versions: versions,
-			Scope:    extv1.NamespaceScoped,
-			Names: extv1.CustomResourceDefinitionNames{
-				Plural:     plural,
-				Singular:   singular,
-				Kind:       kind,
-				ShortNames: shortNames,
-				Categories: []string{"all"},
-			},
-		},
+		Spec: spec,
 	}
 }
 
@@ -217,22 +223,15 @@ func newInstancetypeCRD(kind, singular string, scope extv1.ResourceScope, shortN
 	if scope == extv1.NamespaceScoped {
 		names.Categories = []string{"all"}
 	}
-	return &extv1.CustomResourceDefinition{
-		TypeMeta: metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:   plural + "." + group,
-			Labels: map[string]string{kubevirtv1.AppLabel: ""},
-		},
-		Spec: extv1.CustomResourceDefinitionSpec{
-			Group:      group,
-			Names:      names,
-			Scope:      scope,
-			Conversion: &extv1.CustomResourceConversion{Strategy: extv1.NoneConverter},
-			Versions: []extv1.CustomResourceDefinitionVersion{{
-				Name: instancetypev1beta1.SchemeGroupVersion.Version, Served: true, Storage: true,
-			}},
-		},
-	}
+	return crd(extv1.CustomResourceDefinitionSpec{
+		Group:      group,
+		Names:      names,
+		Scope:      scope,
+		Conversion: &extv1.CustomResourceConversion{Strategy: extv1.NoneConverter},
+		Versions: []extv1.CustomResourceDefinitionVersion{{
+			Name: instancetypev1beta1.SchemeGroupVersion.Version, Served: true, Storage: true,
+		}},
+	})
 }
 
 func setVersionFields(crd *extv1.CustomResourceDefinition, columns []extv1.CustomResourceColumnDefinition, sub *extv1.CustomResourceSubresources) {
