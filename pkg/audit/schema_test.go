@@ -10,28 +10,14 @@ import (
 
 func TestMigrateFromV1KeepsRows(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "audit.db")
-
-	// A DB as the version 1 code left it, built from the v1 steps of the
-	// migration list and filled with that code's rows.
-	db := rawDB(t, path)
-	if err := migrate(ctx, db, 1); err != nil {
-		t.Fatal(err)
-	}
-	mustExec(t, db,
+	// A DB as the version 1 code left it, filled with that code's rows.
+	path := dbAtVersion(t, 1,
 		`INSERT INTO invocations (run_id, command, status, started_at, finished_at, namespace, workloads, options, counts)
 		 VALUES ('run-old', 'apply', 'succeeded', '2026-03-14T14:09:26.535897932Z', '2026-03-14T15:09:26.535897932Z',
 		         'virtwork', '["cpu"]', '{"vm-count":"1"}', '{"vms/ready":1}')`,
 		`INSERT INTO objects (invocation_id, kind, namespace, name, outcome, at)
 		 VALUES (1, 'VirtualMachine', 'virtwork', 'cpu-1', 'created', '2026-03-14T14:09:27.000000001Z')`,
 	)
-	if v, err := schemaVersion(ctx, db); err != nil || v != 1 {
-		t.Fatalf("schema version before Open = %d, %v; want 1", v, err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -98,19 +84,11 @@ func TestMigrateIsIdempotent(t *testing.T) {
 // keep all four times.
 func TestMigrateFromV2KeepsVMs(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "audit.db")
-	db := rawDB(t, path)
-	if err := migrate(ctx, db, 2); err != nil {
-		t.Fatal(err)
-	}
-	mustExec(t, db,
+	path := dbAtVersion(t, 2,
 		`INSERT INTO invocations (run_id, command, status, started_at) VALUES ('run-old', 'apply', 'succeeded', '2026-03-14T14:09:26.535897932Z')`,
 		`INSERT INTO vms (invocation_id, name, created_at, running_at) VALUES (1, 'cpu-1', '2026-03-14T14:09:26.535897932Z', '2026-03-14T14:09:36.535897932Z')`,
 		`INSERT INTO vms (invocation_id, name, created_at) VALUES (1, 'cpu-2', '2026-03-14T14:09:26.535897932Z')`,
 	)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -133,4 +111,24 @@ func TestMigrateFromV2KeepsVMs(t *testing.T) {
 	if diff := cmp.Diff(want, d.VMs); diff != "" {
 		t.Errorf("VMs after migration (-want +got):\n%s", diff)
 	}
+}
+
+// dbAtVersion writes a DB as the code of that schema version left it,
+// built from the migration list's steps up to it and filled by stmts, and
+// returns its path.
+func dbAtVersion(t *testing.T, version int, stmts ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db := rawDB(t, path)
+	if err := migrate(t.Context(), db, version); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, stmts...)
+	if v, err := schemaVersion(t.Context(), db); err != nil || v != version {
+		t.Fatalf("schema version before Open = %d, %v; want %d", v, err, version)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
