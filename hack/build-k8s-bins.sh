@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build-k8s-bins.sh builds the control-plane binaries the integration tests and
-# the dev cluster run: kube-apiserver and kube-controller-manager from
-# k8s.io/kubernetes, and etcd from go.etcd.io/etcd/server/v3. Nothing is
+# the dev cluster run: kube-apiserver, kube-controller-manager and
+# kube-scheduler from k8s.io/kubernetes, and etcd from
+# go.etcd.io/etcd/server/v3. Nothing is
 # downloaded except Go modules through the module proxy.
 #
 # Each binary set is built in its own throw-away module under the cache dir
@@ -9,7 +10,9 @@
 # The binaries land in
 #   ${VIRTWORK_K8S_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/virtwork/k8s-bins/v1.37.2}
 # and the script does nothing when the binaries there already report the
-# expected versions. It prints the bin dir on stdout as its last line.
+# expected versions; of the Kubernetes commands it builds only those missing
+# or at another version (the module build cache keeps that quick). It
+# prints the bin dir on stdout as its last line.
 set -euo pipefail
 
 K8S_VERSION=v1.37.2
@@ -31,9 +34,14 @@ has_version() {
 	[[ $out == *"$want"* ]]
 }
 
-kube_ok() {
-	has_version "$bin_dir/kube-apiserver" "Kubernetes $K8S_VERSION" &&
-		has_version "$bin_dir/kube-controller-manager" "Kubernetes $K8S_VERSION"
+kube_cmds=(kube-apiserver kube-controller-manager kube-scheduler)
+
+# kube_missing prints the Kubernetes commands not (yet) at K8S_VERSION.
+kube_missing() {
+	local cmd
+	for cmd in "${kube_cmds[@]}"; do
+		has_version "$bin_dir/$cmd" "Kubernetes $K8S_VERSION" || printf '%s\n' "$cmd"
+	done
 }
 
 etcd_ok() {
@@ -55,9 +63,10 @@ origin_hash() {
 	(cd "$1" && go mod download -json "$2" | awk -F'"' '$2 == "Hash" { print $4; exit }')
 }
 
+# build_kube CMD... builds the named commands of k8s.io/kubernetes.
 build_kube() {
 	local dir="$work_root/kubernetes-$K8S_VERSION"
-	log "building kube-apiserver and kube-controller-manager $K8S_VERSION in $dir"
+	log "building $* $K8S_VERSION in $dir"
 	new_module "$dir" virtwork.local/k8s-bins/kubernetes
 
 	local gomod
@@ -81,10 +90,11 @@ build_kube() {
 	log "pinning ${#replaces[@]} staging modules to $STAGING_VERSION"
 	(cd "$dir" && go mod edit "${replaces[@]}" -require="k8s.io/kubernetes@$K8S_VERSION")
 
-	(cd "$dir" &&
-		go get -tool k8s.io/kubernetes/cmd/kube-apiserver@"$K8S_VERSION" \
-			k8s.io/kubernetes/cmd/kube-controller-manager@"$K8S_VERSION" &&
-		go mod tidy)
+	local tools=() cmd
+	for cmd in "${kube_cmds[@]}"; do
+		tools+=("k8s.io/kubernetes/cmd/$cmd@$K8S_VERSION")
+	done
+	(cd "$dir" && go get -tool "${tools[@]}" && go mod tidy)
 
 	local commit minor ldflags
 	commit=$(origin_hash "$dir" "k8s.io/kubernetes@$K8S_VERSION")
@@ -100,8 +110,7 @@ build_kube() {
 	done
 
 	mkdir -p "$bin_dir"
-	local cmd
-	for cmd in kube-apiserver kube-controller-manager; do
+	for cmd in "$@"; do
 		(cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" \
 			-o "$bin_dir/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
 		mv "$bin_dir/$cmd.tmp" "$bin_dir/$cmd"
@@ -134,12 +143,15 @@ main() {
 			return 1
 		}
 	fi
-	if ! kube_ok; then
-		build_kube
-		kube_ok || {
-			log "$bin_dir/kube-apiserver does not report $K8S_VERSION"
+	local missing
+	mapfile -t missing < <(kube_missing)
+	if ((${#missing[@]} > 0)); then
+		build_kube "${missing[@]}"
+		mapfile -t missing < <(kube_missing)
+		if ((${#missing[@]} > 0)); then
+			log "${missing[*]} in $bin_dir do not report $K8S_VERSION"
 			return 1
-		}
+		fi
 	fi
 	log "up to date: $bin_dir"
 	printf '%s\n' "$bin_dir"
