@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	storagev1 "k8s.io/api/storage/v1"
@@ -34,28 +35,34 @@ import (
 // builds and the default binary directory is named after.
 const KubernetesVersion = "v1.37.2"
 
-// ErrBinariesMissing reports that etcd, kube-apiserver or
-// kube-controller-manager is not in the binary directory.
+// ErrBinariesMissing reports that etcd, kube-apiserver,
+// kube-controller-manager or kube-scheduler is not in the binary directory.
 var ErrBinariesMissing = errors.New("control-plane binaries missing")
 
 // binaries are the programs the control plane runs, in start order.
-var binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager"}
+var binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
 
 // controllers are the kube-controller-manager controllers the tests rely on:
 // namespace deletion, owner-reference garbage collection, and PVC
 // protection: the API server's StorageObjectInUseProtection admission puts
 // the kubernetes.io/pvc-protection finalizer on every PVC, and without the
 // controller that lifts it (once no scheduled pod uses the claim) a deleted
-// PVC would stay terminating for ever, which no real cluster does.
-const controllers = "namespace-controller,garbage-collector-controller,persistentvolumeclaim-protection-controller"
+// PVC would stay terminating for ever, which no real cluster does. The
+// service account controller gives each namespace its "default"
+// ServiceAccount, without which the API server's ServiceAccount admission
+// refuses every Pod (the simulator's virt-launcher Pods). The node
+// lifecycle controller does not run: the simulator's Nodes have no kubelet
+// to renew their leases, and nothing taints them for it.
+const controllers = "namespace-controller,garbage-collector-controller,persistentvolumeclaim-protection-controller," +
+	"serviceaccount-controller"
 
 // adminUser is the identity the harness and the kubeconfig it writes use.
 const adminUser = "virtwork-admin"
 
 // Options configure Start.
 type Options struct {
-	// BinDir holds etcd, kube-apiserver and kube-controller-manager;
-	// DefaultBinDir() when empty.
+	// BinDir holds etcd, kube-apiserver, kube-controller-manager and
+	// kube-scheduler; DefaultBinDir() when empty.
 	BinDir string
 	// Dir receives etcd data, certificates, kubeconfigs and process logs.
 	// When empty Start uses a temporary directory that Stop removes; a
@@ -71,6 +78,7 @@ type Cluster struct {
 	kubeconfig string
 	dir        string
 	removeDir  bool
+	mu         sync.Mutex // procs, which servers started side by side append to
 	procs      []*process.Process
 	log        io.Writer
 }
@@ -106,9 +114,10 @@ func CheckBinaries(dir string) error {
 	return nil
 }
 
-// Start runs etcd, kube-apiserver and kube-controller-manager, installs the
-// CRDs from test/crds and returns once they are Established and the
-// controller manager is healthy. On error everything started is stopped.
+// Start runs etcd, kube-apiserver, kube-controller-manager and
+// kube-scheduler, installs the CRDs from test/crds and returns once they
+// are Established and the controller manager and scheduler are healthy.
+// On error everything started is stopped.
 func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if opts.BinDir == "" {
 		opts.BinDir = DefaultBinDir()
@@ -171,7 +180,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := writeKubeconfig(kcmConfig, host, pki.ca, "system:kube-controller-manager", pki.controllerManager); err != nil {
 		return nil, err
 	}
-	if err := c.startControllerManager(ctx, opts.BinDir, kcmConfig, pki); err != nil {
+	schedConfig := filepath.Join(c.dir, "kube-scheduler.kubeconfig")
+	if err := writeKubeconfig(schedConfig, host, pki.ca, "system:kube-scheduler", pki.scheduler); err != nil {
+		return nil, err
+	}
+	if err := c.startControllers(ctx, opts.BinDir, kcmConfig, schedConfig, pki); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(c.log, "control plane ready at %s\n", host)
@@ -228,6 +241,7 @@ type pkiFiles struct {
 	servingCert, servingKey  string
 	saPrivate, saPublic      string
 	admin, controllerManager keyPair
+	scheduler                keyPair
 }
 
 func writePKI(dir string) (pkiFiles, error) {
@@ -253,6 +267,10 @@ func writePKI(dir string) (pkiFiles, error) {
 	if err != nil {
 		return pkiFiles{}, err
 	}
+	sched, err := ca.client("system:kube-scheduler", "system:masters")
+	if err != nil {
+		return pkiFiles{}, err
+	}
 	saPrivate, saPublic, err := serviceAccountKey()
 	if err != nil {
 		return pkiFiles{}, err
@@ -266,6 +284,7 @@ func writePKI(dir string) (pkiFiles, error) {
 		saPublic:          filepath.Join(dir, "sa.pub"),
 		admin:             admin,
 		controllerManager: kcm,
+		scheduler:         sched,
 	}
 	for path, data := range map[string][]byte{
 		p.caFile:      ca.certPEM,
@@ -298,7 +317,9 @@ func (c *Cluster) startServer(ctx context.Context, name, bin string, nports int,
 		return nil, err
 	}
 	fmt.Fprintf(c.log, "%s (pid %d) ready on 127.0.0.1:%v\n", name, p.PID(), ports)
+	c.mu.Lock()
 	c.procs = append(c.procs, p)
+	c.mu.Unlock()
 	return ports, nil
 }
 

@@ -121,7 +121,7 @@ func TestControlPlane(t *testing.T) {
 	}
 
 	pids := c.PIDs()
-	for _, name := range []string{"etcd", "kube-apiserver", "kube-controller-manager"} {
+	for _, name := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"} {
 		pid, ok := pids[name]
 		if !ok {
 			t.Errorf("PIDs() has no %s: %v", name, pids)
