@@ -79,7 +79,13 @@ func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 	if len(vm.Spec.DataVolumeTemplates) == 0 {
 		pendingAt = vm.CreationTimestamp.Time
 	}
-	after, err = s.advanceVMI(ctx, vmi, fault, delay, s.opts.nodeFor(vm.Name, mfault), pendingAt)
+	node, hold := s.opts.nodeFor(vm.Name, mfault), false
+	if s.kube != nil {
+		if node, hold, err = s.placeVMI(ctx, vmi); err != nil {
+			return 0, err
+		}
+	}
+	after, err = s.advanceVMI(ctx, vmi, fault, delay, node, hold, pendingAt)
 	if err != nil {
 		return 0, err
 	}
@@ -275,11 +281,12 @@ func (s *simulator) deleteVMI(ctx context.Context, vm *kubevirtv1.VirtualMachine
 	return nil
 }
 
-// advanceVMI walks a VMI through Pending, Scheduling, Scheduled and Running
-// (or Failed), one step per delay, stopping where the fault says. Pending
-// is stamped pendingAt, or now when that is zero; each later phase delay
-// after the one before.
-func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured, fault Fault, delay time.Duration, node string, pendingAt time.Time) (time.Duration, error) {
+// advanceVMI walks a VMI through Pending, Scheduling, Scheduled (on node)
+// and Running (or Failed), one step per delay, stopping where the fault
+// says, and in Scheduling while hold is set (its Pod is not bound).
+// Pending is stamped pendingAt, or now when that is zero; each later phase
+// delay after the one before, or when the Pod was bound if that was later.
+func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured, fault Fault, delay time.Duration, node string, hold bool, pendingAt time.Time) (time.Duration, error) {
 	vmi := &kubevirtv1.VirtualMachineInstance{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, vmi); err != nil {
 		return 0, fmt.Errorf("decoding VirtualMachineInstance %s/%s: %w", u.GetNamespace(), u.GetName(), err)
@@ -294,7 +301,7 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 			next = kubevirtv1.Scheduling
 		}
 	case kubevirtv1.Scheduling:
-		if fault != FaultUnschedulable {
+		if fault != FaultUnschedulable && !hold {
 			next = kubevirtv1.Scheduled
 		}
 	case kubevirtv1.Scheduled:
@@ -336,6 +343,7 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 		}
 	case kubevirtv1.Scheduled:
 		status.NodeName = node
+		status.Conditions = withoutCondition(status.Conditions, podScheduled)
 	case kubevirtv1.Running:
 		ip := fakeIP(vmi.UID)
 		status.NodeName = node
@@ -436,8 +444,16 @@ func vmStatusFor(u *unstructured.Unstructured, fault Fault) (kubevirtv1.VirtualM
 			return kubevirtv1.VirtualMachineStatusErrImagePull, false, "failed to pull image (virtwork simulator: fault err-image-pull)"
 		}
 	case kubevirtv1.Scheduling:
-		if fault == FaultUnschedulable {
-			return kubevirtv1.VirtualMachineStatusUnschedulable, false, "0/1 nodes are available (virtwork simulator: fault unschedulable)"
+		// KubeVirt shows ErrorUnschedulable while the VMI's PodScheduled
+		// condition is False for reason Unschedulable, and carries the
+		// scheduler's message.
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, c := range conds {
+			m, _ := c.(map[string]any)
+			if m["type"] == string(podScheduled) && m["status"] == string(corev1.ConditionFalse) && m["reason"] == corev1.PodReasonUnschedulable {
+				msg, _ := m["message"].(string)
+				return kubevirtv1.VirtualMachineStatusUnschedulable, false, msg
+			}
 		}
 	}
 	return kubevirtv1.VirtualMachineStatusStarting, false, "VirtualMachineInstance is starting"

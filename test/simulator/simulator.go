@@ -8,6 +8,7 @@ import (
 	"iter"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
@@ -94,8 +97,16 @@ type Options struct {
 	// Default 30s.
 	SlowStartDelay time.Duration
 	// Nodes is how many nodes the VMIs are spread over, by a hash of the
-	// VM's name (NodeNames lists them). Default 3.
+	// VM's name (NodeNames lists them), when Register is empty. Default 3.
 	Nodes int
+	// Register, when not empty, are Node objects the simulator creates
+	// when it starts and deletes when it stops (names must be free). Each
+	// VMI then gets a virt-launcher Pod, as virt-controller creates it,
+	// for kube-scheduler to bind; the VMI runs on the Pod's node, or stays
+	// Scheduling with the scheduler's message while the Pod is
+	// Unschedulable. Empty: VMIs are placed on NodeNames at once, with no
+	// Pods and no Nodes (what most tests need, at less cost).
+	Register []Node
 	// NodePrefix names the nodes: PREFIX-0, PREFIX-1... Default
 	// "virtwork-sim-node".
 	NodePrefix string
@@ -148,13 +159,28 @@ func (o Options) withDefaults() Options {
 // stopped; it returns an error only if it cannot start.
 func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
 	client, err := dynamic.NewForConfig(cfg)
+	var kube kubernetes.Interface
+	if err == nil && len(opts.Register) > 0 {
+		kube, err = kubernetes.NewForConfig(cfg)
+	}
 	if err != nil {
 		if opts.MetricsListener != nil {
 			opts.MetricsListener.Close()
 		}
-		return fmt.Errorf("creating dynamic client: %w", err)
+		return fmt.Errorf("creating clients: %w", err)
 	}
 	s := newSimulator(client, opts.withDefaults())
+	if kube != nil {
+		if err := registerNodes(ctx, kube, opts.Register); err != nil {
+			return err
+		}
+		defer func() {
+			if uerr := unregisterNodes(kube, opts.Register); uerr != nil {
+				s.logf("%v", uerr)
+			}
+		}()
+		s.watchPods(kube)
+	}
 	return s.run(ctx)
 }
 
@@ -189,6 +215,13 @@ type simulator struct {
 	vmis    cache.SharedIndexInformer
 	dvs     cache.SharedIndexInformer
 	queue   workqueue.TypedRateLimitingInterface[string]
+
+	// kube, podFactory and pods are set only with Options.Register: the
+	// virt-launcher Pods the simulator creates, watched for the
+	// scheduler's decisions.
+	kube       kubernetes.Interface
+	podFactory informers.SharedInformerFactory
+	pods       cache.SharedIndexInformer
 
 	// entered records when the simulator moved an object into its current
 	// phase, keyed by UID; phases advance after a delay from that time.
@@ -269,6 +302,13 @@ func (s *simulator) run(ctx context.Context) error {
 			return fmt.Errorf("syncing informer for %s", gvr.Resource)
 		}
 	}
+	if s.pods != nil {
+		s.podFactory.Start(ctx.Done())
+		defer s.podFactory.Shutdown()
+		if !cache.WaitForCacheSync(ctx.Done(), s.pods.HasSynced) {
+			return nil
+		}
+	}
 	s.logf("simulating VirtualMachines (namespace %q, step %s)", s.opts.Namespace, s.opts.StepDelay)
 
 	var wg sync.WaitGroup
@@ -282,6 +322,9 @@ func (s *simulator) run(ctx context.Context) error {
 	s.queue.ShutDown()
 	wg.Wait()
 	s.releaseAll()
+	if s.pods != nil {
+		s.deleteAllLaunchers()
+	}
 	return nil
 }
 
@@ -311,7 +354,13 @@ func (s *simulator) processNext(ctx context.Context) bool {
 		return false
 	}
 	defer s.queue.Done(key)
-	after, err := s.reconcile(ctx, key)
+	var after time.Duration
+	var err error
+	if strings.HasPrefix(key, podKeyPrefix) {
+		err = s.reap(ctx, key)
+	} else {
+		after, err = s.reconcile(ctx, key)
+	}
 	switch {
 	case err != nil && apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
 		// The namespace controller is removing everything; so is the

@@ -76,25 +76,36 @@ func TestVMStatusFor(t *testing.T) {
 	type result struct {
 		Status kubevirtv1.VirtualMachinePrintableStatus
 		Ready  bool
+		Reason string
 	}
+	const unschedulable = "0/4 nodes are available: 4 node(s) didn't match Pod's node affinity/selector."
 	tests := []struct {
 		phase kubevirtv1.VirtualMachineInstancePhase
 		fault Fault
-		want  result
+		// podScheduled is the VMI's PodScheduled condition's message
+		// (status False, reason Unschedulable) when not empty.
+		podScheduled string
+		want         result
 	}{
-		{phase: kubevirtv1.Pending, want: result{kubevirtv1.VirtualMachineStatusStarting, false}},
-		{phase: kubevirtv1.Pending, fault: FaultErrImagePull, want: result{kubevirtv1.VirtualMachineStatusErrImagePull, false}},
-		{phase: kubevirtv1.Scheduling, want: result{kubevirtv1.VirtualMachineStatusStarting, false}},
-		{phase: kubevirtv1.Scheduling, fault: FaultUnschedulable, want: result{kubevirtv1.VirtualMachineStatusUnschedulable, false}},
-		{phase: kubevirtv1.Scheduled, want: result{kubevirtv1.VirtualMachineStatusStarting, false}},
-		{phase: kubevirtv1.Running, want: result{kubevirtv1.VirtualMachineStatusRunning, true}},
-		{phase: kubevirtv1.Failed, fault: FaultVMIFailed, want: result{kubevirtv1.VirtualMachineStatusCrashLoopBackOff, false}},
+		{phase: kubevirtv1.Pending, want: result{kubevirtv1.VirtualMachineStatusStarting, false, "VirtualMachineInstance is starting"}},
+		{phase: kubevirtv1.Pending, fault: FaultErrImagePull, want: result{kubevirtv1.VirtualMachineStatusErrImagePull, false, "failed to pull image (virtwork simulator: fault err-image-pull)"}},
+		{phase: kubevirtv1.Scheduling, want: result{kubevirtv1.VirtualMachineStatusStarting, false, "VirtualMachineInstance is starting"}},
+		// The scheduler's message, whether the fault or kube-scheduler
+		// put it there.
+		{phase: kubevirtv1.Scheduling, podScheduled: unschedulable, want: result{kubevirtv1.VirtualMachineStatusUnschedulable, false, unschedulable}},
+		{phase: kubevirtv1.Scheduled, want: result{kubevirtv1.VirtualMachineStatusStarting, false, "VirtualMachineInstance is starting"}},
+		{phase: kubevirtv1.Running, want: result{kubevirtv1.VirtualMachineStatusRunning, true, ""}},
+		{phase: kubevirtv1.Failed, fault: FaultVMIFailed, want: result{kubevirtv1.VirtualMachineStatusCrashLoopBackOff, false, "VirtualMachineInstance failed"}},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.phase)+"/"+string(tt.fault), func(t *testing.T) {
-			vmi := &unstructured.Unstructured{Object: map[string]any{"status": map[string]any{"phase": string(tt.phase)}}}
-			status, ready, _ := vmStatusFor(vmi, tt.fault)
-			if diff := cmp.Diff(tt.want, result{status, ready}); diff != "" {
+		t.Run(string(tt.phase)+"/"+string(tt.fault)+"/"+tt.podScheduled, func(t *testing.T) {
+			status := map[string]any{"phase": string(tt.phase)}
+			if tt.podScheduled != "" {
+				status["conditions"] = []any{map[string]any{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": tt.podScheduled}}
+			}
+			vmi := &unstructured.Unstructured{Object: map[string]any{"status": status}}
+			status2, ready, reason := vmStatusFor(vmi, tt.fault)
+			if diff := cmp.Diff(tt.want, result{status2, ready, reason}); diff != "" {
 				t.Errorf("vmStatusFor() mismatch (-want +got):\n%s", diff)
 			}
 		})

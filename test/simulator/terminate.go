@@ -39,6 +39,10 @@ func (s *simulator) terminate(ctx context.Context, key string) (bool, time.Durat
 	if left := s.opts.Termination - s.now().Sub(since.Time); left > 0 {
 		return true, left, nil
 	}
+	// The guest is down: its virt-launcher Pod ends, then the VMI goes.
+	if err := s.deleteLauncher(ctx, u); err != nil {
+		return true, 0, err
+	}
 	if err := s.release(ctx, u); err != nil {
 		return true, 0, err
 	}
