@@ -198,7 +198,13 @@ func follow(ctx context.Context, client dynamic.Interface, w io.Writer, opts wai
 		word = "running"
 	}
 	line := func(p wait.Progress) string {
-		return fmt.Sprintf("waiting for run %s: %d/%d %s, %d failed, %s", opts.RunID, p.Reached, p.Total, word, p.Failed, time.Since(start).Round(time.Second))
+		unschedulable := ""
+		if p.Unschedulable > 0 {
+			// Said at once: the scheduler's reasons are in the summary,
+			// and the wait goes on until --timeout.
+			unschedulable = fmt.Sprintf(", %d unschedulable", p.Unschedulable)
+		}
+		return fmt.Sprintf("waiting for run %s: %d/%d %s, %d failed%s, %s", opts.RunID, p.Reached, p.Total, word, p.Failed, unschedulable, time.Since(start).Round(time.Second))
 	}
 	opts.Progress = func(p wait.Progress) { prog.Update(line(p)) }
 	res, err := wait.ForRun(ctx, client, opts)

@@ -50,7 +50,11 @@ type VM struct {
 	// Reason says why a VM failed or, when it has not reached the
 	// target, what it is waiting in.
 	Reason string
-	Node   string
+	// Unschedulable reports a waiting VM for whose Pod the scheduler finds
+	// no node; Reason then carries the scheduler's message. It is waiting,
+	// not failed: the scheduler tries again as nodes or their load change.
+	Unschedulable bool
+	Node          string
 	// Created is the VM's creationTimestamp; ScheduledAt and RunningAt
 	// are its VMI's phaseTransitionTimestamps for Scheduled and Running,
 	// ReadyAt the lastTransitionTime of the VMI's Ready condition (the
@@ -87,9 +91,11 @@ func since(start, at time.Time) time.Duration {
 }
 
 // Progress is a snapshot of the counts: VMs that reached the target, that
-// failed for good, and that are still waiting for one or the other.
+// failed for good, and that are still waiting for one or the other, of
+// which Unschedulable wait for a node.
 type Progress struct {
 	Reached, Failed, Waiting, Total int
+	Unschedulable                   int
 }
 
 // Result is the state of every VM when ForRun or Snapshot returned.
@@ -112,6 +118,9 @@ func (r *Result) Counts() Progress {
 			p.Failed++
 		default:
 			p.Waiting++
+			if v.Unschedulable {
+				p.Unschedulable++
+			}
 		}
 	}
 	return p

@@ -13,11 +13,18 @@ import (
 )
 
 // failedStatuses are VM printableStatus values KubeVirt sets when a VM will
-// not start without someone changing something.
+// not start without someone changing something. ErrorUnschedulable is not
+// one: the scheduler retries the VM's Pod whenever nodes or their load
+// change (an autoscaler adding a node, a previous run's VMs going away), so
+// an unschedulable VM is waiting, with the scheduler's message.
 var failedStatuses = []string{
-	"ErrorUnschedulable", "ErrImagePull", "ImagePullBackOff", "ErrorDataVolumeNotFound",
+	"ErrImagePull", "ImagePullBackOff", "ErrorDataVolumeNotFound",
 	"DataVolumeError", "CrashLoopBackOff", "ErrorPvcNotFound",
 }
+
+// unschedulableStatus is the VM printableStatus while the scheduler finds
+// no node for the VMI's Pod.
+const unschedulableStatus = "ErrorUnschedulable"
 
 // tracker folds watch events into per-VM state.
 type tracker struct {
@@ -46,6 +53,9 @@ type vmState struct {
 	// False.
 	ready    bool
 	notReady string
+	// unschedulable is the scheduler's message while the VMI's
+	// PodScheduled condition is False for reason Unschedulable.
+	unschedulable string
 	// The VMI's phase times; whyObserved says which field was missing
 	// when one of them is observed.
 	scheduledAt, runningAt, readyAt stamp
@@ -84,6 +94,7 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		s.vmiReason, _, _ = unstructured.NestedString(u.Object, "status", "reason")
 		s.node, _, _ = unstructured.NestedString(u.Object, "status", "nodeName")
 		s.ready, s.notReady = readyCondition(u)
+		s.unschedulable = unschedulableMessage(u)
 		s.observeVMI(u, now)
 		if s.vmiPhase == "Running" && s.seenRunning.IsZero() {
 			s.seenRunning = now
@@ -166,6 +177,7 @@ func (t *tracker) result() *Result {
 			RunningAt: s.runningAt.at, ReadyAt: s.readyAt.at, Observed: s.observed(), SeenRunning: s.seenRunning,
 			DisksReadyAt: s.disksReady()}
 		vm.State, vm.Reason = s.classify()
+		vm.Unschedulable = vm.State == Pending && s.isUnschedulable()
 		if vm.Reached = vm.State.Reached(t.opts.For); vm.Reached {
 			vm.Reason = ""
 		}
@@ -205,8 +217,21 @@ func (s *vmState) classify() (State, string) {
 	return Pending, waitingReason(s)
 }
 
+// isUnschedulable reports whether the scheduler found no node for the VM:
+// the VMI's condition says so, or the VM's status when the VMI is not seen.
+func (s *vmState) isUnschedulable() bool {
+	return s.vmiPhase != "Running" && (s.unschedulable != "" || s.printable == unschedulableStatus)
+}
+
 func waitingReason(s *vmState) string {
 	switch {
+	case s.isUnschedulable():
+		// The scheduler's own words: "0/4 nodes are available: ...".
+		msg := s.unschedulable
+		if msg == "" {
+			msg = s.failureMsg
+		}
+		return strings.TrimSuffix("Unschedulable: "+msg, ": ")
 	case s.printable != "":
 		return s.printable
 	case s.vmiPhase != "":
@@ -228,6 +253,21 @@ func readyCondition(u *unstructured.Unstructured) (bool, string) {
 		return m["status"] == "True", msg
 	}
 	return false, ""
+}
+
+// unschedulableMessage returns the message of a VMI's PodScheduled
+// condition while it is False for reason Unschedulable: what KubeVirt
+// copies from the scheduler's verdict on the VMI's Pod.
+func unschedulableMessage(u *unstructured.Unstructured) string {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if ok && m["type"] == "PodScheduled" && m["status"] == "False" && m["reason"] == "Unschedulable" {
+			msg, _ := m["message"].(string)
+			return msg
+		}
+	}
+	return ""
 }
 
 // conditionMessage returns the message of the object's failure condition:

@@ -117,7 +117,6 @@ func TestFaultsEndTheWaitEarly(t *testing.T) {
 		reason string
 		args   []string
 	}{
-		{simulator.FaultUnschedulable, "ErrorUnschedulable", nil},
 		{simulator.FaultVMIFailed, "VirtualMachineInstance failed", nil},
 		{simulator.FaultDVFailed, "DataVolumeError", nil},
 		{simulator.FaultErrImagePull, "ErrImagePull", nil},

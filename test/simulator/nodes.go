@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilwait "k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -129,4 +130,30 @@ func unregisterNodes(client kubernetes.Interface, nodes []Node) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// WaitForNodes returns once every node is registered, Ready and carries
+// only its own taints: from then on kube-scheduler can place Pods on all
+// of them. Tests call it before creating VMs, whose placement would
+// otherwise depend on how many nodes the scheduler saw at the time.
+func WaitForNodes(ctx context.Context, client kubernetes.Interface, nodes []Node) error {
+	return utilwait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		for _, n := range nodes {
+			got, err := client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			ready := false
+			for _, c := range got.Status.Conditions {
+				ready = ready || c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue
+			}
+			if !ready || len(got.Spec.Taints) != len(n.Taints) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 }

@@ -64,6 +64,11 @@ func newPlaceEnv(t *testing.T, memory string) *placeEnv {
 			t.Errorf("simulator: %v", err)
 		}
 	})
+	wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer wcancel()
+	if err := simulator.WaitForNodes(wctx, kube, nodes); err != nil {
+		t.Fatalf("the simulator's nodes are not ready: %v", err)
+	}
 	return e
 }
 
