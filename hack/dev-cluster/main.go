@@ -1,7 +1,8 @@
 // Command dev-cluster runs a local control plane (etcd, kube-apiserver,
-// kube-controller-manager on 127.0.0.1), the KubeVirt and CDI CRDs, the VMI
-// simulator with its virt-handler and virt-controller metrics, and a
-// Prometheus scraping them, for trying kubectl-virtwork without a cluster.
+// kube-controller-manager, kube-scheduler on 127.0.0.1), the KubeVirt and
+// CDI CRDs, the VMI simulator with its Nodes and its virt-handler and
+// virt-controller metrics, and a Prometheus scraping them, for trying
+// kubectl-virtwork without a cluster.
 // It stays in the foreground supervising its processes until SIGTERM or
 // SIGINT, then stops them. hack/dev-cluster.sh starts it in the background
 // and stops it.
@@ -33,10 +34,11 @@ import (
 
 func main() {
 	stateDir := flag.String("state-dir", "", "directory for the kubeconfig, PID file, logs and cluster data (required)")
-	binDir := flag.String("bin-dir", cluster.DefaultBinDir(), "directory holding etcd, kube-apiserver and kube-controller-manager")
+	binDir := flag.String("bin-dir", cluster.DefaultBinDir(), "directory holding etcd, kube-apiserver, kube-controller-manager and kube-scheduler")
 	step := flag.Duration("step-delay", 2*time.Second, "simulated time between VMI phases")
 	slow := flag.Duration("slow-start-delay", 30*time.Second, "simulated time between phases for VMs annotated "+simulator.FaultAnnotation+"=slow-start")
-	nodes := flag.Int("nodes", 3, "simulated nodes the VMIs are spread over (plus one for VMs annotated "+simulator.MetricsFaultAnnotation+"=target-down)")
+	nodes := flag.Int("nodes", 4, "simulated nodes, in two zones, 8 CPUs and 32Gi each")
+	schedule := flag.Bool("schedule", true, "register the nodes as Node objects and let kube-scheduler place each VMI's virt-launcher Pod (false: VMIs go to a node by a hash of their name, plus one node for VMs annotated "+simulator.MetricsFaultAnnotation+"=target-down)")
 	promBin := flag.String("prometheus", "prometheus", `Prometheus binary ("" for none)`)
 	rules := flag.String("prometheus-rules", "", "comma-separated rule files for Prometheus to load")
 	flag.Parse()
@@ -44,6 +46,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	simOpts := simulator.Options{StepDelay: *step, SlowStartDelay: *slow, Nodes: *nodes}
+	if *schedule {
+		simOpts.Register = simulator.UniformNodes("virtwork-sim-node", *nodes, 2)
+	}
 	promOpts := prom.Options{Bin: *promBin, KillWithParent: true}
 	for _, f := range strings.Split(*rules, ",") {
 		// Prometheus reads a relative path from its configuration's
@@ -161,7 +166,7 @@ func startPrometheus(ctx context.Context, dir string, jobs []prom.Job, opts prom
 // exactly these.
 func writePIDs(path string, pids map[string]int) error {
 	content := fmt.Sprintf("dev-cluster %d\n", os.Getpid())
-	for _, name := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "prometheus"} {
+	for _, name := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "prometheus"} {
 		pid, ok := pids[name]
 		if !ok && name != "prometheus" {
 			return fmt.Errorf("%s is not running", name)

@@ -58,10 +58,18 @@ const (
 // NodeMetricsPath serves what the virt-handler of node exports.
 func NodeMetricsPath(node string) string { return "/nodes/" + node + "/metrics" }
 
-// NodeNames lists the simulated nodes: Nodes of them for VMs by a hash of
-// their name, then one more for the VMs with the target-down metrics
-// fault.
+// NodeNames lists the simulated nodes: the registered ones, where
+// kube-scheduler places the VMs (the target-down metrics fault then has no
+// node of its own); else Nodes of them for VMs by a hash of their name,
+// then one more for the VMs with the target-down metrics fault.
 func (o Options) NodeNames() []string {
+	if len(o.Register) > 0 {
+		names := make([]string, len(o.Register))
+		for i, n := range o.Register {
+			names[i] = n.Name
+		}
+		return names
+	}
 	o = o.withDefaults()
 	names := make([]string, o.Nodes+1)
 	for i := range names {
