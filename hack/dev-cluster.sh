@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # dev-cluster.sh up|down|kubeconfig|prometheus-url manages a local control
-# plane with the KubeVirt and CDI CRDs, the VMI simulator with its KubeVirt
+# plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) with
+# the KubeVirt and CDI CRDs, the VMI simulator with four Nodes on which
+# kube-scheduler places the VMs' virt-launcher Pods and its KubeVirt
 # metrics, and a Prometheus scraping them (hack/dev-cluster), on 127.0.0.1
 # only, for trying kubectl-virtwork without a cluster.
 #
