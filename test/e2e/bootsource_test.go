@@ -173,8 +173,9 @@ func TestCleanupWaitsForClaims(t *testing.T) {
 // virt-launcher does, and returns its name.
 func (e *env) mountClaims(t *testing.T, claims []string) string {
 	t.Helper()
-	e.create(t, saGVR, &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1", "kind": "ServiceAccount", "metadata": map[string]any{"name": "default"}}})
+	// The service account controller gives the namespace the default
+	// ServiceAccount the API server's admission requires of a pod.
+	e.waitField(t, saGVR, "default", "default", "metadata", "name")
 	var volumes []any
 	for _, c := range claims {
 		volumes = append(volumes, map[string]any{"name": c, "persistentVolumeClaim": map[string]any{"claimName": c}})
