@@ -14,7 +14,7 @@ DEMO_PROFILES  ?= --profile cpu=square:high=80,low=20,period=30s --profile memor
 
 .PHONY: k8s-bins crds dev-cluster dev-cluster-down demo
 
-## k8s-bins: build etcd, kube-apiserver and kube-controller-manager (cached)
+## k8s-bins: build etcd, kube-apiserver, kube-controller-manager and kube-scheduler (cached)
 k8s-bins:
 	nice -n 10 hack/build-k8s-bins.sh
 

@@ -26,7 +26,7 @@ func TestCheckBinaries(t *testing.T) {
 	if err := cluster.CheckBinaries(dir); !errors.Is(err, cluster.ErrBinariesMissing) {
 		t.Fatalf("CheckBinaries(empty dir) = %v, want ErrBinariesMissing", err)
 	}
-	for _, name := range []string{"etcd", "kube-apiserver"} {
+	for _, name := range []string{"etcd", "kube-apiserver", "kube-scheduler"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
