@@ -1,6 +1,6 @@
 // Package process starts and stops the server binaries the tests and the
 // dev cluster run (etcd, kube-apiserver, kube-controller-manager,
-// Prometheus): each on free ports of 127.0.0.1, with its output in a log
+// kube-scheduler, Prometheus): each on free ports of 127.0.0.1, with its output in a log
 // file so a failed start can show why, stopped by its own PID only.
 package process
 
