@@ -115,6 +115,19 @@ func TestWaitSpreadOverNodes(t *testing.T) {
 			t.Errorf("%s runs %d VMs, want 2 (%v)", node, n, per)
 		}
 	}
+
+	// Cleanup waits for the VMIs, whose virt-launcher Pods the simulator
+	// deletes as their guests stop: none is left behind.
+	start := time.Now()
+	mustRun(t, newPlugin(t).run(t.Context(), "cleanup", "-n", e.ns, "--run-id", runID, "--yes"), "cleanup")
+	kube, err := kubernetes.NewForConfig(e.cfg)
+	must(t, err)
+	pods, err := kube.CoreV1().Pods(e.ns).List(t.Context(), metav1.ListOptions{LabelSelector: runIDLabel + "=" + runID})
+	must(t, err)
+	if len(pods.Items) != 0 {
+		t.Errorf("%d virt-launcher Pods left when cleanup returned", len(pods.Items))
+	}
+	t.Logf("cleanup took %s", time.Since(start).Round(time.Millisecond))
 }
 
 // TestWaitReportsUnschedulable: VMs the nodes cannot hold (a 2Gi VM and

@@ -7,6 +7,14 @@
 // annotations inject the failures a real cluster shows. It is for tests and
 // the dev cluster only; it never runs against a real cluster on purpose.
 //
+// Given Nodes to register (Options.Register) it also plays the part of
+// virt-controller that asks the scheduler for a node: it creates a
+// virt-launcher Pod per VMI with the VMI's placement and resource requests
+// (pods.go), the control plane's real kube-scheduler binds it or reports it
+// Unschedulable, and the VMI runs on the Pod's node or stays Scheduling
+// with the scheduler's message. No kubelet runs: the simulator writes the
+// Nodes' status once (nodes.go) and deletes the Pods bound to them.
+//
 // Given a listener (Options.MetricsListener) it also stands in for the
 // virt-handlers of its nodes and for virt-controller's metrics: for every
 // running VMI it exports KubeVirt's metric names and labels (names.go),
