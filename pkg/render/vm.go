@@ -34,6 +34,8 @@ type roleTemplate struct {
 	// dvSuffixes name the role's dataVolumeTemplates, in order: each
 	// VM's DataVolume is <vm>-<suffix> (rootDV, dataDV).
 	dvSuffixes []string
+	// slotKey is the label of each VM's --vms-per-node slot, "" for none.
+	slotKey string
 }
 
 func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec, role workloads.Role) (*roleTemplate, error) {
@@ -79,6 +81,7 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 	}
 	size(vm, wc)
 	t := &roleTemplate{spec: spec, workload: spec.Name, role: role.Name, runID: cfg.RunID}
+	t.slotKey = place(&vm.Spec.Template.Spec, cfg.RunID, spec.Name, wc.Placement)
 	if cfg.Boot.Cloned() {
 		t.dvSuffixes = append(t.dvSuffixes, rootDV)
 		addRootDataVolume(vm, cfg.Boot, wc)
@@ -269,9 +272,13 @@ func (t *roleTemplate) instantiate(p vmPlan) map[string]any {
 	vm["spec"] = spec
 	tmpl := shallow(spec["template"].(map[string]any))
 	spec["template"] = tmpl
-	tmpl["metadata"] = map[string]any{"labels": lbl}
 	vmiSpec := shallow(tmpl["spec"].(map[string]any))
 	tmpl["spec"] = vmiSpec
+	tmplLabels := lbl
+	if t.slotKey != "" {
+		tmplLabels, vmiSpec["affinity"] = t.withSlot(lbl, vmiSpec["affinity"], p.slot)
+	}
+	tmpl["metadata"] = map[string]any{"labels": tmplLabels}
 
 	oldVols := vmiSpec["volumes"].([]any)
 	vols := make([]any, len(oldVols))
