@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/virtwork/kubectl-virtwork/test/simulator"
 )
 
 // TestPlacementPassesTheSchema: runs with every placement setting, for the
@@ -26,5 +28,26 @@ func TestPlacementPassesTheSchema(t *testing.T) {
 		if o.code != 0 || !strings.Contains(o.stdout, `"created": 2`) {
 			t.Errorf("%v: server dry run exit %d\n%s%s", args, o.code, o.stdout, o.stderr)
 		}
+	}
+}
+
+// TestPreflightInstancetypeNodeSelector: an instance type that sets
+// spec.nodeSelector conflicts, for KubeVirt, with the VMs' own: preflight
+// says so for a run with --node-selector, and passes it without.
+func TestPreflightInstancetypeNodeSelector(t *testing.T) {
+	e := newEnv(t)
+	p := newPlugin(t)
+	pinned := e.ns + "-pinned"
+	e.createClusterScoped(t, simulator.VirtualMachineClusterInstancetypes, sizingObject("VirtualMachineClusterInstancetype", pinned, map[string]any{
+		"cpu": map[string]any{"guest": int64(1)}, "memory": map[string]any{"guest": "2Gi"}, "nodeSelector": map[string]any{"example.com/pool": "virt"},
+	}))
+	line := "[missing] VirtualMachineClusterInstancetype " + pinned + ": sets spec.nodeSelector, and KubeVirt refuses a VM with its own beside it: drop --node-selector"
+	o := p.run(t.Context(), "preflight", "-n", e.ns, "--workloads", "cpu", "--instancetype", pinned, "--node-selector", "zone=a")
+	if o.code != 1 || !strings.Contains(o.stdout, line) {
+		t.Errorf("preflight with both node selectors: exit %d, want 1 and the line %q:\n%s%s", o.code, line, o.stdout, o.stderr)
+	}
+	o = p.run(t.Context(), "preflight", "-n", e.ns, "--workloads", "cpu", "--instancetype", pinned)
+	if ok := "[ok]      VirtualMachineClusterInstancetype " + pinned + ": exists"; !strings.Contains(o.stdout, ok) {
+		t.Errorf("preflight with the instance type's selector alone lacks %q:\n%s%s", ok, o.stdout, o.stderr)
 	}
 }
