@@ -183,12 +183,18 @@ func storageSpec(size resource.Quantity, class string) *cdiv1beta1.StorageSpec {
 }
 
 // preEncodeShared encodes once the parts every VM of the role shares: the
-// domain and networks (at indent 6, under spec.template.spec) and the data
+// domain, networks and placement (at indent 6, under spec.template.spec) and the data
 // volumes' specs (at indent 4, in spec.dataVolumeTemplates).
 func preEncodeShared(obj map[string]any) {
 	vmiSpec := obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
 	vmiSpec["domain"] = newPreEncoded(vmiSpec["domain"], 6)
 	vmiSpec["networks"] = newPreEncoded(vmiSpec["networks"], 6)
+	// Placement a role's VMs share (the affinity is each VM's own).
+	for _, k := range []string{"nodeSelector", "tolerations", "topologySpreadConstraints"} {
+		if v, ok := vmiSpec[k]; ok {
+			vmiSpec[k] = newPreEncoded(v, 6)
+		}
+	}
 	dvts, _ := obj["spec"].(map[string]any)["dataVolumeTemplates"].([]any)
 	for _, d := range dvts {
 		dvt := d.(map[string]any)
