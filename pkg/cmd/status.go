@@ -40,8 +40,9 @@ func NewStatusCmd(streams genericiooptions.IOStreams, deps Deps, configFlags *ge
 		Short: "Show the runs in the cluster, or each VM of one run",
 		Long: `Status finds runs by their labels, so it works for runs applied from anywhere (no local
 history needed): run id, namespace, workloads, VMs total / running (booted) / ready (workload
-active) / failed, and age. With --run-id it lists each VM with its state (Pending, Running,
-Ready or Failed), node and, when it is not ready, why.`,
+active) / failed, and age. With --run-id it counts the run's VMs per node (from each VMI's
+status.nodeName; "(unscheduled)" for those on no node yet), then lists each VM with its state
+(Pending, Running, Ready or Failed), node and, when it is not ready, why.`,
 		Example: `  kubectl virtwork status -A
   kubectl virtwork status --run-id 3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93 -n virtwork -o json`,
 		RunE: runE(o),

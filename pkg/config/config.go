@@ -55,7 +55,9 @@ type Workload struct {
 	// Preinstalled: the root disk carries the workload's packages, so its
 	// user-data installs none.
 	Preinstalled bool
-	Params       workloads.Values
+	// Placement is where the workload's VMs may run.
+	Placement Placement
+	Params    workloads.Values
 	// Profile is the load shape of a workload that declares a level, set
 	// when a profile, --start-at or --duration was given (a constant one
 	// at the workload's level for a timing alone); nil otherwise, and the

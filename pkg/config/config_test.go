@@ -248,7 +248,9 @@ func TestEverySettingIsRead(t *testing.T) {
 		"VIRTWORK_TIMEOUT": "30m", "VIRTWORK_CONFIG": "c.yaml", "VIRTWORK_WORKLOAD_DIR": "wl", "VIRTWORK_GUEST": "ubuntu",
 		"VIRTWORK_PROFILE": "cpu=square:high=80,low=10,period=2m", "VIRTWORK_START_AT": "+10m", "VIRTWORK_DURATION": "1h",
 		"VIRTWORK_BOOT_SOURCE": "datasource:os-images/fedora", "VIRTWORK_ROOT_DISK_SIZE": "40Gi",
-		"VIRTWORK_PREINSTALLED": "true",
+		"VIRTWORK_PREINSTALLED":  "true",
+		"VIRTWORK_NODE_SELECTOR": "topology.kubernetes.io/zone=zone-a", "VIRTWORK_TOLERATE": "dedicated=virt:NoSchedule",
+		"VIRTWORK_SPREAD": "zone", "VIRTWORK_VMS_PER_NODE": "4", "VIRTWORK_EVICTION_STRATEGY": "LiveMigrate",
 		"VIRTWORK_INSTANCETYPE": "u1.medium", "VIRTWORK_PREFERENCE": "fedora", "VIRTWORK_THRESHOLD": "running:p95=3m,ready:max=8m",
 	}
 	for _, s := range Settings() {
@@ -439,6 +441,18 @@ func TestBadInput(t *testing.T) {
 		{"overridden ssh key still checked", in{args: []string{"--ssh-key", testKey}, env: map[string]string{"VIRTWORK_SSH_KEY": "not a key"}}, `VIRTWORK_SSH_KEY is not an SSH public key`},
 		{"key given twice in file", in{args: withCfg, files: cfgFile("vm_count: 1\nvm_count: 2\n")}, `c.yaml:2: vm_count: given twice`},
 		{"ssh section key", in{args: withCfg, files: cfgFile("ssh:\n  usr: ops\n")}, `c.yaml:2: ssh.usr: unknown key (did you mean "user"?)`},
+		{"node selector syntax", in{args: []string{"--node-selector", "zone"}}, `--node-selector: "zone" must be KEY=VALUE`},
+		{"node selector key", in{args: []string{"--node-selector", "bad key=a"}}, `--node-selector: "bad key" is not a label key`},
+		{"node selector value", in{env: map[string]string{"VIRTWORK_NODE_SELECTOR": "zone=a b"}}, `VIRTWORK_NODE_SELECTOR: "a b" is not a label value for zone`},
+		{"node selector key twice", in{args: []string{"--node-selector", "zone=a", "--node-selector", "zone=b"}}, `--node-selector gives zone twice ("a" and "b"); a node has one value per label, give the key once`},
+		{"toleration effect", in{args: []string{"--tolerate", "dedicated=virt:NoScheduling"}}, `--tolerate: "dedicated=virt:NoScheduling" has the unknown effect "NoScheduling"; use NoSchedule, PreferNoSchedule, NoExecute`},
+		{"toleration no effect", in{args: []string{"--tolerate", "dedicated=virt"}}, `--tolerate: "dedicated=virt" has no :EFFECT`},
+		{"toleration key", in{args: []string{"--tolerate", "=virt:NoSchedule"}}, `--tolerate: "" is not a taint key`},
+		{"spread", in{args: []string{"--spread", "rack"}}, `--spread must be hostname (evenly over nodes) or zone (evenly over topology.kubernetes.io/zone), got "rack"`},
+		{"vms per node zero", in{args: []string{"--vms-per-node", "0"}}, `--vms-per-node must be between 1 and 10000, got 0`},
+		{"vms per node in file", in{args: withCfg, files: cfgFile("workloads:\n  cpu:\n    vms_per_node: -1\n")}, `c.yaml:3: workloads.cpu.vms_per_node must be between 1 and 10000, got -1`},
+		{"eviction strategy", in{args: []string{"--eviction-strategy", "Migrate"}}, `--eviction-strategy must be LiveMigrate (move the VM off a draining node) or None (stop it), got "Migrate"`},
+		{"tolerations not a list", in{args: withCfg, files: cfgFile("tolerations: a:NoSchedule\n")}, `c.yaml:1: tolerations must be a list`},
 		{"list key given a value", in{args: withCfg, files: cfgFile("workload_dirs: wl\n")}, `c.yaml:1: workload_dirs must be a list`},
 	}
 	for _, tt := range tests {

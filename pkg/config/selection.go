@@ -122,6 +122,7 @@ func (r *resolver) workload(name string, given workloads.Values) (Workload, erro
 	if err := r.sizeByInstancetype(&out); err != nil {
 		return Workload{}, err
 	}
+	r.placement(&out)
 	disk, diskGiven := pick(r, diskSizeRow, name)
 	if size := declaredDiskSize(spec); !diskGiven && size != "" {
 		// A custom workload's data_disk.size, checked when it was loaded.

@@ -32,7 +32,8 @@ func TestWorkloadSettings(t *testing.T) {
 	// With a cloned root disk and a preference, every per-workload row (--preinstalled too) but
 	// the instance type places a value, and an instance type places its
 	// own (in place of the CPU and memory it sizes).
-	args := []string{"--workloads", "cpu", "--boot-source", "datasource:os-images/fedora", "--storage-class", "slow", "--start-at", "+10m", "--duration", "1h", "--preference", "fedora", "--preinstalled"}
+	args := []string{"--workloads", "cpu", "--boot-source", "datasource:os-images/fedora", "--storage-class", "slow", "--start-at", "+10m", "--duration", "1h", "--preference", "fedora", "--preinstalled",
+		"--node-selector", "zone=a", "--tolerate", "virt:NoSchedule", "--spread", "hostname", "--vms-per-node", "2", "--eviction-strategy", "None"}
 	c = mustLoad(t, in{args: args})
 	settings := c.Workloads[0].Settings()
 	if settings["root-disk-size"] != DefaultRootDiskSize {

@@ -65,7 +65,8 @@ func ApplyNeeds(cfg *config.Config, b *render.Bundle, waits bool) preflight.Need
 }
 
 // sizings are the instance types and preferences the VMs name, each once:
-// KubeVirt refuses a VM whose instance type or preference is missing.
+// KubeVirt refuses a VM whose instance type or preference is missing, and
+// one with a node selector whose instance type sets one too.
 func sizings(cfg *config.Config, ns string) []preflight.Object {
 	var out []preflight.Object
 	for _, w := range cfg.Workloads {
@@ -77,9 +78,15 @@ func sizings(cfg *config.Config, ns string) []preflight.Object {
 			if s.Namespaced() {
 				o.Namespace = ns
 			}
-			if !slices.Contains(out, o) {
+			selects := s == w.Instancetype && len(w.Placement.NodeSelector) > 0
+			i := slices.IndexFunc(out, func(p preflight.Object) bool {
+				return p.Kind == o.Kind && p.Namespace == o.Namespace && p.Name == o.Name
+			})
+			if i < 0 {
 				out = append(out, o)
+				i = len(out) - 1
 			}
+			out[i].NodeSelector = out[i].NodeSelector || selects
 		}
 	}
 	return out

@@ -25,6 +25,14 @@ const (
 	// server/client pair shares it, and its Service selects on it.
 	Instance = Prefix + "instance"
 
+	// RunSlot and WorkloadSlot put a VM (its VMI and virt-launcher pod)
+	// in one of the --vms-per-node N groups, "0" to N-1: a VM refuses a
+	// node that holds a pod of its own group (required pod anti-affinity),
+	// so a node holds at most N. RunSlot numbers the run's VMs, WorkloadSlot
+	// one workload's when its cap was set in its workloads.<name> section.
+	RunSlot      = Prefix + "run-slot"
+	WorkloadSlot = Prefix + "workload-slot"
+
 	// Preinstalled is the image label of a golden image (make
 	// golden-image), set to "true": every built-in workload's packages are
 	// in the image already, so its guests need no package mirror.

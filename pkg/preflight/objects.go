@@ -21,6 +21,10 @@ type Object struct {
 	Kind string
 	// Namespace is "" for a cluster-scoped kind.
 	Namespace, Name string
+	// NodeSelector: VMs with their own spec.template.spec.nodeSelector
+	// name this instance type, which must then set none (KubeVirt refuses
+	// such a VM as a conflict).
+	NodeSelector bool
 }
 
 func (o Object) String() string {
@@ -42,6 +46,8 @@ type objectKind struct {
 // objectStatus is the part of the objects read that the checks use.
 type objectStatus struct {
 	Spec struct {
+		// An instance type's node selector.
+		NodeSelector map[string]string `json:"nodeSelector"`
 		// A DataSource's source: the PVC (or snapshot) clones are made from.
 		Source struct {
 			PVC      *namespacedName `json:"pvc"`
@@ -139,6 +145,9 @@ func object(ctx context.Context, client kubernetes.Interface, o Object) (Check, 
 		return c, nil, fmt.Errorf("decoding %s: %w", o, err)
 	}
 	c.OK, c.Detail = k.usable(&st)
+	if o.NodeSelector && len(st.Spec.NodeSelector) > 0 {
+		c.OK, c.Detail = false, "sets spec.nodeSelector, and KubeVirt refuses a VM with its own beside it: drop --node-selector for the workloads it sizes (the instance type places them)"
+	}
 	return c, &st, nil
 }
 

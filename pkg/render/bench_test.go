@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/config"
 )
 
 // BenchmarkRender12000 renders and encodes 12,000 VMs (cpu, memory, disk,
@@ -42,6 +44,32 @@ func BenchmarkRender12000(b *testing.B) {
 			b.ReportMetric(float64(12000*b.N)/b.Elapsed().Seconds(), "VMs/s")
 		})
 	}
+}
+
+// BenchmarkRender12000Placement renders the plain 12,000 VMs with every
+// placement setting: the node selector, tolerations and spread are shared
+// by a role's VMs, while the per-node cap gives each VM its own slot label
+// and anti-affinity (issue 17 asks that placement keep render's pace).
+// Compare with profile=none above:
+//
+//	go test -run '^$' -bench 'Render12000' -cpu 1 -benchtime 10x ./pkg/render
+func BenchmarkRender12000Placement(b *testing.B) {
+	names := []string{"cpu", "database", "disk", "memory", "network"}
+	b.ReportAllocs()
+	for b.Loop() {
+		cfg := testConfig(b, 2000, names...)
+		for i := range cfg.Workloads {
+			cfg.Workloads[i].Placement = config.Placement{
+				NodeSelector: config.NodeSelector{{Key: "node-role.kubernetes.io/worker", Value: ""}},
+				Tolerations:  config.Tolerations{{Key: "dedicated", Value: "virt", Effect: "NoSchedule"}},
+				Spread:       config.SpreadHostname, VMsPerNode: 4, EvictionStrategy: "LiveMigrate",
+			}
+		}
+		if err := mustRender(b, cfg).WriteYAML(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(12000*b.N)/b.Elapsed().Seconds(), "VMs/s")
 }
 
 // BenchmarkEncode12000 writes the same 12,000-VM bundle as a YAML stream

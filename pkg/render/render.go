@@ -41,6 +41,7 @@ type Bundle struct {
 
 	ssh      config.SSH
 	userData *userDataEncoder
+	slots    slots
 }
 
 // servicePlan is one Service, built when read.
@@ -66,6 +67,8 @@ type vmPlan struct {
 	instance int
 	secret   string
 	role     *roleTemplate
+	// slot is the VM's --vms-per-node group (see slots).
+	slot int
 }
 
 // Render builds the bundle of one run.
@@ -99,6 +102,7 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 	if err != nil {
 		return err
 	}
+	var workloadSlots int
 	for _, role := range spec.Roles {
 		rt, err := newRoleTemplate(cfg, wc, spec, role)
 		if err != nil {
@@ -127,7 +131,7 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 			if len(name) > maxVMName {
 				return fmt.Errorf("workload %s: VM name %s is longer than %d characters", spec.Name, name, maxVMName)
 			}
-			b.vms = append(b.vms, vmPlan{name: name, instance: i, secret: secret, role: rt})
+			b.vms = append(b.vms, vmPlan{name: name, instance: i, secret: secret, role: rt, slot: b.slots.next(wc.Placement, &workloadSlots)})
 		}
 	}
 	if spec.Service != nil {

@@ -34,6 +34,8 @@ type roleTemplate struct {
 	// dvSuffixes name the role's dataVolumeTemplates, in order: each
 	// VM's DataVolume is <vm>-<suffix> (rootDV, dataDV).
 	dvSuffixes []string
+	// slotKey is the label of each VM's --vms-per-node slot, "" for none.
+	slotKey string
 }
 
 func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec, role workloads.Role) (*roleTemplate, error) {
@@ -79,6 +81,7 @@ func newRoleTemplate(cfg *config.Config, wc config.Workload, spec workloads.Spec
 	}
 	size(vm, wc)
 	t := &roleTemplate{spec: spec, workload: spec.Name, role: role.Name, runID: cfg.RunID}
+	t.slotKey = place(&vm.Spec.Template.Spec, cfg.RunID, spec.Name, wc.Placement)
 	if cfg.Boot.Cloned() {
 		t.dvSuffixes = append(t.dvSuffixes, rootDV)
 		addRootDataVolume(vm, cfg.Boot, wc)
@@ -180,12 +183,18 @@ func storageSpec(size resource.Quantity, class string) *cdiv1beta1.StorageSpec {
 }
 
 // preEncodeShared encodes once the parts every VM of the role shares: the
-// domain and networks (at indent 6, under spec.template.spec) and the data
+// domain, networks and placement (at indent 6, under spec.template.spec) and the data
 // volumes' specs (at indent 4, in spec.dataVolumeTemplates).
 func preEncodeShared(obj map[string]any) {
 	vmiSpec := obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
 	vmiSpec["domain"] = newPreEncoded(vmiSpec["domain"], 6)
 	vmiSpec["networks"] = newPreEncoded(vmiSpec["networks"], 6)
+	// Placement a role's VMs share (the affinity is each VM's own).
+	for _, k := range []string{"nodeSelector", "tolerations", "topologySpreadConstraints"} {
+		if v, ok := vmiSpec[k]; ok {
+			vmiSpec[k] = newPreEncoded(v, 6)
+		}
+	}
 	dvts, _ := obj["spec"].(map[string]any)["dataVolumeTemplates"].([]any)
 	for _, d := range dvts {
 		dvt := d.(map[string]any)
@@ -269,9 +278,13 @@ func (t *roleTemplate) instantiate(p vmPlan) map[string]any {
 	vm["spec"] = spec
 	tmpl := shallow(spec["template"].(map[string]any))
 	spec["template"] = tmpl
-	tmpl["metadata"] = map[string]any{"labels": lbl}
 	vmiSpec := shallow(tmpl["spec"].(map[string]any))
 	tmpl["spec"] = vmiSpec
+	tmplLabels := lbl
+	if t.slotKey != "" {
+		tmplLabels, vmiSpec["affinity"] = t.withSlot(lbl, vmiSpec["affinity"], p.slot)
+	}
+	tmpl["metadata"] = map[string]any{"labels": tmplLabels}
 
 	oldVols := vmiSpec["volumes"].([]any)
 	vols := make([]any, len(oldVols))

@@ -8,7 +8,8 @@ import (
 )
 
 // Print writes runs as kubectl-style tables: one row per run and, when
-// the runs list their machines, one row per VM. With no runs it writes
+// the runs list their machines, one row per node holding any of them (and
+// one for those not on a node yet) and one row per VM. With no runs it writes
 // that there are none, in ns, to errOut.
 func Print(out, errOut io.Writer, runs []*Run, ns string) error {
 	if len(runs) == 0 {
@@ -23,6 +24,18 @@ func Print(out, errOut io.Writer, runs []*Run, ns string) error {
 		machines = machines || len(rs.Machines) > 0
 	}
 	if err := tw.Flush(); err != nil || !machines {
+		return err
+	}
+	// Where the VMs run, before the list of each, which may be long.
+	fmt.Fprintln(out)
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tVMS\tRUNNING\tREADY\tFAILED")
+	for _, rs := range runs {
+		for _, n := range rs.Nodes {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", n.Node, n.VMs, n.Running, n.Ready, n.Failed)
+		}
+	}
+	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(out)

@@ -40,8 +40,10 @@ type Run struct {
 	Failed  int       `json:"failed"`
 	Created time.Time `json:"created"`
 	Age     string    `json:"age"`
-	// Machines lists each VM, when Options.RunID is set.
-	Machines []VM `json:"machines,omitempty"`
+	// Machines lists each VM and Nodes counts them per node, when
+	// Options.RunID is set.
+	Machines []VM        `json:"machines,omitempty"`
+	Nodes    []NodeCount `json:"nodes,omitempty"`
 }
 
 // VM is one VM of a run.
@@ -119,6 +121,9 @@ func (rs *Run) add(snap *wait.Result, machines bool) {
 		if machines {
 			rs.Machines = append(rs.Machines, VM{Name: vm.Name, State: stateText(vm.State), Node: vm.Node, Reason: vm.Reason})
 		}
+	}
+	if machines {
+		rs.Nodes = PerNode(rs.Machines)
 	}
 	sort.Strings(rs.Workloads)
 }

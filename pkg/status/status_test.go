@@ -97,11 +97,23 @@ func TestListNamesStates(t *testing.T) {
 			t.Errorf("VM %+v, want state %s", m, want)
 		}
 	}
+	// Per node, from each VMI's status.nodeName.
+	var onNodes, ready int
+	for _, n := range got[0].Nodes {
+		if n.Node == status.Unscheduled {
+			t.Errorf("a running VM counted as unscheduled: %+v", got[0].Nodes)
+		}
+		onNodes += n.VMs
+		ready += n.Ready
+	}
+	if onNodes != 2 || ready != 1 {
+		t.Errorf("per node %+v, want 2 VMs, 1 ready", got[0].Nodes)
+	}
 	var out, errOut bytes.Buffer
 	if err := status.Print(&out, &errOut, got, ns); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"VMS  RUNNING  READY  FAILED", "VM ", "STATE", inactive + "  Running"} {
+	for _, want := range []string{"VMS  RUNNING  READY  FAILED", "NODE ", "VM ", "STATE", inactive + "  Running"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}

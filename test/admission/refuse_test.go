@@ -143,7 +143,8 @@ func TestInstancetypeVMAdmitted(t *testing.T) {
 }
 
 // TestInstancetypeConflictsRefused: what KubeVirt refuses beside an
-// instance type (the VM's own CPU, memory or CPU and memory requests), a
+// instance type (the VM's own CPU, memory or CPU and memory requests, its
+// own node selector beside the instance type's), a
 // preference whose requirements the instance type does not meet, and one
 // that does not exist (the VM controller then makes no VMI).
 func TestInstancetypeConflictsRefused(t *testing.T) {
@@ -176,8 +177,16 @@ func TestInstancetypeConflictsRefused(t *testing.T) {
 		{"missing preference", func() map[string]any {
 			return sizedVM(t, "VirtualMachineClusterInstancetype", "u1.medium", "VirtualMachinePreference", "absent")
 		}, `"absent" not found`},
+		// What preflight checks beside --node-selector (README, Placement).
+		{"own node selector beside the instance type's", func() map[string]any {
+			vm := sizedVM(t, "VirtualMachineClusterInstancetype", "pinned", "", "")
+			vmiSpec(vm)["nodeSelector"] = map[string]any{"topology.kubernetes.io/zone": "zone-a"}
+			return vm
+		}, "spec.template.spec.nodeSelector"},
 	}
-	objects := append(sizingObjects(), clusterPreference("big", preferenceSpec(4, "1Gi")))
+	pinned := clusterInstancetype("pinned", 1, "4Gi")
+	pinned.Spec.NodeSelector = map[string]string{"example.com/pool": "virt"}
+	objects := append(sizingObjects(), clusterPreference("big", preferenceSpec(4, "1Gi")), pinned)
 	hook := newWebhook(t, objects...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

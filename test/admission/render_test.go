@@ -11,8 +11,8 @@ import (
 // renderCases are renders with the flags that change the VMs: every workload
 // (network and tps as server/client pairs), data disks with a size and a
 // StorageClass, load profiles with a start and a duration, ssh access, other
-// images and sizes, custom workloads, JSON output, every boot source, and
-// instance types with preferences.
+// images and sizes, custom workloads, JSON output, every boot source,
+// instance types with preferences, and placement.
 var renderCases = map[string][]string{
 	"all-workloads":   {"--workloads", "all", "--vm-count", "2"},
 	"chaos-workloads": {"--workloads", "chaos-disk,chaos-network,chaos-process"},
@@ -38,6 +38,13 @@ var renderCases = map[string][]string{
 	"instancetype-namespaced": {"--workloads", "cpu,disk,network", "--instancetype", "virtualmachineinstancetype/small",
 		"--preference", "virtualmachinepreference/fedora", "--boot-source", "datasource:openshift-virtualization-os-images/fedora"},
 	"instancetype-per-workload": {"--workloads", "cpu,memory", "--config", "test/admission/testdata/instancetype-per-workload.yaml"},
+	// Placement: node selector, tolerations, spread, the per-node cap's
+	// anti-affinity and the eviction strategy, for the run and per
+	// workload, beside an instance type and a cloned root disk.
+	"placement": {"--workloads", "cpu,network", "--vm-count", "4", "--node-selector", "topology.kubernetes.io/region=r1,node-role.kubernetes.io/worker=",
+		"--tolerate", "dedicated=virt:NoSchedule", "--tolerate", "example.com/maintenance:NoExecute", "--spread", "zone", "--vms-per-node", "2", "--eviction-strategy", "LiveMigrate"},
+	"placement-per-workload": {"--workloads", "cpu,memory,network,disk", "--vm-count", "2", "--config", "test/admission/testdata/placement-per-workload.yaml",
+		"--instancetype", "u1.medium", "--boot-source", "datasource:openshift-virtualization-os-images/fedora"},
 }
 
 // TestRenderedVMsAdmitted builds the plugin and admits every VirtualMachine

@@ -1,170 +1,53 @@
 package e2e
 
 import (
-	"context"
-	"fmt"
-	"iter"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/kubernetes"
-
-	"github.com/virtwork/kubectl-virtwork/pkg/apply"
-	"github.com/virtwork/kubectl-virtwork/pkg/cmd"
-	"github.com/virtwork/kubectl-virtwork/test/cluster"
-	"github.com/virtwork/kubectl-virtwork/test/runs"
 	"github.com/virtwork/kubectl-virtwork/test/simulator"
 )
 
-// poolLabel ties a test's VMs to the nodes its simulator registers: the
-// shared control plane may hold other tests' nodes at the same time.
-const poolLabel = "virtwork.test/pool"
-
-// placed runs the simulator with four nodes of memory each (two zones),
-// labelled with the test's pool, and waits until the scheduler can use
-// them.
-func (e *env) placed(t *testing.T, memory string) {
-	t.Helper()
-	nodes := simulator.UniformNodes(e.ns, 4, 2)
-	for i := range nodes {
-		nodes[i].Labels[poolLabel] = e.ns
-		nodes[i].Memory = resource.MustParse(memory)
-	}
-	opts := simulatorOptions()
-	opts.Register = nodes
-	e.simulate(t, opts)
-	kube, err := kubernetes.NewForConfig(e.cfg)
-	must(t, err)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := simulator.WaitForNodes(ctx, kube, nodes); err != nil {
-		t.Fatalf("the simulator's nodes are not ready: %v", err)
-	}
-}
-
-// applyPlaced renders a run of n cpu VMs (2Gi of guest memory each),
-// gives each VM's template what place sets, and applies it; it returns the
-// run id.
-func (e *env) applyPlaced(t *testing.T, n string, place func(runID string, spec map[string]any)) string {
-	t.Helper()
-	runID := uuid.NewString()
-	b := runs.Bundle(t, e.ns, "--workloads", "cpu", "--vm-count", n, "--run-id", runID)
-	objs := func(yield func(*unstructured.Unstructured) bool) {
-		for o := range b.Objects() {
-			if o.GetKind() == "VirtualMachine" {
-				spec, _, err := unstructured.NestedMap(o.Object, "spec", "template", "spec")
-				must(t, err)
-				place(runID, spec)
-				must(t, unstructured.SetNestedMap(o.Object, spec, "spec", "template", "spec"))
-			}
-			if !yield(o) {
-				return
-			}
-		}
-	}
-	client, mapper := cluster.Shared(t).Clients(t)
-	if _, err := apply.New(client, mapper, apply.Options{Concurrency: 8}).Apply(t.Context(), iter.Seq[*unstructured.Unstructured](objs)); err != nil {
-		t.Fatalf("apply: %v", err)
-	}
-	return runID
-}
-
-// vmisPerNode counts the run's running VMIs per node.
-func (e *env) vmisPerNode(t *testing.T, runID string) map[string]int {
-	t.Helper()
-	list, err := e.resource(vmiGVR).List(t.Context(), metav1.ListOptions{LabelSelector: runIDLabel + "=" + runID})
-	must(t, err)
-	per := map[string]int{}
-	for _, vmi := range list.Items {
-		if field(&vmi, "status", "phase") == "Running" {
-			per[field(&vmi, "status", "nodeName")]++
-		}
-	}
-	return per
-}
-
-// TestWaitSpreadOverNodes: VMs whose template spreads them over hostnames
-// with maxSkew 1 run two on each of the four nodes, and wait says all are
-// ready.
-func TestWaitSpreadOverNodes(t *testing.T) {
-	t.Parallel()
+// TestPlacementPassesTheSchema: runs with every placement setting, for the
+// run and per workload, pass KubeVirt's VirtualMachine schema on the API
+// server (a server dry run with strict field validation): the node
+// selector, tolerations, topology spread (nodeTaintsPolicy too), the
+// per-node cap's pod anti-affinity and the eviction strategy.
+func TestPlacementPassesTheSchema(t *testing.T) {
 	e := newEnv(t)
-	e.placed(t, "32Gi")
-	runID := e.applyPlaced(t, "8", func(runID string, spec map[string]any) {
-		spec["nodeSelector"] = map[string]any{poolLabel: e.ns}
-		spec["topologySpreadConstraints"] = []any{map[string]any{
-			"maxSkew": int64(1), "topologyKey": simulator.HostnameLabel, "whenUnsatisfiable": "DoNotSchedule",
-			"labelSelector": map[string]any{"matchLabels": map[string]any{runIDLabel: runID}},
-		}}
-	})
-	o := newPlugin(t).run(t.Context(), "wait", "-n", e.ns, "--run-id", runID, "--timeout", "2m")
-	if o.code != 0 || !strings.Contains(o.stdout, "VMs: 8 ready") {
-		t.Fatalf("wait exit %d:\n%s%s", o.code, o.stdout, o.stderr)
-	}
-	per := e.vmisPerNode(t, runID)
-	if len(per) != 4 {
-		t.Errorf("VMs per node %v, want 2 on each of 4 nodes", per)
-	}
-	for node, n := range per {
-		if n != 2 {
-			t.Errorf("%s runs %d VMs, want 2 (%v)", node, n, per)
+	p := newPlugin(t)
+	file := filepath.Join(t.TempDir(), "placement.yaml")
+	must(t, os.WriteFile(file, []byte("spread: hostname\nvms_per_node: 3\nworkloads:\n  disk:\n    spread: zone\n    vms_per_node: 1\n    eviction_strategy: None\n    tolerations: [\"storage=ssd:PreferNoSchedule\"]\n"), 0o600))
+	for _, args := range [][]string{
+		{"--node-selector", "topology.kubernetes.io/region=r1,node-role.kubernetes.io/worker=", "--tolerate", "dedicated=virt:NoSchedule",
+			"--tolerate", "example.com/maintenance:NoExecute", "--spread", "zone", "--vms-per-node", "2", "--eviction-strategy", "LiveMigrate"},
+		{"--config", file, "--node-selector", "kubernetes.io/arch=amd64"},
+	} {
+		o := p.run(t.Context(), append([]string{"apply", "-n", e.ns, "--workloads", "disk,cpu", "--dry-run=server", "-o", "json"}, args...)...)
+		if o.code != 0 || !strings.Contains(o.stdout, `"created": 2`) {
+			t.Errorf("%v: server dry run exit %d\n%s%s", args, o.code, o.stdout, o.stderr)
 		}
 	}
-
-	// Cleanup waits for the VMIs, whose virt-launcher Pods the simulator
-	// deletes as their guests stop: none is left behind.
-	start := time.Now()
-	mustRun(t, newPlugin(t).run(t.Context(), "cleanup", "-n", e.ns, "--run-id", runID, "--yes"), "cleanup")
-	kube, err := kubernetes.NewForConfig(e.cfg)
-	must(t, err)
-	pods, err := kube.CoreV1().Pods(e.ns).List(t.Context(), metav1.ListOptions{LabelSelector: runIDLabel + "=" + runID})
-	must(t, err)
-	if len(pods.Items) != 0 {
-		t.Errorf("%d virt-launcher Pods left when cleanup returned", len(pods.Items))
-	}
-	t.Logf("cleanup took %s", time.Since(start).Round(time.Millisecond))
 }
 
-// TestWaitReportsUnschedulable: VMs the nodes cannot hold (a 2Gi VM and
-// its launcher's overhead fit twice in 5Gi) and VMs whose selector no
-// node matches keep wait waiting until --timeout, exit 3, with the
-// scheduler's message for each.
-func TestWaitReportsUnschedulable(t *testing.T) {
-	t.Parallel()
+// TestPreflightInstancetypeNodeSelector: an instance type that sets
+// spec.nodeSelector conflicts, for KubeVirt, with the VMs' own: preflight
+// says so for a run with --node-selector, and passes it without.
+func TestPreflightInstancetypeNodeSelector(t *testing.T) {
 	e := newEnv(t)
-	e.placed(t, "5Gi")
-	tests := []struct {
-		name, count string
-		selector    string
-		unsched     int
-		message     string
-		summary     string
-	}{
-		{"capacity", "10", e.ns, 2, "4 Insufficient memory", "VMs: 8 ready (workload active), 0 failed, 2 still waiting (of 10)"},
-		{"no node matches", "2", "no-such-pool", 2, "didn't match Pod's node affinity/selector", "VMs: 0 ready (workload active), 0 failed, 2 still waiting (of 2)"},
+	p := newPlugin(t)
+	pinned := e.ns + "-pinned"
+	e.createClusterScoped(t, simulator.VirtualMachineClusterInstancetypes, sizingObject("VirtualMachineClusterInstancetype", pinned, map[string]any{
+		"cpu": map[string]any{"guest": int64(1)}, "memory": map[string]any{"guest": "2Gi"}, "nodeSelector": map[string]any{"example.com/pool": "virt"},
+	}))
+	line := "[missing] VirtualMachineClusterInstancetype " + pinned + ": sets spec.nodeSelector, and KubeVirt refuses a VM with its own beside it: drop --node-selector"
+	o := p.run(t.Context(), "preflight", "-n", e.ns, "--workloads", "cpu", "--instancetype", pinned, "--node-selector", "zone=a")
+	if o.code != 1 || !strings.Contains(o.stdout, line) {
+		t.Errorf("preflight with both node selectors: exit %d, want 1 and the line %q:\n%s%s", o.code, line, o.stdout, o.stderr)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			runID := e.applyPlaced(t, tt.count, func(_ string, spec map[string]any) {
-				spec["nodeSelector"] = map[string]any{poolLabel: tt.selector}
-			})
-			o := newPlugin(t).run(t.Context(), "wait", "-n", e.ns, "--run-id", runID, "--timeout", "10s")
-			if o.code != cmd.ExitNotReady {
-				t.Fatalf("wait exit %d, want %d:\n%s%s", o.code, cmd.ExitNotReady, o.stdout, o.stderr)
-			}
-			if got := strings.Count(o.stdout, "Unschedulable: 0/"); got != tt.unsched || !strings.Contains(o.stdout, tt.message) {
-				t.Errorf("%d VMs listed as unschedulable, want %d with %q:\n%s", got, tt.unsched, tt.message, o.stdout)
-			}
-			if !strings.Contains(o.stdout, tt.summary) || !strings.Contains(o.stderr, fmt.Sprintf(", %d unschedulable", tt.unsched)) {
-				t.Errorf("summary lacks %q, or progress the unschedulable count:\n%s%s", tt.summary, o.stdout, o.stderr)
-			}
-			t.Logf("wait said:\n%s", o.stdout)
-		})
+	o = p.run(t.Context(), "preflight", "-n", e.ns, "--workloads", "cpu", "--instancetype", pinned)
+	if ok := "[ok]      VirtualMachineClusterInstancetype " + pinned + ": exists"; !strings.Contains(o.stdout, ok) {
+		t.Errorf("preflight with the instance type's selector alone lacks %q:\n%s%s", ok, o.stdout, o.stderr)
 	}
 }
