@@ -168,3 +168,62 @@ func TestWaitReportsUnschedulable(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyPlacementFlags: the placement flags, applied by the plugin and
+// placed by the real scheduler on four nodes of the test's own pool: an
+// even spread, a per-node cap, more VMs than the nodes' memory holds, and
+// a selector no node matches. Those that cannot all run end at --timeout,
+// exit 3, each waiting VM listed with the scheduler's message.
+func TestApplyPlacementFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, memory string
+		args         func(ns string) []string
+		perNode      int // VMs on each of the four nodes
+		summary      string
+		message      string // of each unschedulable VM
+	}{
+		{"spread", "32Gi", func(ns string) []string {
+			return []string{"--vm-count", "8", "--spread", "hostname", "--node-selector", poolLabel + "=" + ns}
+		}, 2, "VMs: 8 ready (workload active), 0 failed, 0 still waiting (of 8)", ""},
+		{"vms per node", "32Gi", func(ns string) []string {
+			return []string{"--vm-count", "6", "--vms-per-node", "1", "--node-selector", poolLabel + "=" + ns}
+		}, 1, "VMs: 4 ready (workload active), 0 failed, 2 still waiting (of 6)", "didn't match pod anti-affinity rules"},
+		{"over capacity", "5Gi", func(ns string) []string {
+			return []string{"--vm-count", "10", "--node-selector", poolLabel + "=" + ns}
+		}, 2, "VMs: 8 ready (workload active), 0 failed, 2 still waiting (of 10)", "4 Insufficient memory"},
+		{"no node matches", "32Gi", func(string) []string {
+			return []string{"--vm-count", "2", "--node-selector", poolLabel + "=no-such-pool"}
+		}, 0, "VMs: 0 ready (workload active), 0 failed, 2 still waiting (of 2)", "didn't match Pod's node affinity/selector"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.placed(t, tt.memory)
+			runID := uuid.NewString()
+			args := append([]string{"apply", "-n", e.ns, "--workloads", "cpu", "--run-id", runID, "--timeout", "20s"}, tt.args(e.ns)...)
+			o := newPlugin(t).run(t.Context(), args...)
+			want := 0
+			if tt.message != "" {
+				want = cmd.ExitNotReady
+			}
+			if o.code != want || !strings.Contains(o.stdout, tt.summary) {
+				t.Fatalf("apply exit %d (want %d), summary lacks %q:\n%s%s", o.code, want, tt.summary, o.stdout, o.stderr)
+			}
+			// Each case that does not fit leaves two VMs waiting.
+			if tt.message != "" && (strings.Count(o.stdout, "Unschedulable: 0/") != 2 || strings.Count(o.stdout, tt.message) != 2) {
+				t.Errorf("the two waiting VMs are not listed with the scheduler's %q:\n%s", tt.message, o.stdout)
+			}
+			per := e.vmisPerNode(t, runID)
+			for node, n := range per {
+				if n != tt.perNode {
+					t.Errorf("%s runs %d VMs, want %d (%v)", node, n, tt.perNode, per)
+				}
+			}
+			if tt.perNode > 0 && len(per) != 4 {
+				t.Errorf("VMs on %d nodes, want 4: %v", len(per), per)
+			}
+		})
+	}
+}

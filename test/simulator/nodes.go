@@ -21,8 +21,9 @@ import (
 // deleting the Pods bound to it.
 type Node struct {
 	Name string
-	// Labels are the node's labels; kubernetes.io/hostname is set to Name
-	// unless given.
+	// Labels are the node's labels; kubernetes.io/hostname (Name),
+	// kubernetes.io/os, kubernetes.io/arch and kubevirt.io/schedulable
+	// ("true", as virt-handler sets it) are set unless given.
 	Labels map[string]string
 	// Taints are the node's taints.
 	Taints []corev1.Taint
@@ -53,7 +54,7 @@ func UniformNodes(prefix string, n, zones int) []Node {
 
 // object is the Node as the API server should hold it.
 func (n Node) object() *corev1.Node {
-	labels := map[string]string{HostnameLabel: n.Name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+	labels := map[string]string{HostnameLabel: n.Name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", SchedulableLabel: "true"}
 	maps.Copy(labels, n.Labels)
 	cpu, mem, pods := n.CPU, n.Memory, *resource.NewQuantity(n.Pods, resource.DecimalSI)
 	if cpu.IsZero() {

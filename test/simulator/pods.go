@@ -30,6 +30,8 @@ const (
 	// CreatedByLabel holds the UID of the VMI the Pod runs.
 	CreatedByLabel = "kubevirt.io/created-by"
 	launcherApp    = "virt-launcher"
+	// SchedulableLabel marks a node where virt-handler runs.
+	SchedulableLabel = "kubevirt.io/schedulable"
 )
 
 // Resources of a virt-launcher Pod beyond what the VMI asks for.
@@ -65,6 +67,10 @@ func launcherPod(vmi *kubevirtv1.VirtualMachineInstance) *corev1.Pod {
 	if vmi.Spec.TerminationGracePeriodSeconds != nil {
 		grace = *vmi.Spec.TerminationGracePeriodSeconds
 	}
+	// KubeVirt adds this to every launcher's node selector; virt-handler
+	// puts the label on the nodes it runs on.
+	selector := map[string]string{SchedulableLabel: "true"}
+	maps.Copy(selector, vmi.Spec.NodeSelector)
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: launcherName(vmi), Namespace: vmi.Namespace, Labels: labels,
@@ -74,7 +80,7 @@ func launcherPod(vmi *kubevirtv1.VirtualMachineInstance) *corev1.Pod {
 			}},
 		},
 		Spec: corev1.PodSpec{
-			NodeSelector:                  vmi.Spec.NodeSelector,
+			NodeSelector:                  selector,
 			Affinity:                      vmi.Spec.Affinity,
 			Tolerations:                   vmi.Spec.Tolerations,
 			TopologySpreadConstraints:     vmi.Spec.TopologySpreadConstraints,
