@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
@@ -50,6 +51,10 @@ func count(t *testing.T, client dynamic.Interface, gvr schema.GroupVersionResour
 func TestRunRemovesOneRun(t *testing.T) {
 	c := cluster.Shared(t)
 	client, mapper := c.Clients(t)
+	meta, err := metadata.NewForConfig(c.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
 	ns := c.Namespace(t)
 	gone := runs.Bundle(t, ns, "--workloads", "network")
 	kept := runs.Bundle(t, ns, "--workloads", "cpu")
@@ -62,7 +67,7 @@ func TestRunRemovesOneRun(t *testing.T) {
 	}
 	var out, log bytes.Buffer
 	opts := cleanup.Options{
-		Client: client, Mapper: mapper, Namespace: ns, RunID: gone.RunID,
+		Metadata: meta, Mapper: mapper, Namespace: ns, RunID: gone.RunID,
 		Wait: true, Timeout: time.Minute, AuditDB: filepath.Join(t.TempDir(), "audit.db"),
 		Out: &out, Log: &log,
 	}
