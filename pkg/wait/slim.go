@@ -1,22 +1,27 @@
 package wait
 
 import (
+	"slices"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/cache"
 )
 
 // keptMetadata and keptStatus are the only fields of a VM, VMI or
-// DataVolume the tracker reads (and the informer needs: resourceVersion).
-// Everything else — spec, managedFields, annotations, the rest of the
-// status — is dropped before an object enters the informer's cache, so a
-// 10,000-VM wait holds a few hundred bytes per object, not the whole of it.
+// DataVolume the tracker reads (and the informer needs: resourceVersion);
+// of the conditions, only the types it reads, and of owner references the
+// kind and name. Everything else — spec, labels, annotations,
+// managedFields, the rest of the status — is dropped before an object
+// enters the informer's cache, so a 10,000-VM wait holds a few hundred
+// bytes per object, not the whole of it.
 var (
-	keptMetadata = []string{"name", "namespace", "uid", "resourceVersion", "labels",
+	keptMetadata = []string{"name", "namespace", "uid", "resourceVersion",
 		"creationTimestamp", "deletionTimestamp", "ownerReferences"}
 	keptStatus = []string{"phase", "reason", "nodeName", "printableStatus",
 		"conditions", "phaseTransitionTimestamps"}
-	keptCondition = []string{"type", "status", "reason", "message", "lastTransitionTime"}
-	keptOwner     = []string{"apiVersion", "kind", "name", "uid", "controller"}
+	keptConditionTypes = []string{"Ready", "Failure", "Running", "PodScheduled"}
+	keptCondition      = []string{"type", "status", "message", "lastTransitionTime"}
+	keptOwner          = []string{"kind", "name"}
 )
 
 // slim is the informers' cache.TransformFunc: it replaces an object by a
@@ -43,6 +48,11 @@ var slim cache.TransformFunc = func(obj any) (any, error) {
 	if st, ok := u.Object["status"].(map[string]any); ok {
 		s := pick(st, keptStatus)
 		if conds, ok := s["conditions"].([]any); ok {
+			conds = slices.DeleteFunc(slices.Clone(conds), func(c any) bool {
+				m, ok := c.(map[string]any)
+				typ, _ := m["type"].(string)
+				return ok && !slices.Contains(keptConditionTypes, typ)
+			})
 			s["conditions"] = pickEach(conds, keptCondition)
 		}
 		out["status"] = s

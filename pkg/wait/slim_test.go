@@ -144,18 +144,18 @@ func TestSlimDropsWhatIsNotRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := s.(*unstructured.Unstructured)
-		for _, path := range [][]string{{"spec"}, {"metadata", "managedFields"}, {"metadata", "annotations"}, {"status", "interfaces"}, {"status", "guestOSInfo"}} {
+		for _, path := range [][]string{{"spec"}, {"metadata", "managedFields"}, {"metadata", "annotations"}, {"metadata", "labels"}, {"status", "interfaces"}, {"status", "guestOSInfo"}} {
 			if _, found, _ := unstructured.NestedFieldNoCopy(got.Object, path...); found {
 				t.Errorf("%s: %v kept", file, path)
 			}
 		}
-		if got.GetName() != u.GetName() || got.GetUID() != u.GetUID() || got.GetResourceVersion() != u.GetResourceVersion() || len(got.GetLabels()) != len(u.GetLabels()) {
+		if got.GetName() != u.GetName() || got.GetNamespace() != u.GetNamespace() || got.GetResourceVersion() != u.GetResourceVersion() {
 			t.Errorf("%s: metadata lost: %v", file, got.Object["metadata"])
 		}
 		before, _ := json.Marshal(u.Object)
 		after, _ := json.Marshal(got.Object)
-		if len(after)*3 > len(before)*2 {
-			t.Errorf("%s: %d bytes slimmed from %d, want at most two thirds", file, len(after), len(before))
+		if len(after)*2 > len(before) {
+			t.Errorf("%s: %d bytes slimmed from %d, want at most half", file, len(after), len(before))
 		}
 	}
 	if tomb, _ := slim("not an object"); tomb != "not an object" {

@@ -140,7 +140,9 @@ func BenchmarkScale(b *testing.B) {
 	for _, n := range sizes(b) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			for b.Loop() {
-				rows = append(rows, scaleOnce(b, c, cfg, proxy, bin, n))
+				row := scaleOnce(b, c, cfg, proxy, bin, n)
+				rows = append(rows, row)
+				printScale([]scaleRow{row}) // as it comes: a 10,000-VM size takes many minutes
 			}
 		})
 	}
@@ -202,6 +204,8 @@ func scaleOnce(b *testing.B, c *cluster.Cluster, cfg *rest.Config, proxy *faultp
 	if err != nil || row.apply.applied == 0 {
 		b.Fatalf("apply: %v\n%s", err, log)
 	}
+	fmt.Printf("%d VMs: bare loop %.1fs; apply %.1fs, wait %.1fs, %d requests while waiting, peak RSS %.0f MiB; cleaning up\n", n, row.bare.Seconds(),
+		row.apply.applied.Seconds(), (row.apply.wall - row.apply.applied).Seconds(), row.apply.requests-row.apply.requestsApplied, float64(row.apply.maxRSS)/(1<<20))
 	row.clean, log, err = runPlugin(b.Context(), bin, kubeconfig, proxy, nil, "cleanup", "-n", nsTool, "--run-id", runID, "--yes", "--timeout", "30m", "--audit-db", db)
 	if err != nil {
 		b.Fatalf("cleanup: %v\n%s", err, log)
