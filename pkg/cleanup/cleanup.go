@@ -173,9 +173,7 @@ func (c *cleaner) delete(ctx context.Context, f *Found) error {
 			if k.followed || f.ByNamespace[ns][k.name] == 0 {
 				continue
 			}
-			policy := metav1.DeletePropagationBackground
-			err := c.o.Metadata.Resource(k.gvr).Namespace(ns).DeleteCollection(ctx,
-				metav1.DeleteOptions{PropagationPolicy: &policy}, metav1.ListOptions{LabelSelector: c.selector()})
+			err := c.deleteCollection(ctx, k, ns)
 			if err != nil && !apierrors.IsNotFound(err) {
 				return c.remaining(ctx, fmt.Errorf("deleting %s in %s: %w", k.gvr.Resource, ns, access.Explain(err)))
 			}
@@ -183,6 +181,23 @@ func (c *cleaner) delete(ctx context.Context, f *Found) error {
 	}
 	fmt.Fprintf(c.o.Log, "deleting %d objects of %s\n", f.Total, c.target())
 	return nil
+}
+
+// deleteCollection deletes the run's objects of kind k in ns. A server
+// that cannot delete them all within its request timeout (10,000 VMs on a
+// small control plane) answers 504 but may go on; asking again deletes
+// what is left, until it answers within the time or Timeout passes.
+func (c *cleaner) deleteCollection(ctx context.Context, k kind, ns string) error {
+	policy := metav1.DeletePropagationBackground
+	until := time.Now().Add(c.o.Timeout)
+	for {
+		err := c.o.Metadata.Resource(k.gvr).Namespace(ns).DeleteCollection(ctx,
+			metav1.DeleteOptions{PropagationPolicy: &policy}, metav1.ListOptions{LabelSelector: c.selector()})
+		if !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) || time.Now().After(until) || ctx.Err() != nil {
+			return err
+		}
+		fmt.Fprintf(c.o.Log, "deleting %s in %s: the server timed out, but may still be deleting; asking again\n", k.gvr.Resource, ns)
+	}
 }
 
 // waitGone polls until nothing of the run is left, not even terminating,
