@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -91,30 +92,72 @@ func (s *Store) Finish(ctx context.Context, id int64, status Status, counts map[
 // RecordObjects adds what happened to objs during invocation id, in one
 // transaction, so a batch is either all there or not at all.
 func (s *Store) RecordObjects(ctx context.Context, id int64, objs []Object) error {
-	if len(objs) == 0 {
+	return s.Record(ctx, id, objs, nil)
+}
+
+// Record adds objs and events of invocation id in one transaction: a
+// batch is either all there or not at all. A zero At means now.
+func (s *Store) Record(ctx context.Context, id int64, objs []Object, events []EventRecord) error {
+	if len(objs) == 0 && len(events) == 0 {
 		return nil
 	}
 	err := s.write(ctx, id, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO objects
-			(invocation_id, kind, namespace, name, outcome, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
+		now := s.now()
+		if err := insertObjects(ctx, tx, id, objs, now); err != nil {
 			return err
 		}
-		defer stmt.Close()
-		now := s.now()
-		for _, o := range objs {
-			at := o.At
+		for _, e := range events {
+			at := e.At
 			if at.IsZero() {
 				at = now
 			}
-			if _, err := stmt.ExecContext(ctx, id, o.Kind, o.Namespace, o.Name, o.Outcome, o.Error, formatTime(at)); err != nil {
-				return fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO events (invocation_id, at, message) VALUES (?, ?, ?)`,
+				id, formatTime(at), e.Message); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("recording %d objects of invocation %d in %s: %w", len(objs), id, s.path, err)
+		return fmt.Errorf("recording %s of invocation %d in %s: %w", batchText(len(objs), len(events)), id, s.path, err)
+	}
+	return nil
+}
+
+// batchText says what a batch holds: "3 objects", "event", "3 objects and
+// 2 events".
+func batchText(objs, events int) string {
+	var parts []string
+	if objs > 0 {
+		parts = append(parts, fmt.Sprintf("%d objects", objs))
+	}
+	switch {
+	case events == 1:
+		parts = append(parts, "event")
+	case events > 1:
+		parts = append(parts, fmt.Sprintf("%d events", events))
+	}
+	return strings.Join(parts, " and ")
+}
+
+func insertObjects(ctx context.Context, tx *sql.Tx, id int64, objs []Object, now time.Time) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO objects
+		(invocation_id, kind, namespace, name, outcome, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, o := range objs {
+		at := o.At
+		if at.IsZero() {
+			at = now
+		}
+		if _, err := stmt.ExecContext(ctx, id, o.Kind, o.Namespace, o.Name, o.Outcome, o.Error, formatTime(at)); err != nil {
+			return fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
+		}
 	}
 	return nil
 }
@@ -163,18 +206,7 @@ func (s *Store) RecordVMs(ctx context.Context, id int64, vms []VM) error {
 
 // Event records a progress message of invocation id. A zero at means now.
 func (s *Store) Event(ctx context.Context, id int64, at time.Time, message string) error {
-	if at.IsZero() {
-		at = s.now()
-	}
-	err := s.write(ctx, id, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (invocation_id, at, message) VALUES (?, ?, ?)`,
-			id, formatTime(at), message)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("recording event of invocation %d in %s: %w", id, s.path, err)
-	}
-	return nil
+	return s.Record(ctx, id, nil, []EventRecord{{At: at, Message: message}})
 }
 
 // LinkCleanup records that cleanup invocation id removed the given run
@@ -210,6 +242,9 @@ func (s *Store) LinkCleanup(ctx context.Context, id int64, runIDs []string) erro
 // a wrong id is reported as ErrNotFound rather than as a foreign key
 // violation whose wording differs between drivers.
 func (s *Store) write(ctx context.Context, id int64, fn func(*sql.Tx) error) error {
+	if s.committed != nil {
+		defer s.committed()
+	}
 	return inTx(ctx, s.db, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM invocations WHERE id = ?`, id).Scan(&one)

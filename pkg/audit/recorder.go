@@ -11,20 +11,38 @@ import (
 // Recorder writes one invocation to the history for a command that must
 // not fail because its history did. It is safe for concurrent use (apply's
 // workers record at once), keeps going with one warning when the DB fails,
-// buffers objects and writes them every 200, and writes with a context of
-// its own, so an interrupted command still records its final status. A nil
-// *Recorder (--no-audit) records nothing.
+// and writes with a context of its own, so an interrupted command still
+// records its final status. It writes in batches, so that a run of 10,000
+// VMs costs the history tens of transactions, not thousands: objects every
+// flushEvery, events at most once per eventsEvery (with the objects
+// buffered then), everything on Finish. A nil *Recorder (--no-audit)
+// records nothing.
 type Recorder struct {
 	store  *Store
 	id     int64
 	warn   io.Writer
 	mu     sync.Mutex
 	objs   []Object
+	events []EventRecord
 	warned bool
+	// lastWrite is when the last batch was written; stopTimer, when set,
+	// cancels the write scheduled for the buffered events.
+	lastWrite time.Time
+	stopTimer func() bool
+	finished  bool
+	// now and schedule are time.Now and time.AfterFunc but in tests.
+	now      func() time.Time
+	schedule func(time.Duration, func()) (stop func() bool)
 }
 
-// flushEvery is how many objects Object buffers before writing them.
-const flushEvery = 200
+// flushEvery is how many objects Object buffers before writing them;
+// eventsEvery how long an event may wait for others to share its write.
+const (
+	flushEvery  = 200
+	eventsEvery = time.Second
+)
+
+func afterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 
 // StartRecorder opens the history at path and starts inv in it; it
 // returns nil, and records nothing, when path is "". Warnings about later
@@ -42,7 +60,7 @@ func StartRecorder(ctx context.Context, path string, inv Invocation, warn io.Wri
 		store.Close()
 		return nil, fmt.Errorf("recording the run in %s: %w", path, err)
 	}
-	return &Recorder{store: store, id: id, warn: warn}, nil
+	return &Recorder{store: store, id: id, warn: warn, now: time.Now, schedule: afterFunc, lastWrite: time.Now()}, nil
 }
 
 // failed warns about the first error; the command goes on.
@@ -53,14 +71,29 @@ func (r *Recorder) failed(err error) {
 	}
 }
 
-// Event records a progress message.
+// Event records a progress message, stamped now: at once when nothing was
+// written for eventsEvery, otherwise with what comes before that is over.
 func (r *Recorder) Event(format string, args ...any) {
 	if r == nil {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.failed(r.store.Event(context.Background(), r.id, time.Now(), fmt.Sprintf(format, args...)))
+	r.events = append(r.events, EventRecord{At: r.now(), Message: fmt.Sprintf(format, args...)})
+	wait := eventsEvery - r.now().Sub(r.lastWrite)
+	switch {
+	case wait <= 0:
+		r.flushLocked()
+	case r.stopTimer == nil:
+		r.stopTimer = r.schedule(wait, func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.stopTimer = nil
+			if !r.finished {
+				r.flushLocked()
+			}
+		})
+	}
 }
 
 // Object buffers what happened to one object.
@@ -76,12 +109,18 @@ func (r *Recorder) Object(o Object) {
 	}
 }
 
+// flushLocked writes the buffered objects and events in one transaction.
 func (r *Recorder) flushLocked() {
-	if len(r.objs) == 0 {
+	if r.stopTimer != nil {
+		r.stopTimer()
+		r.stopTimer = nil
+	}
+	if len(r.objs) == 0 && len(r.events) == 0 {
 		return
 	}
-	r.failed(r.store.RecordObjects(context.Background(), r.id, r.objs))
-	r.objs = r.objs[:0]
+	r.failed(r.store.Record(context.Background(), r.id, r.objs, r.events))
+	r.objs, r.events = r.objs[:0], r.events[:0]
+	r.lastWrite = r.now()
 }
 
 // VMs records how far each VM got.
@@ -113,6 +152,7 @@ func (r *Recorder) Finish(status Status, counts map[string]int, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.flushLocked()
+	r.finished = true
 	msg := ""
 	if err != nil {
 		msg = err.Error()

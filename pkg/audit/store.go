@@ -49,6 +49,9 @@ type Store struct {
 	// now stamps times the caller did not give (FinishedAt, an Object's or
 	// event's At); a field rather than time.Now so tests can fix it.
 	now func() time.Time
+	// committed, when set, is called after each write transaction of an
+	// invocation's records: tests count them.
+	committed func()
 }
 
 // DefaultPath returns where the audit DB lives unless the user says

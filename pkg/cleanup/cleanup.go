@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilwait "k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/access"
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
@@ -22,8 +22,11 @@ import (
 
 // Options say what to remove and how.
 type Options struct {
-	Client dynamic.Interface
-	Mapper meta.RESTMapper
+	// Metadata finds, deletes and follows by metadata alone: a poll over
+	// 10,000 VMIs reads their names and labels, not their specs and
+	// statuses.
+	Metadata metadata.Interface
+	Mapper   meta.RESTMapper
 
 	// Namespace to clean; "" for every namespace.
 	Namespace string
@@ -68,9 +71,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	if f.Total == 0 {
-		fmt.Fprintf(o.Out, "nothing to delete: no objects of %s in %s\n", c.target(), namespaceText(o.Namespace))
-		c.deadline = time.Now().Add(o.Timeout)
-		return c.cleanNamespaces(ctx, nil)
+		return c.nothingToDelete(ctx)
 	}
 	f.Print(o.Out)
 	if o.DryRun {
@@ -112,6 +113,33 @@ func Run(ctx context.Context, o Options) (err error) {
 	return c.cleanNamespaces(ctx, f)
 }
 
+// nothingToDelete is a cleanup that finds nothing left to delete: when
+// what an earlier one deleted is still terminating (VMIs whose guests shut
+// down), it says so and, unless told not to, waits for it as that one did.
+func (c *cleaner) nothingToDelete(ctx context.Context) error {
+	c.deadline = time.Now().Add(c.o.Timeout)
+	left, err := c.left(ctx)
+	if err != nil {
+		return err
+	}
+	if left.Total == 0 {
+		fmt.Fprintf(c.o.Out, "nothing to delete: no objects of %s in %s\n", c.target(), namespaceText(c.o.Namespace))
+		return c.cleanNamespaces(ctx, nil)
+	}
+	fmt.Fprintf(c.o.Out, "nothing left to delete of %s in %s; still terminating: %s\n", c.target(), namespaceText(c.o.Namespace), left.ByKind())
+	switch {
+	case c.o.DryRun:
+		return nil
+	case !c.o.Wait:
+		fmt.Fprintln(c.o.Log, "not waited for: --wait=false")
+		return nil
+	}
+	if err := c.waitGone(ctx, nil); err != nil {
+		return err
+	}
+	return c.cleanNamespaces(ctx, left)
+}
+
 func (c *cleaner) invocation(f *Found) audit.Invocation {
 	return audit.Invocation{
 		RunID: c.o.RunID, Command: audit.CommandCleanup, Server: c.o.Server, Namespace: c.o.Namespace,
@@ -145,9 +173,7 @@ func (c *cleaner) delete(ctx context.Context, f *Found) error {
 			if k.followed || f.ByNamespace[ns][k.name] == 0 {
 				continue
 			}
-			policy := metav1.DeletePropagationBackground
-			err := c.o.Client.Resource(k.gvr).Namespace(ns).DeleteCollection(ctx,
-				metav1.DeleteOptions{PropagationPolicy: &policy}, metav1.ListOptions{LabelSelector: c.selector()})
+			err := c.deleteCollection(ctx, k, ns)
 			if err != nil && !apierrors.IsNotFound(err) {
 				return c.remaining(ctx, fmt.Errorf("deleting %s in %s: %w", k.gvr.Resource, ns, access.Explain(err)))
 			}
@@ -157,8 +183,27 @@ func (c *cleaner) delete(ctx context.Context, f *Found) error {
 	return nil
 }
 
+// deleteCollection deletes the run's objects of kind k in ns. A server
+// that cannot delete them all within its request timeout (10,000 VMs on a
+// small control plane) answers 504 but may go on; asking again deletes
+// what is left, until it answers within the time or Timeout passes.
+func (c *cleaner) deleteCollection(ctx context.Context, k kind, ns string) error {
+	policy := metav1.DeletePropagationBackground
+	until := time.Now().Add(c.o.Timeout)
+	for {
+		err := c.o.Metadata.Resource(k.gvr).Namespace(ns).DeleteCollection(ctx,
+			metav1.DeleteOptions{PropagationPolicy: &policy}, metav1.ListOptions{LabelSelector: c.selector()})
+		if !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) || time.Now().After(until) || ctx.Err() != nil {
+			return err
+		}
+		fmt.Fprintf(c.o.Log, "deleting %s in %s: the server timed out, but may still be deleting; asking again\n", k.gvr.Resource, ns)
+	}
+}
+
 // waitGone polls until nothing of the run is left, not even terminating,
-// or Timeout passes; the summary counts what it waited for.
+// or Timeout passes; the summary counts what it waited for (f, what this
+// cleanup deleted, is nil when an earlier one did). Each poll is one
+// metadata-only list per kind, whatever the size of the run.
 func (c *cleaner) waitGone(ctx context.Context, f *Found) error {
 	prog := progress.New(c.o.Log)
 	wctx, cancel := context.WithDeadline(ctx, c.deadline)
@@ -182,7 +227,10 @@ func (c *cleaner) waitGone(ctx context.Context, f *Found) error {
 	if err != nil {
 		return c.remaining(ctx, fmt.Errorf("not everything was deleted within %s", c.o.Timeout))
 	}
-	done := fmt.Sprintf("deleted %d objects of %s", f.Total, c.target())
+	done := "nothing left of " + c.target() // an earlier cleanup deleted it
+	if f != nil {
+		done = fmt.Sprintf("deleted %d objects of %s", f.Total, c.target())
+	}
 	if first != nil && first.Total > 0 {
 		done += fmt.Sprintf("; all gone after %s (waited for %s)", time.Since(start).Round(100*time.Millisecond), first.ByKind())
 	}

@@ -3,15 +3,18 @@ package cleanup_test
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
@@ -19,6 +22,7 @@ import (
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 	"github.com/virtwork/kubectl-virtwork/test/cluster"
+	"github.com/virtwork/kubectl-virtwork/test/faultproxy"
 	"github.com/virtwork/kubectl-virtwork/test/runs"
 )
 
@@ -50,6 +54,10 @@ func count(t *testing.T, client dynamic.Interface, gvr schema.GroupVersionResour
 func TestRunRemovesOneRun(t *testing.T) {
 	c := cluster.Shared(t)
 	client, mapper := c.Clients(t)
+	meta, err := metadata.NewForConfig(c.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
 	ns := c.Namespace(t)
 	gone := runs.Bundle(t, ns, "--workloads", "network")
 	kept := runs.Bundle(t, ns, "--workloads", "cpu")
@@ -62,7 +70,7 @@ func TestRunRemovesOneRun(t *testing.T) {
 	}
 	var out, log bytes.Buffer
 	opts := cleanup.Options{
-		Client: client, Mapper: mapper, Namespace: ns, RunID: gone.RunID,
+		Metadata: meta, Mapper: mapper, Namespace: ns, RunID: gone.RunID,
 		Wait: true, Timeout: time.Minute, AuditDB: filepath.Join(t.TempDir(), "audit.db"),
 		Out: &out, Log: &log,
 	}
@@ -119,5 +127,49 @@ func TestRunRemovesOneRun(t *testing.T) {
 	out.Reset()
 	if err := cleanup.Run(t.Context(), opts); err != nil || !strings.Contains(out.String(), "nothing to delete: no objects of run "+gone.RunID+" in namespace "+ns) {
 		t.Errorf("second cleanup: %v %q", err, out.String())
+	}
+}
+
+// TestRunAsksAgainWhenTheServerTimesOut: a collection delete the server
+// could not finish within its request timeout (504, as 10,000 VMs on a
+// small control plane get) is sent again until it is answered, and the
+// cleanup then ends with the run gone.
+func TestRunAsksAgainWhenTheServerTimesOut(t *testing.T) {
+	c := cluster.Shared(t)
+	client, mapper := c.Clients(t)
+	ns := c.Namespace(t)
+	run := runs.Bundle(t, ns, "--workloads", "cpu", "--vm-count", "3")
+	if _, err := apply.New(client, mapper, apply.Options{Concurrency: 4}).Apply(t.Context(), run.Objects()); err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := faultproxy.New(c.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Stop()
+	var timedOut atomic.Int32
+	proxy.SetFault(func(r faultproxy.Request) faultproxy.Action {
+		if r.Verb == "deletecollection" && r.Resource == "virtualmachines" && timedOut.Add(1) <= 2 {
+			return faultproxy.Action{Status: http.StatusGatewayTimeout}
+		}
+		return faultproxy.Action{}
+	})
+	meta, err := metadata.NewForConfig(proxy.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, log bytes.Buffer
+	err = cleanup.Run(t.Context(), cleanup.Options{Metadata: meta, Mapper: mapper, Namespace: ns, RunID: run.RunID,
+		Wait: true, Timeout: time.Minute, Out: &out, Log: &log})
+	if err != nil || strings.Count(log.String(), "the server timed out, but may still be deleting; asking again") != 2 {
+		t.Fatalf("cleanup: %v\n%s%s", err, out.String(), log.String())
+	}
+	if n := proxy.Count(func(r faultproxy.Request) bool {
+		return r.Verb == "deletecollection" && r.Resource == "virtualmachines"
+	}); n != 3 {
+		t.Errorf("%d collection deletes of the VMs, want 3 (two timed out)", n)
+	}
+	if n := count(t, client, wait.VMResource, ns, run.RunID); n != 0 {
+		t.Errorf("%d VMs left", n)
 	}
 }

@@ -77,7 +77,7 @@ func (c *cleaner) list(ctx context.Context, terminating bool) (*Found, error) {
 		if !hasAPI(c.o.Mapper, k.gvr) {
 			continue // CDI not installed: no DataVolumes to find
 		}
-		list, err := c.o.Client.Resource(k.gvr).Namespace(c.o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: c.selector()})
+		list, err := c.o.Metadata.Resource(k.gvr).Namespace(c.o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: c.selector()})
 		if err != nil {
 			return nil, fmt.Errorf("listing %s: %w", k.gvr.Resource, access.Explain(err))
 		}

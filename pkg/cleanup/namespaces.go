@@ -42,7 +42,7 @@ func (c *cleaner) cleanNamespaces(ctx context.Context, f *Found) error {
 }
 
 func (c *cleaner) cleanNamespace(ctx context.Context, ns string) error {
-	obj, err := c.o.Client.Resource(namespaceGVR).Get(ctx, ns, metav1.GetOptions{})
+	obj, err := c.o.Metadata.Resource(namespaceGVR).Get(ctx, ns, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -59,7 +59,7 @@ func (c *cleaner) cleanNamespace(ctx context.Context, ns string) error {
 		fmt.Fprintf(c.o.Out, "kept namespace %s: it still holds objects virtwork did not create (%s)\n", ns, other)
 		return nil
 	}
-	if err := c.o.Client.Resource(namespaceGVR).Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+	if err := c.o.Metadata.Resource(namespaceGVR).Delete(ctx, ns, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting namespace %s: %w", ns, access.Explain(err))
 	}
 	if c.o.Wait {
@@ -77,7 +77,7 @@ func (c *cleaner) namespaceGone(ctx context.Context, ns string) error {
 	wctx, cancel := context.WithDeadline(ctx, c.deadline)
 	defer cancel()
 	err := utilwait.PollUntilContextCancel(wctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		_, err := c.o.Client.Resource(namespaceGVR).Get(ctx, ns, metav1.GetOptions{})
+		_, err := c.o.Metadata.Resource(namespaceGVR).Get(ctx, ns, metav1.GetOptions{})
 		// A user whose Role lives in ns loses sight of it when the namespace
 		// controller deletes that Role, which it does while finishing ns.
 		return apierrors.IsNotFound(err) || apierrors.IsForbidden(err), nil
@@ -101,7 +101,7 @@ func (c *cleaner) otherObject(ctx context.Context, ns string) (string, error) {
 		if !hasAPI(c.o.Mapper, gvr) {
 			continue
 		}
-		list, err := c.o.Client.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+		list, err := c.o.Metadata.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return "", fmt.Errorf("listing %s in %s: %w", gvr.Resource, ns, access.Explain(err))
 		}

@@ -116,7 +116,7 @@ func (o *CleanupOptions) Run(ctx context.Context) error {
 		ns = ""
 	}
 	opts := cleanup.Options{
-		Client: o.cluster.client, Mapper: o.cluster.mapper,
+		Metadata: o.cluster.metadata, Mapper: o.cluster.mapper,
 		Namespace: ns, RunID: o.cfg.RunID, DryRun: o.DryRun,
 		Wait: o.Wait, Timeout: o.cfg.Timeout, DeleteNamespace: o.DeleteNamespace,
 		AuditDB: o.audit.path, Server: o.cluster.server,

@@ -10,6 +10,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 )
 
@@ -18,7 +19,9 @@ import (
 // way and gives the same errors when there is none to read.
 type cluster struct {
 	client dynamic.Interface
-	mapper meta.RESTMapper
+	// metadata lists and deletes by metadata alone (cleanup).
+	metadata metadata.Interface
+	mapper   meta.RESTMapper
 	// kube is the typed client preflight asks with.
 	kube kubernetes.Interface
 	// server and context are recorded in the audit history.
@@ -45,6 +48,9 @@ func connect(flags *genericclioptions.ConfigFlags, lookupEnv func(string) (strin
 	dyn.QPS = float32(max(50, 40*concurrency))
 	dyn.Burst = max(100, 80*concurrency)
 	if c.client, err = dynamic.NewForConfig(dyn); err != nil {
+		return nil, fmt.Errorf("creating the API client: %w", err)
+	}
+	if c.metadata, err = metadata.NewForConfig(dyn); err != nil {
 		return nil, fmt.Errorf("creating the API client: %w", err)
 	}
 	if c.mapper, err = flags.ToRESTMapper(); err != nil {

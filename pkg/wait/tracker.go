@@ -34,7 +34,20 @@ type tracker struct {
 	mu       sync.Mutex
 	expected map[string]bool
 	vms      map[string]*vmState
+	// counts are the expected VMs' progress, kept as each event comes, so
+	// that an event costs the same whatever the size of the run.
+	counts Progress
 }
+
+// category is where a VM counts in Progress; the zero value is waiting,
+// as a VM nothing is known of yet is.
+type category uint8
+
+const (
+	waiting category = iota
+	reached
+	failed
+)
 
 type vmState struct {
 	created    time.Time
@@ -62,6 +75,9 @@ type vmState struct {
 	whyObserved                     string
 	seenRunning                     time.Time
 	seenVM                          bool
+	// cat is where the VM counted in the tracker's counts after its last
+	// event.
+	cat category
 }
 
 func newTracker(opts Options) *tracker {
@@ -71,6 +87,7 @@ func newTracker(opts Options) *tracker {
 		for _, n := range opts.Expected {
 			t.expected[n] = true
 		}
+		t.counts = Progress{Waiting: len(t.expected), Total: len(t.expected)}
 	}
 	return t
 }
@@ -87,9 +104,10 @@ func (t *tracker) state(name string) *vmState {
 func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 	now := time.Now()
 	t.mu.Lock()
+	name := u.GetName()
 	switch kind {
 	case VMIResource.Resource:
-		s := t.state(u.GetName())
+		s := t.state(name)
 		s.vmiPhase, _, _ = unstructured.NestedString(u.Object, "status", "phase")
 		s.vmiReason, _, _ = unstructured.NestedString(u.Object, "status", "reason")
 		s.node, _, _ = unstructured.NestedString(u.Object, "status", "nodeName")
@@ -100,7 +118,7 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 			s.seenRunning = now
 		}
 	case VMResource.Resource:
-		s := t.state(u.GetName())
+		s := t.state(name)
 		s.created = u.GetCreationTimestamp().Time
 		s.printable, _, _ = unstructured.NestedString(u.Object, "status", "printableStatus")
 		s.failureMsg = conditionMessage(u)
@@ -117,6 +135,7 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		if owner == "" {
 			break
 		}
+		name = owner
 		s := t.state(owner)
 		if s.dvReady == nil {
 			s.dvReady = map[string]time.Time{}
@@ -135,6 +154,9 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		} else {
 			delete(s.dvFailed, u.GetName())
 		}
+	}
+	if s := t.vms[name]; s != nil && t.expected[name] {
+		t.move(s, t.categorize(s))
 	}
 	t.mu.Unlock()
 	select {
@@ -155,8 +177,51 @@ func (t *tracker) listed() {
 	for name, s := range t.vms {
 		if s.seenVM {
 			t.expected[name] = true
+			s.cat = t.categorize(s)
+			t.counts.Total++
+			t.count(s.cat, 1)
 		}
 	}
+}
+
+// categorize says where s counts for the wait's target.
+func (t *tracker) categorize(s *vmState) category {
+	state, _ := s.classify()
+	switch {
+	case state.Reached(t.opts.For):
+		return reached
+	case state == Failed:
+		return failed
+	}
+	return waiting
+}
+
+// move recounts an expected VM that is now in category c.
+func (t *tracker) move(s *vmState, c category) {
+	if s.cat != c {
+		t.count(s.cat, -1)
+		t.count(c, 1)
+		s.cat = c
+	}
+}
+
+func (t *tracker) count(c category, d int) {
+	switch c {
+	case reached:
+		t.counts.Reached += d
+	case failed:
+		t.counts.Failed += d
+	default:
+		t.counts.Waiting += d
+	}
+}
+
+// progress returns the counts, and whether nothing is left to wait for,
+// without going over the VMs.
+func (t *tracker) progress() (Progress, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.counts, t.counts.Waiting == 0
 }
 
 func (t *tracker) result() *Result {

@@ -79,18 +79,20 @@ func ForRun(ctx context.Context, client dynamic.Interface, opts Options) (*Resul
 			listed = true
 			t.listed()
 		}
-		res := t.result()
+		// The counts are kept as events come; the full result, sorted, is
+		// made once, at the end.
+		p, done := t.progress()
 		if opts.Progress != nil {
-			opts.Progress(res.Counts())
+			opts.Progress(p)
 		}
-		if listed && res.Done {
-			return res, nil
+		if listed && done {
+			return t.result(), nil
 		}
 		select {
 		case err := <-denied:
 			return nil, err
 		case <-ctx.Done():
-			return res, nil
+			return t.result(), nil
 		case <-t.changed:
 		case <-tick.C:
 		}
@@ -104,6 +106,9 @@ func watch(factory dynamicinformer.DynamicSharedInformerFactory, resources []sch
 	for _, gvr := range resources {
 		inf := factory.ForResource(gvr).Informer()
 		kind := gvr.Resource
+		if err := inf.SetTransform(slim); err != nil {
+			return nil, fmt.Errorf("watching %s: %w", gvr.Resource, err)
+		}
 		if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
 			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
 				select {

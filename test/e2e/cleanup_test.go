@@ -31,7 +31,7 @@ func (e *env) left(t *testing.T, selector string) map[string]int {
 // down (the simulator's Termination, as virt-handler takes); cleanup
 // returns only once the VMIs are gone too and says what it waited for,
 // and status then shows nothing of the run. --wait=false returns at once
-// and says what is still terminating.
+// and says what is still terminating; a second cleanup then waits for it.
 func TestCleanupWaitsForVMIs(t *testing.T) {
 	e := newEnv(t)
 	opts := simulatorOptions()
@@ -64,6 +64,16 @@ func TestCleanupWaitsForVMIs(t *testing.T) {
 	}
 	if left := e.left(t, labels.Selector(ids[1])); left["virtualmachineinstances"] != 5 {
 		t.Errorf("right after cleanup --wait=false: %v left, want the 5 VMIs still terminating", left)
+	}
+	// A second cleanup finds nothing to delete, but the VMIs are not gone:
+	// it says so and waits for them.
+	again := mustRun(t, p.run(t.Context(), "cleanup", "-n", e.ns, "--run-id", ids[1], "--yes"), "second cleanup")
+	if !strings.Contains(again.stdout, "nothing left to delete of run "+ids[1]) || !strings.Contains(again.stdout, "still terminating: 5 VirtualMachineInstance") ||
+		!strings.Contains(again.stderr, "nothing left of run "+ids[1]+"; all gone after") {
+		t.Errorf("a second cleanup while the VMIs terminate does not say it waits for them:\n%s%s", again.stdout, again.stderr)
+	}
+	if left := e.left(t, labels.Selector(ids[1])); len(left) != 0 {
+		t.Errorf("the second cleanup returned with %v left", left)
 	}
 }
 

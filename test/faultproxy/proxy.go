@@ -325,6 +325,7 @@ func writeStatus(w http.ResponseWriter, a Action) {
 		http.StatusTooManyRequests:     "TooManyRequests",
 		http.StatusInternalServerError: "InternalError",
 		http.StatusServiceUnavailable:  "ServiceUnavailable",
+		http.StatusGatewayTimeout:      "Timeout", // the API server's own request timeout
 	}[a.Status]
 	status := map[string]any{
 		"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": a.Status, "reason": reason,
