@@ -47,6 +47,9 @@ const (
 	waiting category = iota
 	reached
 	failed
+	// unplaced is waiting for a node the scheduler cannot find: it counts
+	// in Waiting and in Unschedulable, as Result.Counts does.
+	unplaced
 )
 
 type vmState struct {
@@ -192,6 +195,8 @@ func (t *tracker) categorize(s *vmState) category {
 		return reached
 	case state == Failed:
 		return failed
+	case state == Pending && s.isUnschedulable():
+		return unplaced
 	}
 	return waiting
 }
@@ -211,6 +216,9 @@ func (t *tracker) count(c category, d int) {
 		t.counts.Reached += d
 	case failed:
 		t.counts.Failed += d
+	case unplaced:
+		t.counts.Waiting += d
+		t.counts.Unschedulable += d
 	default:
 		t.counts.Waiting += d
 	}
