@@ -396,19 +396,13 @@ func (c *Cluster) startControllerManager(ctx context.Context, binDir, kubeconfig
 	}
 	_, err = c.startServer(ctx, "kube-controller-manager", filepath.Join(binDir, "kube-controller-manager"), 1,
 		func(ports []int) []string {
-			return []string{
-				"--kubeconfig=" + kubeconfig,
-				"--authentication-kubeconfig=" + kubeconfig,
-				"--authorization-kubeconfig=" + kubeconfig,
-				"--bind-address=127.0.0.1",
-				"--secure-port=" + strconv.Itoa(ports[0]),
-				"--tls-cert-file=" + pki.servingCert,
-				"--tls-private-key-file=" + pki.servingKey,
-				"--controllers=" + controllers,
+			return append(servingFlags(kubeconfig, ports[0], pki),
+				"--kubeconfig="+kubeconfig,
+				"--controllers="+controllers,
 				"--leader-elect=false",
 				"--use-service-account-credentials=false",
 				"--profiling=false",
-			}
+			)
 		},
 		func(ctx context.Context, ports []int) error {
 			return httpOK(ctx, client, loopbackURL("https", ports[0])+"/healthz", "ok")
@@ -557,4 +551,18 @@ func httpOK(ctx context.Context, client *http.Client, url, want string) error {
 
 func loopbackURL(scheme string, port int) string {
 	return scheme + "://127.0.0.1:" + strconv.Itoa(port)
+}
+
+// servingFlags are the secure serving and delegated auth flags that
+// kube-controller-manager and kube-scheduler share: loopback only, the test
+// PKI's serving certificate, the cluster's kubeconfig for both checks.
+func servingFlags(kubeconfig string, port int, pki pkiFiles) []string {
+	return []string{
+		"--authentication-kubeconfig=" + kubeconfig,
+		"--authorization-kubeconfig=" + kubeconfig,
+		"--bind-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(port),
+		"--tls-cert-file=" + pki.servingCert,
+		"--tls-private-key-file=" + pki.servingKey,
+	}
 }

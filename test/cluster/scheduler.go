@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 )
 
@@ -52,15 +51,7 @@ func (c *Cluster) startScheduler(ctx context.Context, binDir, kubeconfig string,
 	}
 	_, err = c.startServer(ctx, "kube-scheduler", filepath.Join(binDir, "kube-scheduler"), 1,
 		func(ports []int) []string {
-			return []string{
-				"--config=" + config,
-				"--authentication-kubeconfig=" + kubeconfig,
-				"--authorization-kubeconfig=" + kubeconfig,
-				"--bind-address=127.0.0.1",
-				"--secure-port=" + strconv.Itoa(ports[0]),
-				"--tls-cert-file=" + pki.servingCert,
-				"--tls-private-key-file=" + pki.servingKey,
-			}
+			return append([]string{"--config=" + config}, servingFlags(kubeconfig, ports[0], pki)...)
 		},
 		func(ctx context.Context, ports []int) error {
 			return httpOK(ctx, client, loopbackURL("https", ports[0])+"/healthz", "ok")
