@@ -78,7 +78,7 @@ check:
 	@out="$$(gofmt -l cmd pkg templates test hack 2>/dev/null)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## bench: render on one core (VMs/s, peak RSS); apply and wait on the test API server, against kubectl and a bare loop; apply, wait and cleanup of 1,000, 3,000 and 10,000 VMs with the real binary (VIRTWORK_BENCH_SIZES=1000 for fewer)
+## bench: render on one core (VMs/s; peak RSS of 1,000 against 100,000 VMs); apply and wait on the test API server, against kubectl and a bare loop; apply, wait and cleanup of 1,000, 3,000 and 10,000 VMs with the real binary (VIRTWORK_BENCH_SIZES=1000 for fewer)
 bench: k8s-bins
 	$(GO) test -run '^$$' -bench . -cpu 1 -benchtime 10x ./pkg/render ./cmd/kubectl-virtwork
 	VIRTWORK_REQUIRE_CLUSTER=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 90m ./test/bench

@@ -56,9 +56,34 @@ const KustomizationFile = "kustomization.yaml"
 // per object, grouped in a folder per kind (the Namespace at the top), and
 // a kustomization.yaml that lists them in apply order and keeps that order
 // (sortOptions: fifo), so `kubectl kustomize DIR` yields the same objects
-// in the same order as WriteYAML.
+// in the same order as WriteYAML. Each object is built, written and
+// dropped in turn; what grows with the run is only kustomization.yaml's
+// list of files, kept as the YAML it is written as.
 func (b *Bundle) WriteFiles(write func(name string, data []byte) error) error {
-	var resources []string
+	k := kustomizetypes.Kustomization{
+		TypeMeta: kustomizetypes.TypeMeta{
+			APIVersion: kustomizetypes.KustomizationVersion,
+			Kind:       kustomizetypes.KustomizationKind,
+		},
+		SortOptions: &kustomizetypes.SortOptions{Order: kustomizetypes.FIFOSortOrder},
+	}
+	m, err := jsonValue(k)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", KustomizationFile, err)
+	}
+	// The kustomization's fields sort around resources, which are
+	// appended as each file is written, into one buffer sized once.
+	before, after := map[string]any{}, map[string]any{}
+	for key, v := range m {
+		if key < resourcesKey {
+			before[key] = v
+		} else {
+			after[key] = v
+		}
+	}
+	kust := yamlEncoder{buf: make([]byte, 0, b.Len()*maxResourceLine)}
+	kust.mapping(before, 0, false)
+	kust.buf = append(kust.buf, resourcesKey+":\n"...)
 	var e yamlEncoder
 	for obj := range b.shared() {
 		name := objectFile(obj)
@@ -67,24 +92,17 @@ func (b *Bundle) WriteFiles(write func(name string, data []byte) error) error {
 		if err := write(name, e.buf); err != nil {
 			return err
 		}
-		resources = append(resources, name)
+		kust.sequence([]any{name}, 0, false)
 	}
-	k := kustomizetypes.Kustomization{
-		TypeMeta: kustomizetypes.TypeMeta{
-			APIVersion: kustomizetypes.KustomizationVersion,
-			Kind:       kustomizetypes.KustomizationKind,
-		},
-		SortOptions: &kustomizetypes.SortOptions{Order: kustomizetypes.FIFOSortOrder},
-		Resources:   resources,
-	}
-	m, err := jsonValue(k)
-	if err != nil {
-		return fmt.Errorf("encoding %s: %w", KustomizationFile, err)
-	}
-	e.buf = e.buf[:0]
-	e.mapping(m, 0, false)
-	return write(KustomizationFile, e.buf)
+	kust.mapping(after, 0, false)
+	return write(KustomizationFile, kust.buf)
 }
+
+// maxResourceLine bounds a VM's line in that list, "- <dir>/<name>.yaml".
+const maxResourceLine = len("- virtualmachines/.yaml\n") + maxVMName
+
+// resourcesKey is kustomization.yaml's list of files.
+const resourcesKey = "resources"
 
 // jsonValue turns v into the JSON-like form the encoder takes, through its
 // JSON encoding (the field names and omissions kustomize reads).

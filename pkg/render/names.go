@@ -42,11 +42,17 @@ func vmNamePrefix(workload, runID, role string, multiRole bool) string {
 }
 
 func vmName(workload, runID, role string, multiRole bool, i, j int, perInstance int) string {
-	name := vmNamePrefix(workload, runID, role, multiRole) + itoa(i)
+	return indexedName(vmNamePrefix(workload, runID, role, multiRole), i, j, perInstance)
+}
+
+// indexedName is prefix<i>, or prefix<i>-<j> when there are several per
+// instance: a VM's name after its role's prefix, a Service's after its
+// workload's.
+func indexedName(prefix string, i, j, perInstance int) string {
 	if perInstance > 1 {
-		name += "-" + itoa(j)
+		return prefix + itoa(i) + "-" + itoa(j)
 	}
-	return name
+	return prefix + itoa(i)
 }
 
 // VMNamePattern is a regular expression (RE2, as PromQL's =~ takes it)
@@ -58,7 +64,12 @@ func VMNamePattern(spec workloads.Spec, runID, role string) string {
 }
 
 func serviceName(workload, runID string, i int) string {
-	return fmt.Sprintf("%s-%s-%s-%d", namePrefix, workload, shortRun(runID), i)
+	return indexedName(servicePrefix(workload, runID), i, 0, 1)
+}
+
+// servicePrefix is what every Service name of the workload has before <i>.
+func servicePrefix(workload, runID string) string {
+	return fmt.Sprintf("%s-%s-%s-", namePrefix, workload, shortRun(runID))
 }
 
 // serviceHostRule is how a client VM of the role derives its Service host
@@ -68,7 +79,7 @@ func serviceName(workload, runID string, i int) string {
 func serviceHostRule(spec workloads.Spec, runID, role, namespace string) workloads.HostRule {
 	return workloads.HostRule{
 		VMPrefix:      vmNamePrefix(spec.Name, runID, role, len(spec.Roles) > 1),
-		ServicePrefix: fmt.Sprintf("%s-%s-%s-", namePrefix, spec.Name, shortRun(runID)),
+		ServicePrefix: servicePrefix(spec.Name, runID),
 		ServiceSuffix: "." + namespace + ".svc",
 	}
 }

@@ -77,24 +77,37 @@ func scopeLabels(runID, workload string, s config.Scope) map[string]string {
 }
 
 // slots numbers the VMs of a run into --vms-per-node groups, one VM after
-// the other, so each group of a cap of N over V VMs holds at most
-// ceil(V/N) and the scheduler can always place a group's next VM while
-// nodes x N >= V.
+// the other in the order the config lists workloads, roles and instances,
+// so each group of a cap of N over V VMs holds at most ceil(V/N) and the
+// scheduler can always place a group's next VM while nodes x N >= V.
 type slots struct{ run int }
 
-// next returns the slot of the workload's next VM; workload counts the
+// slotRange numbers one role's VMs: its k-th VM (k = instance x VMs per
+// instance + j) is in slot (first + k) mod per. A bundle keeps this, not a
+// slot per VM.
+type slotRange struct{ first, per int }
+
+// take reserves the slots of a role's n VMs; workload counts the
 // workload's own VMs, for a cap set for it alone.
-func (s *slots) next(p config.Placement, workload *int) int {
+func (s *slots) take(p config.Placement, workload *int, n int) slotRange {
 	if p.VMsPerNode == 0 {
+		return slotRange{}
+	}
+	c := &s.run
+	if p.CapScope == config.ScopeWorkload {
+		c = workload
+	}
+	r := slotRange{first: *c, per: p.VMsPerNode}
+	*c += n
+	return r
+}
+
+// of is the slot of the role's k-th VM.
+func (r slotRange) of(k int) int {
+	if r.per == 0 {
 		return 0
 	}
-	n := &s.run
-	if p.CapScope == config.ScopeWorkload {
-		n = workload
-	}
-	slot := *n % p.VMsPerNode
-	*n++
-	return slot
+	return (r.first + k) % r.per
 }
 
 // withSlot is the VM's own copy of the template's labels and affinity,

@@ -28,20 +28,27 @@ type Input struct {
 
 // Bundle is the rendered run. Objects come out in apply order: the
 // Namespace, then Services, Secrets and VirtualMachines, each kind sorted by
-// name. VirtualMachines are built as they are read, so a large run is never
-// held in memory whole.
+// name. A bundle holds the run's plan, a few small values per workload
+// role; every object is built when it is read and dropped once written, so
+// a run's memory does not grow with its VM count.
 type Bundle struct {
 	RunID     string
 	Namespace string
 
 	namespace map[string]any
-	services  []servicePlan
+	services  []serviceGroup
 	secrets   []secretPlan
-	vms       []vmPlan
+	vms       []vmGroup
 
 	ssh      config.SSH
 	userData *userDataEncoder
 	slots    slots
+}
+
+// serviceGroup is the Services of one workload, one per instance.
+type serviceGroup struct {
+	names nameGroup
+	spec  workloads.Spec
 }
 
 // servicePlan is one Service, built when read.
@@ -61,7 +68,16 @@ type secretPlan struct {
 	instance workloads.Instance
 }
 
-// vmPlan is one VM, small enough to keep for thousands of VMs.
+// vmGroup is the VMs of one workload role: every one is cut from the
+// role's template and reads the role's Secret.
+type vmGroup struct {
+	names  nameGroup
+	secret string
+	role   *roleTemplate
+	slots  slotRange
+}
+
+// vmPlan is one VM, made from its group when read.
 type vmPlan struct {
 	name     string
 	instance int
@@ -89,9 +105,7 @@ func Render(in Input) (*Bundle, error) {
 			return nil, err
 		}
 	}
-	slices.SortFunc(b.services, func(a, b servicePlan) int { return cmp.Compare(a.name, b.name) })
 	slices.SortFunc(b.secrets, func(a, b secretPlan) int { return cmp.Compare(a.name, b.name) })
-	slices.SortFunc(b.vms, func(a, b vmPlan) int { return cmp.Compare(a.name, b.name) })
 	return b, nil
 }
 
@@ -125,19 +139,15 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 		}
 		secret := roleSecretName(spec.Name, cfg.RunID, role.Name)
 		b.secrets = append(b.secrets, secretPlan{name: secret, labels: workloadLabels(cfg.RunID, spec, role.Name), workload: w, instance: inst})
-		for i := range wc.VMCount * role.VMs() {
-			i, j := i/role.VMs(), i%role.VMs()
-			name := vmName(spec.Name, cfg.RunID, role.Name, multiRole, i, j, role.VMs())
-			if len(name) > maxVMName {
-				return fmt.Errorf("workload %s: VM name %s is longer than %d characters", spec.Name, name, maxVMName)
-			}
-			b.vms = append(b.vms, vmPlan{name: name, instance: i, secret: secret, role: rt, slot: b.slots.next(wc.Placement, &workloadSlots)})
+		names := nameGroup{prefix: vmNamePrefix(spec.Name, cfg.RunID, role.Name, multiRole), instances: wc.VMCount, perInstance: role.VMs()}
+		if name := names.last(); len(name) > maxVMName {
+			return fmt.Errorf("workload %s: VM name %s is longer than %d characters", spec.Name, name, maxVMName)
 		}
+		b.vms = append(b.vms, vmGroup{names: names, secret: secret, role: rt, slots: b.slots.take(wc.Placement, &workloadSlots, names.len())})
 	}
 	if spec.Service != nil {
-		for i := range wc.VMCount {
-			b.services = append(b.services, servicePlan{name: serviceName(spec.Name, cfg.RunID, i), instance: i, spec: spec})
-		}
+		names := nameGroup{prefix: servicePrefix(spec.Name, cfg.RunID), instances: wc.VMCount, perInstance: 1}
+		b.services = append(b.services, serviceGroup{names: names, spec: spec})
 	}
 	return nil
 }
@@ -185,11 +195,13 @@ func (b *Bundle) service(p servicePlan) map[string]any {
 	return s
 }
 
-// VMNames lists the bundle's VirtualMachines, sorted.
+// VMNames lists the bundle's VirtualMachines, sorted. It is the one view
+// of a bundle that grows with its VMs, for the callers that keep state per
+// VM anyway (wait).
 func (b *Bundle) VMNames() []string {
-	names := make([]string, len(b.vms))
-	for i, vm := range b.vms {
-		names[i] = vm.name
+	names := make([]string, 0, b.Counts()["VirtualMachine"])
+	for vm := range b.vmPlans() {
+		names = append(names, vm.name)
 	}
 	return names
 }
@@ -206,7 +218,7 @@ type VMRef struct {
 // the naming scheme.
 func (b *Bundle) VMsOf(workload string) []VMRef {
 	var out []VMRef
-	for _, vm := range b.vms {
+	for vm := range b.vmPlans() {
 		if vm.role.workload == workload {
 			out = append(out, VMRef{Name: vm.name, Role: vm.role.role, Instance: vm.instance})
 		}
@@ -217,8 +229,8 @@ func (b *Bundle) VMsOf(workload string) []VMRef {
 // HasDataVolumes reports whether any VM has a DataVolume (a data disk, or
 // a cloned or imported root disk).
 func (b *Bundle) HasDataVolumes() bool {
-	for _, vm := range b.vms {
-		if len(vm.role.dvSuffixes) > 0 {
+	for _, g := range b.vms {
+		if len(g.role.dvSuffixes) > 0 && g.names.len() > 0 {
 			return true
 		}
 	}
@@ -226,15 +238,28 @@ func (b *Bundle) HasDataVolumes() bool {
 }
 
 // Len is the number of objects in the bundle.
-func (b *Bundle) Len() int { return 1 + len(b.services) + len(b.secrets) + len(b.vms) }
+func (b *Bundle) Len() int {
+	n := 0
+	for _, c := range b.Counts() {
+		n += c
+	}
+	return n
+}
 
 // Counts returns the number of objects per kind.
 func (b *Bundle) Counts() map[string]int {
-	return map[string]int{"Namespace": 1, "Service": len(b.services), "Secret": len(b.secrets), "VirtualMachine": len(b.vms)}
+	services, vms := 0, 0
+	for _, g := range b.services {
+		services += g.names.len()
+	}
+	for _, g := range b.vms {
+		vms += g.names.len()
+	}
+	return map[string]int{"Namespace": 1, "Service": services, "Secret": len(b.secrets), "VirtualMachine": vms}
 }
 
-// Objects yields every object in apply order. Each is the caller's own
-// copy.
+// Objects yields every object in apply order, each built as it is read.
+// Each is the caller's own copy.
 func (b *Bundle) Objects() iter.Seq[*unstructured.Unstructured] {
 	return func(yield func(*unstructured.Unstructured) bool) {
 		for obj := range b.shared() {
@@ -252,7 +277,7 @@ func (b *Bundle) shared() iter.Seq[map[string]any] {
 		if !yield(b.namespace) {
 			return
 		}
-		for _, s := range b.services {
+		for s := range b.servicePlans() {
 			if !yield(b.service(s)) {
 				return
 			}
@@ -262,8 +287,40 @@ func (b *Bundle) shared() iter.Seq[map[string]any] {
 				return
 			}
 		}
-		for _, vm := range b.vms {
+		for vm := range b.vmPlans() {
 			if !yield(vm.role.instantiate(vm)) {
+				return
+			}
+		}
+	}
+}
+
+// servicePlans yields the Services' plans sorted by name.
+func (b *Bundle) servicePlans() iter.Seq[servicePlan] {
+	return func(yield func(servicePlan) bool) {
+		groups := make([]nameGroup, len(b.services))
+		for k, g := range b.services {
+			groups[k] = g.names
+		}
+		for ref := range sortedNames(groups) {
+			if !yield(servicePlan{name: ref.name, instance: ref.i, spec: b.services[ref.group].spec}) {
+				return
+			}
+		}
+	}
+}
+
+// vmPlans yields the VMs' plans sorted by name.
+func (b *Bundle) vmPlans() iter.Seq[vmPlan] {
+	return func(yield func(vmPlan) bool) {
+		groups := make([]nameGroup, len(b.vms))
+		for k, g := range b.vms {
+			groups[k] = g.names
+		}
+		for ref := range sortedNames(groups) {
+			g := b.vms[ref.group]
+			slot := g.slots.of(ref.i*g.names.perInstance + ref.j)
+			if !yield(vmPlan{name: ref.name, instance: ref.i, secret: g.secret, role: g.role, slot: slot}) {
 				return
 			}
 		}
