@@ -40,6 +40,8 @@ var rows = []row{
 	guestRow,
 	preinstalledRow,
 	namespaceRow,
+	namespacesRow,
+	namespacePrefixRow,
 	paramsRow,
 	profileRow,
 	startAtRow,

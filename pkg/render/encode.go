@@ -61,7 +61,7 @@ func (b *Bundle) WriteFiles(write func(name string, data []byte) error) error {
 	var resources []string
 	var e yamlEncoder
 	for obj := range b.shared() {
-		name := objectFile(obj)
+		name := objectFile(obj, len(b.namespaces) > 1)
 		e.buf = e.buf[:0]
 		e.mapping(obj, 0, false)
 		if err := write(name, e.buf); err != nil {
@@ -98,15 +98,27 @@ func jsonValue(v any) (map[string]any, error) {
 	return m, err
 }
 
-func objectFile(obj map[string]any) string {
+// objectFile is where an object's file goes: <kind folder>/<name>.yaml,
+// and the Namespace in namespace.yaml. In a run spread over namespaces,
+// where a role's Secret has the same name in each, namespaced objects go in
+// <kind folder>/<namespace>/<name>.yaml and the Namespaces in
+// namespaces/<name>.yaml. The kustomization sets no namespace: each object
+// keeps its own.
+func objectFile(obj map[string]any, spread bool) string {
 	kind := obj["kind"].(string)
 	name := nameOf(obj)
 	if kind == "Namespace" {
+		if spread {
+			return path.Join("namespaces", name+".yaml")
+		}
 		return "namespace.yaml"
 	}
 	dir := map[string]string{"Service": "services", "Secret": "secrets", "VirtualMachine": "virtualmachines"}[kind]
 	if dir == "" {
 		dir = strings.ToLower(kind)
+	}
+	if spread {
+		dir = path.Join(dir, obj["metadata"].(map[string]any)["namespace"].(string))
 	}
 	return path.Join(dir, name+".yaml")
 }
