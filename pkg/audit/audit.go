@@ -57,6 +57,9 @@ type Invocation struct {
 	KubeContext string            `json:"kubeContext,omitempty"`
 	Server      string            `json:"server,omitempty"`
 	Namespace   string            `json:"namespace,omitempty"`
+	// Namespaces are those of a run spread over several (--namespaces),
+	// Namespace being the first; empty for a run in Namespace alone.
+	Namespaces []string `json:"namespaces,omitempty"`
 	Image       string            `json:"image,omitempty"`
 	Workloads   []string          `json:"workloads,omitempty"`
 	Options     map[string]string `json:"options,omitempty"` // flags and settings, without secrets
