@@ -20,7 +20,7 @@ type Summary struct {
 	// Namespace being the first.
 	Namespaces []string `json:"namespaces,omitempty"`
 	Image      string   `json:"image,omitempty"`
-	DryRun    bool   `json:"dryRun,omitempty"`
+	DryRun     bool     `json:"dryRun,omitempty"`
 	// Objects counts apply outcomes per kind.
 	Objects      map[string]map[apply.Outcome]int `json:"objects,omitempty"`
 	ApplySeconds float64                          `json:"applySeconds,omitempty"`
