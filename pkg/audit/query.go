@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -267,4 +268,23 @@ func fromJSON[T any](s string, v *T) error {
 		return fmt.Errorf("decoding %q: %w", s, err)
 	}
 	return nil
+}
+
+// RunNamespacesAt is RunNamespaces in the history at path, for commands
+// that only look a run up: a history that does not exist is not created,
+// and it, or a run it does not hold, gives nil.
+func RunNamespacesAt(ctx context.Context, path, runID string) ([]string, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	s, err := Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	ns, err := s.RunNamespaces(ctx, runID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return ns, err
 }

@@ -20,7 +20,16 @@ func Recorded(ctx context.Context, store *audit.Store, namespace, runID string) 
 		return config.Record{}, err
 	}
 	for _, inv := range invs {
-		if inv.Command != audit.CommandApply || inv.Namespace != namespace || (runID != "" && inv.RunID != runID) {
+		if inv.Command != audit.CommandApply || (runID != "" && inv.RunID != runID) {
+			continue
+		}
+		if runID == "" && inv.Namespace != namespace {
+			continue
+		}
+		if len(inv.Namespaces) > 1 {
+			return config.Record{}, fmt.Errorf("run %s is spread over %d namespaces (--namespaces); verify checks a run in one namespace", inv.RunID, len(inv.Namespaces))
+		}
+		if inv.Namespace != namespace {
 			continue
 		}
 		return config.Record{RunID: inv.RunID, Namespace: inv.Namespace, Image: inv.Image, Workloads: inv.Workloads,

@@ -30,6 +30,7 @@ type tracker struct {
 }
 
 type vmState struct {
+	namespace  string
 	created    time.Time
 	vmiPhase   string
 	vmiReason  string
@@ -90,6 +91,7 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		}
 	case VMResource.Resource:
 		s := t.state(u.GetName())
+		s.namespace = u.GetNamespace()
 		s.created = u.GetCreationTimestamp().Time
 		s.printable, _, _ = unstructured.NestedString(u.Object, "status", "printableStatus")
 		s.failureMsg = conditionMessage(u)
@@ -162,7 +164,7 @@ func (t *tracker) result() *Result {
 		if s == nil {
 			s = &vmState{}
 		}
-		vm := VM{Name: n, Node: s.node, Created: s.created, ScheduledAt: s.scheduledAt.at,
+		vm := VM{Name: n, Namespace: s.namespace, Node: s.node, Created: s.created, ScheduledAt: s.scheduledAt.at,
 			RunningAt: s.runningAt.at, ReadyAt: s.readyAt.at, Observed: s.observed(), SeenRunning: s.seenRunning,
 			DisksReadyAt: s.disksReady()}
 		vm.State, vm.Reason = s.classify()
