@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
@@ -23,16 +24,13 @@ func Recorded(ctx context.Context, store *audit.Store, namespace, runID string) 
 		if inv.Command != audit.CommandApply || (runID != "" && inv.RunID != runID) {
 			continue
 		}
-		if runID == "" && inv.Namespace != namespace {
+		// A run spread over namespaces is found by its run id whatever
+		// -n says, or by any of its namespaces.
+		inNamespace := inv.Namespace == namespace || slices.Contains(inv.Namespaces, namespace)
+		if !inNamespace && (runID == "" || len(inv.Namespaces) < 2) {
 			continue
 		}
-		if len(inv.Namespaces) > 1 {
-			return config.Record{}, fmt.Errorf("run %s is spread over %d namespaces (--namespaces); verify checks a run in one namespace", inv.RunID, len(inv.Namespaces))
-		}
-		if inv.Namespace != namespace {
-			continue
-		}
-		return config.Record{RunID: inv.RunID, Namespace: inv.Namespace, Image: inv.Image, Workloads: inv.Workloads,
+		return config.Record{RunID: inv.RunID, Namespace: inv.Namespace, Namespaces: inv.Namespaces, Image: inv.Image, Workloads: inv.Workloads,
 			Options: inv.Options, At: inv.StartedAt}, nil
 	}
 	if runID != "" {
