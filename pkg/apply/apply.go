@@ -124,9 +124,22 @@ func (a *Applier) Apply(ctx context.Context, objs iter.Seq[*unstructured.Unstruc
 type kindBatch struct {
 	kind     string
 	resource dynamic.NamespaceableResourceInterface
-	existing map[string]*unstructured.Unstructured // by namespace/name
+	gvr      schema.GroupVersionResource
 	jobs     chan *unstructured.Unstructured
 	wg       sync.WaitGroup
+
+	// existing holds each namespace's listing, made when the kind's first
+	// object in that namespace comes: a run spread over namespaces lists
+	// each of them, with the same namespace-scoped permission as one.
+	mu       sync.Mutex
+	existing map[string]*nsListing
+}
+
+// nsListing is what one namespace held of a kind before the apply, by name.
+type nsListing struct {
+	once  sync.Once
+	items map[string]*unstructured.Unstructured
+	err   error
 }
 
 func (a *Applier) startKind(ctx context.Context, first *unstructured.Unstructured, record func(Result), stopped *atomic.Bool) (*kindBatch, error) {
@@ -148,12 +161,16 @@ func (a *Applier) startKind(ctx context.Context, first *unstructured.Unstructure
 	b := &kindBatch{
 		kind:     gvk.Kind,
 		resource: a.client.Resource(mapping.Resource),
+		gvr:      mapping.Resource,
 		jobs:     make(chan *unstructured.Unstructured, a.opts.Concurrency),
+		existing: map[string]*nsListing{},
 	}
 	if gvk.Kind != "Namespace" {
-		// One list per kind tells created from configured from unchanged
-		// without a read per object, and finds names another run holds.
-		if b.existing, err = a.listExisting(ctx, b.resource, mapping.Resource, first); err != nil {
+		// One list per kind and namespace tells created from configured
+		// from unchanged without a read per object, and finds names
+		// another run holds. The first namespace's is made now, so a
+		// kind that cannot be listed fails before any object is sent.
+		if _, err := a.listing(ctx, b, first.GetNamespace()); err != nil {
 			return nil, err
 		}
 	}
@@ -178,20 +195,34 @@ func (a *Applier) startKind(ctx context.Context, first *unstructured.Unstructure
 	return b, nil
 }
 
-func (a *Applier) listExisting(ctx context.Context, res dynamic.NamespaceableResourceInterface, gvr schema.GroupVersionResource, first *unstructured.Unstructured) (map[string]*unstructured.Unstructured, error) {
+// listing returns what namespace ns held of the batch's kind, listing it
+// once however many workers ask.
+func (a *Applier) listing(ctx context.Context, b *kindBatch, ns string) (map[string]*unstructured.Unstructured, error) {
+	b.mu.Lock()
+	l := b.existing[ns]
+	if l == nil {
+		l = &nsListing{}
+		b.existing[ns] = l
+	}
+	b.mu.Unlock()
+	l.once.Do(func() { l.items, l.err = a.listExisting(ctx, b.resource, b.gvr, ns) })
+	return l.items, l.err
+}
+
+func (a *Applier) listExisting(ctx context.Context, res dynamic.NamespaceableResourceInterface, gvr schema.GroupVersionResource, ns string) (map[string]*unstructured.Unstructured, error) {
 	var list *unstructured.UnstructuredList
 	err := retry.Do(ctx, a.opts.Retry, func() error {
 		var err error
-		list, err = res.Namespace(first.GetNamespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.ManagedBy + "=" + labels.ManagedByValue})
+		list, err = res.Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.ManagedBy + "=" + labels.ManagedByValue})
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing the run's %s in %s: %w", gvr.Resource, first.GetNamespace(), access.Explain(err))
+		return nil, fmt.Errorf("listing the run's %s in %s: %w", gvr.Resource, ns, access.Explain(err))
 	}
 	out := make(map[string]*unstructured.Unstructured, len(list.Items))
 	for i := range list.Items {
 		o := &list.Items[i]
-		out[o.GetNamespace()+"/"+o.GetName()] = o
+		out[o.GetName()] = o
 	}
 	return out, nil
 }
@@ -204,7 +235,12 @@ func (a *Applier) applyOne(ctx context.Context, b *kindBatch, obj *unstructured.
 		res.Outcome, res.At = Created, time.Now()
 		return res
 	}
-	prev, existed := b.existing[obj.GetNamespace()+"/"+obj.GetName()]
+	existing, err := a.listing(ctx, b, obj.GetNamespace())
+	if err != nil {
+		res.Outcome, res.Err, res.At = Failed, err, time.Now()
+		return res
+	}
+	prev, existed := existing[obj.GetName()]
 	if existed && prev.GetLabels()[labels.RunID] != obj.GetLabels()[labels.RunID] {
 		theirs := prev.GetLabels()[labels.RunID]
 		// Applying would silently take the object over from the other run.
@@ -217,7 +253,7 @@ func (a *Applier) applyOne(ctx context.Context, b *kindBatch, obj *unstructured.
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	var out *unstructured.Unstructured
-	err := retry.Do(ctx, a.opts.Retry, func() error {
+	err = retry.Do(ctx, a.opts.Retry, func() error {
 		var err error
 		out, err = b.resource.Namespace(obj.GetNamespace()).Apply(ctx, obj.GetName(), obj, opts)
 		return err

@@ -48,20 +48,23 @@ func (s Status) final() bool {
 // to a file that outlives the run. Options says whether a sensitive
 // setting was used ("ssh-auth": "true"), never its value.
 type Invocation struct {
-	ID          int64             `json:"id"`              // assigned by Start
-	RunID       string            `json:"runID,omitempty"` // the run's UUID ("" for cleanup --all)
-	Command     string            `json:"command"`         // CommandApply, CommandCleanup
-	Status      Status            `json:"status"`
-	StartedAt   time.Time         `json:"startedAt"`  // Start uses the current time when zero
-	FinishedAt  time.Time         `json:"finishedAt"` // set by Finish; zero while in progress
-	KubeContext string            `json:"kubeContext,omitempty"`
-	Server      string            `json:"server,omitempty"`
-	Namespace   string            `json:"namespace,omitempty"`
-	Image       string            `json:"image,omitempty"`
-	Workloads   []string          `json:"workloads,omitempty"`
-	Options     map[string]string `json:"options,omitempty"` // flags and settings, without secrets
-	Counts      map[string]int    `json:"counts,omitempty"`  // e.g. "VirtualMachine/created": 3, "vms/ready": 3
-	Error       string            `json:"error,omitempty"`
+	ID          int64     `json:"id"`              // assigned by Start
+	RunID       string    `json:"runID,omitempty"` // the run's UUID ("" for cleanup --all)
+	Command     string    `json:"command"`         // CommandApply, CommandCleanup
+	Status      Status    `json:"status"`
+	StartedAt   time.Time `json:"startedAt"`  // Start uses the current time when zero
+	FinishedAt  time.Time `json:"finishedAt"` // set by Finish; zero while in progress
+	KubeContext string    `json:"kubeContext,omitempty"`
+	Server      string    `json:"server,omitempty"`
+	Namespace   string    `json:"namespace,omitempty"`
+	// Namespaces are those of a run spread over several (--namespaces),
+	// Namespace being the first; empty for a run in Namespace alone.
+	Namespaces []string          `json:"namespaces,omitempty"`
+	Image      string            `json:"image,omitempty"`
+	Workloads  []string          `json:"workloads,omitempty"`
+	Options    map[string]string `json:"options,omitempty"` // flags and settings, without secrets
+	Counts     map[string]int    `json:"counts,omitempty"`  // e.g. "VirtualMachine/created": 3, "vms/ready": 3
+	Error      string            `json:"error,omitempty"`
 }
 
 // Object is what happened to one applied or deleted Kubernetes object.

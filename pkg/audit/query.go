@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
 // invocationColumns is selected by every query that returns invocations,
 // in the order scanInvocation reads them.
 const invocationColumns = `id, run_id, command, status, started_at, finished_at,
-	kube_context, server, namespace, image, workloads, options, counts, error`
+	kube_context, server, namespace, image, workloads, options, counts, error, namespaces`
 
 // History returns the latest limit invocations, newest first, without
 // their details; limit <= 0 returns all of them.
@@ -50,6 +51,24 @@ func (s *Store) Runs(ctx context.Context, runID string) ([]Detail, error) {
 	return details, nil
 }
 
+// RunNamespaces returns the namespaces of runID as its newest apply
+// recorded them: several for a run spread over namespaces, else its one
+// namespace. An ErrNotFound-wrapping error when no apply of it is here.
+func (s *Store) RunNamespaces(ctx context.Context, runID string) ([]string, error) {
+	invs, err := s.invocations(ctx, `SELECT `+invocationColumns+` FROM invocations
+		WHERE run_id = ? AND command = ? ORDER BY started_at DESC, id DESC LIMIT 1`, runID, CommandApply)
+	if err != nil {
+		return nil, fmt.Errorf("reading run %q from %s: %w", runID, s.path, err)
+	}
+	switch {
+	case len(invs) == 0:
+		return nil, fmt.Errorf("reading run %q from %s: run %w", runID, s.path, ErrNotFound)
+	case len(invs[0].Namespaces) > 0:
+		return invs[0].Namespaces, nil
+	}
+	return []string{invs[0].Namespace}, nil
+}
+
 // Get returns invocation id with its details; an ErrNotFound-wrapping
 // error when there is none.
 func (s *Store) Get(ctx context.Context, id int64) (*Detail, error) {
@@ -81,9 +100,10 @@ func (s *Store) invocations(ctx context.Context, query string, args ...any) ([]I
 			status                     string
 			started, finished          *string
 			workloads, options, counts string
+			namespaces                 string
 		)
 		if err := rows.Scan(&inv.ID, &inv.RunID, &inv.Command, &status, &started, &finished,
-			&inv.KubeContext, &inv.Server, &inv.Namespace, &inv.Image, &workloads, &options, &counts, &inv.Error); err != nil {
+			&inv.KubeContext, &inv.Server, &inv.Namespace, &inv.Image, &workloads, &options, &counts, &inv.Error, &namespaces); err != nil {
 			return nil, err
 		}
 		inv.Status = Status(status)
@@ -97,6 +117,7 @@ func (s *Store) invocations(ctx context.Context, query string, args ...any) ([]I
 			fromJSON(workloads, &inv.Workloads),
 			fromJSON(options, &inv.Options),
 			fromJSON(counts, &inv.Counts),
+			fromJSON(namespaces, &inv.Namespaces),
 		); err != nil {
 			return nil, fmt.Errorf("invocation %d: %w", inv.ID, err)
 		}
@@ -247,4 +268,23 @@ func fromJSON[T any](s string, v *T) error {
 		return fmt.Errorf("decoding %q: %w", s, err)
 	}
 	return nil
+}
+
+// RunNamespacesAt is RunNamespaces in the history at path, for commands
+// that only look a run up: a history that does not exist is not created,
+// and it, or a run it does not hold, gives nil.
+func RunNamespacesAt(ctx context.Context, path, runID string) ([]string, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	s, err := Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	ns, err := s.RunNamespaces(ctx, runID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return ns, err
 }

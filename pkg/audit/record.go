@@ -32,13 +32,17 @@ func (s *Store) Start(ctx context.Context, inv Invocation) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("starting %s invocation of run %q: encoding counts: %w", inv.Command, inv.RunID, err)
 	}
+	namespaces, err := toJSON(inv.Namespaces, "[]")
+	if err != nil {
+		return 0, fmt.Errorf("starting %s invocation of run %q: encoding namespaces: %w", inv.Command, inv.RunID, err)
+	}
 	var id int64
 	err = inTx(ctx, s.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO invocations
-			(run_id, command, status, started_at, kube_context, server, namespace, image, workloads, options, counts)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(run_id, command, status, started_at, kube_context, server, namespace, image, workloads, options, counts, namespaces)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			inv.RunID, inv.Command, string(InProgress), formatTime(started),
-			inv.KubeContext, inv.Server, inv.Namespace, inv.Image, workloads, options, counts)
+			inv.KubeContext, inv.Server, inv.Namespace, inv.Image, workloads, options, counts, namespaces)
 		if err != nil {
 			return err
 		}

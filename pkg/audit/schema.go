@@ -87,7 +87,20 @@ func migrations() []migration {
 			`CREATE INDEX cleanups_run ON cleanups (run_id)`,
 			`CREATE INDEX invocations_run ON invocations (run_id)`,
 		},
-	}, phaseTimesMigration()}
+	}, phaseTimesMigration(), namespacesMigration()}
+}
+
+// namespacesMigration is version 4: the namespaces of a run spread over
+// several (--namespaces), so that wait, status, cleanup and verify find
+// every one of them by the run id. Older rows keep '[]': their run lives
+// in namespace alone.
+func namespacesMigration() migration {
+	return migration{
+		name: "the namespaces of a run spread over several",
+		stmts: []string{
+			`ALTER TABLE invocations ADD COLUMN namespaces TEXT NOT NULL DEFAULT '[]'`,
+		},
+	}
 }
 
 // phaseTimesMigration is version 3: each VM's phase times as the API

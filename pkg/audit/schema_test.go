@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -110,6 +111,42 @@ func TestMigrateFromV2KeepsVMs(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, d.VMs); diff != "" {
 		t.Errorf("VMs after migration (-want +got):\n%s", diff)
+	}
+}
+
+// TestMigrateFromV3KeepsRunNamespaces: an apply recorded by the version 3
+// code reads back after the migration as a run in its one namespace; a
+// new apply of a run spread over namespaces keeps all of them.
+func TestMigrateFromV3KeepsRunNamespaces(t *testing.T) {
+	ctx := t.Context()
+	path := dbAtVersion(t, 3,
+		`INSERT INTO invocations (run_id, command, status, started_at, namespace) VALUES ('run-old', 'apply', 'succeeded', '2026-03-14T14:09:26.535897932Z', 'load')`,
+	)
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.RunNamespaces(ctx, "run-old"); err != nil || !cmp.Equal(got, []string{"load"}) {
+		t.Errorf("RunNamespaces of the v3 run = %v, %v; want [load]", got, err)
+	}
+	spread := []string{"tenant-0", "tenant-1", "tenant-2"}
+	if _, err := s.Start(ctx, Invocation{RunID: "run-new", Command: CommandApply, Namespace: "tenant-0", Namespaces: spread}); err != nil {
+		t.Fatal(err)
+	}
+	// A cleanup of the run records no namespaces list; the apply's stands.
+	if _, err := s.Start(ctx, Invocation{RunID: "run-new", Command: CommandCleanup, Namespace: "tenant-0"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.RunNamespaces(ctx, "run-new"); err != nil || !cmp.Equal(got, spread) {
+		t.Errorf("RunNamespaces of the spread run = %v, %v; want %v", got, err, spread)
+	}
+	runs, err := s.Runs(ctx, "run-new")
+	if err != nil || len(runs) != 2 || !cmp.Equal(runs[1].Invocation.Namespaces, spread) {
+		t.Errorf("Runs of the spread run: %v, %v", runs, err)
+	}
+	if _, err := s.RunNamespaces(ctx, "run-none"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RunNamespaces of an unknown run: %v, want ErrNotFound", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -30,6 +31,10 @@ type Options struct {
 
 	// Namespace to clean; "" for every namespace.
 	Namespace string
+	// Namespaces, when there are several, are those of a run spread over
+	// them (RunID's, as the history recorded them): they are listed
+	// cluster-wide by the run's label and Namespace is ignored.
+	Namespaces []string
 	// RunID is the run to remove; "" removes every virtwork run.
 	RunID string
 	// DryRun lists what would be deleted and deletes nothing.
@@ -123,10 +128,10 @@ func (c *cleaner) nothingToDelete(ctx context.Context) error {
 		return err
 	}
 	if left.Total == 0 {
-		fmt.Fprintf(c.o.Out, "nothing to delete: no objects of %s in %s\n", c.target(), namespaceText(c.o.Namespace))
+		fmt.Fprintf(c.o.Out, "nothing to delete: no objects of %s in %s\n", c.target(), c.where())
 		return c.cleanNamespaces(ctx, nil)
 	}
-	fmt.Fprintf(c.o.Out, "nothing left to delete of %s in %s; still terminating: %s\n", c.target(), namespaceText(c.o.Namespace), left.ByKind())
+	fmt.Fprintf(c.o.Out, "nothing left to delete of %s in %s; still terminating: %s\n", c.target(), c.where(), left.ByKind())
 	switch {
 	case c.o.DryRun:
 		return nil
@@ -145,7 +150,7 @@ func (c *cleaner) invocation(f *Found) audit.Invocation {
 		RunID: c.o.RunID, Command: audit.CommandCleanup, Server: c.o.Server, Namespace: c.o.Namespace,
 		Options: map[string]string{
 			"all":              fmt.Sprint(c.o.RunID == ""),
-			"all-namespaces":   fmt.Sprint(c.o.Namespace == ""),
+			"all-namespaces":   fmt.Sprint(c.listNamespace() == "" && !c.spread()),
 			"delete-namespace": fmt.Sprint(c.o.DeleteNamespace),
 		},
 		Counts: map[string]int{"objects/found": f.Total},
@@ -261,9 +266,25 @@ func (c *cleaner) remaining(ctx context.Context, err error) error {
 	return err
 }
 
-func namespaceText(ns string) string {
-	if ns == "" {
+// where names the namespaces the cleanup looks in.
+func (c *cleaner) where() string {
+	switch {
+	case c.spread():
+		return "namespaces " + strings.Join(c.o.Namespaces, ", ")
+	case c.o.Namespace == "":
 		return "any namespace"
 	}
-	return "namespace " + ns
+	return "namespace " + c.o.Namespace
+}
+
+// spread reports whether the cleanup is of a run spread over namespaces.
+func (c *cleaner) spread() bool { return len(c.o.Namespaces) > 1 }
+
+// listNamespace is where the cleanup lists: its namespace, or every one
+// for a spread run (whose objects elsewhere are then ignored).
+func (c *cleaner) listNamespace() string {
+	if c.spread() {
+		return ""
+	}
+	return c.o.Namespace
 }

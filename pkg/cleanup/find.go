@@ -77,13 +77,16 @@ func (c *cleaner) list(ctx context.Context, terminating bool) (*Found, error) {
 		if !hasAPI(c.o.Mapper, k.gvr) {
 			continue // CDI not installed: no DataVolumes to find
 		}
-		list, err := c.o.Metadata.Resource(k.gvr).Namespace(c.o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: c.selector()})
+		list, err := c.o.Metadata.Resource(k.gvr).Namespace(c.listNamespace()).List(ctx, metav1.ListOptions{LabelSelector: c.selector()})
 		if err != nil {
 			return nil, fmt.Errorf("listing %s: %w", k.gvr.Resource, access.Explain(err))
 		}
 		for _, item := range list.Items {
 			if item.GetDeletionTimestamp() != nil && !terminating {
 				continue // already going
+			}
+			if c.spread() && !slices.Contains(c.o.Namespaces, item.GetNamespace()) {
+				continue // the same run id elsewhere: not this run's namespaces
 			}
 			ns := item.GetNamespace()
 			if f.ByNamespace[ns] == nil {

@@ -22,15 +22,21 @@ var namespaceGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespa
 
 // cleanNamespaces deletes, with DeleteNamespace, the namespaces virtwork
 // created that hold nothing else; it says why it keeps any other. With
-// nothing found (f nil) it looks at Namespace alone.
+// nothing found (f nil) it looks at Namespace alone, or a spread run's
+// Namespaces.
 func (c *cleaner) cleanNamespaces(ctx context.Context, f *Found) error {
 	if !c.o.DeleteNamespace {
 		return nil
 	}
 	var names []string
-	if f != nil {
+	switch {
+	case c.spread():
+		// Every namespace of the run, found or not: an earlier cleanup
+		// may have emptied some and stopped before deleting them.
+		names = c.o.Namespaces
+	case f != nil:
 		names = slices.Sorted(maps.Keys(f.ByNamespace))
-	} else if c.o.Namespace != "" {
+	case c.o.Namespace != "":
 		names = []string{c.o.Namespace}
 	}
 	for _, ns := range names {

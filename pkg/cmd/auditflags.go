@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
@@ -54,4 +55,25 @@ func (a *auditFlags) complete() error {
 	}
 	a.path = abs
 	return nil
+}
+
+// spread returns the namespaces of runID when the history recorded its
+// apply spread over several (--namespaces), so that a command given the
+// run id follows all of them; nil otherwise: a run in one namespace, one
+// applied elsewhere (-A finds it), or no history at all. The history is
+// only read: a lookup never creates it.
+func (a *auditFlags) spread(ctx context.Context, runID string) ([]string, error) {
+	if runID == "" || a.disabled {
+		return nil, nil
+	}
+	if a.path == "" {
+		if err := a.complete(); err != nil {
+			return nil, nil // no history to look in
+		}
+	}
+	ns, err := audit.RunNamespacesAt(ctx, a.path, runID)
+	if err != nil || len(ns) < 2 {
+		return nil, err
+	}
+	return ns, nil
 }

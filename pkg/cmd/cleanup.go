@@ -57,6 +57,10 @@ and says what is still terminating. It works after a crash: nothing but the labe
 With --delete-namespace a namespace is deleted too, but only one that virtwork created (it
 carries the virtwork/created-by-run annotation) and that holds nothing else.
 
+A run spread over namespaces (apply --namespaces) is cleaned up in all of them, and with
+--delete-namespace each of them goes: the local audit history says which they are; without
+it, -A finds the run everywhere.
+
 ` + exitCodeHelp,
 		Example: `  kubectl virtwork cleanup --run-id 3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93 -n virtwork
   kubectl virtwork cleanup --all -A --dry-run
@@ -115,9 +119,16 @@ func (o *CleanupOptions) Run(ctx context.Context) error {
 	if o.AllNamespaces {
 		ns = ""
 	}
+	var spread []string
+	if !o.AllNamespaces {
+		var err error
+		if spread, err = o.audit.spread(ctx, o.cfg.RunID); err != nil {
+			return err
+		}
+	}
 	opts := cleanup.Options{
 		Metadata: o.cluster.metadata, Mapper: o.cluster.mapper,
-		Namespace: ns, RunID: o.cfg.RunID, DryRun: o.DryRun,
+		Namespace: ns, Namespaces: spread, RunID: o.cfg.RunID, DryRun: o.DryRun,
 		Wait: o.Wait, Timeout: o.cfg.Timeout, DeleteNamespace: o.DeleteNamespace,
 		AuditDB: o.audit.path, Server: o.cluster.server,
 		Out: o.Out, Log: o.ErrOut,

@@ -121,6 +121,8 @@ func (o *MonitoringOptions) Validate() error {
 		return usageError{errors.New("--rules and --alerts-file go together: the alerts file says what each alert of the rules should catch")}
 	case o.RulesFile != "" && o.TestsDir == "":
 		return usageError{errors.New("--rules is tested with --promtool-tests DIR; give the directory to write the tests to")}
+	case len(o.run.cfg.Namespaces) > 1:
+		return usageError{errors.New("--namespaces: monitoring writes the rules of a run in one namespace; leave --namespaces at 1")}
 	}
 	o.window = plan.DefaultWindow
 	if o.Window != "" {

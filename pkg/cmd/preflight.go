@@ -50,7 +50,8 @@ use, each asked of the API server's authorizer (SelfSubjectAccessReview); and, w
 has a data disk without --storage-class, a default StorageClass. It prints a checklist and exits
 1 when something is missing. apply runs the same checks first unless --skip-preflight.
 
-For apply it takes the same flags as apply, since the workloads decide what is needed.
+For apply it takes the same flags as apply, since the workloads decide what is needed. A run
+spread over namespaces (--namespaces) needs every permission cluster-wide, for any --for.
 
 ` + exitCodeHelp,
 		Example: `  kubectl virtwork preflight --workloads cpu,database -n load-test
@@ -122,13 +123,15 @@ func (o *PreflightOptions) needs() (preflight.Needs, error) {
 		ns = ""
 	}
 	withDVs := o.cluster.hasAPI(wait.DVResource)
+	// A run spread over namespaces (--namespaces) is followed across them.
+	spread := o.run.cfg.Namespaces
 	switch o.For {
 	case "wait":
-		return preflight.Wait(ns, withDVs), nil
+		return preflight.Wait(ns, withDVs).Spread(spread), nil
 	case "status":
-		return preflight.Status(ns, withDVs), nil
+		return preflight.Status(ns, withDVs).Spread(spread), nil
 	case "cleanup":
-		return preflight.Cleanup(ns, withDVs, o.DeleteNamespace), nil
+		return preflight.Cleanup(ns, withDVs, o.DeleteNamespace).Spread(spread), nil
 	}
 	b, err := o.run.render()
 	if err != nil {

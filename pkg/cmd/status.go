@@ -22,6 +22,7 @@ type StatusOptions struct {
 	Output        string
 
 	ref     *runRef
+	audit   *auditFlags
 	cfg     *config.Config
 	cluster *cluster
 	now     func() time.Time
@@ -29,7 +30,7 @@ type StatusOptions struct {
 
 // NewStatusOptions returns StatusOptions with defaults.
 func NewStatusOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *StatusOptions {
-	return &StatusOptions{IOStreams: streams, ref: newRunRef(deps, configFlags), now: time.Now}
+	return &StatusOptions{IOStreams: streams, ref: newRunRef(deps, configFlags), audit: newAuditFlags(deps), now: time.Now}
 }
 
 // NewStatusCmd builds `kubectl virtwork status`.
@@ -42,7 +43,9 @@ func NewStatusCmd(streams genericiooptions.IOStreams, deps Deps, configFlags *ge
 history needed): run id, namespace, workloads, VMs total / running (booted) / ready (workload
 active) / failed, and age. With --run-id it counts the run's VMs per node (from each VMI's
 status.nodeName; "(unscheduled)" for those on no node yet), then lists each VM with its state
-(Pending, Running, Ready or Failed), node and, when it is not ready, why.`,
+(Pending, Running, Ready or Failed), node and, when it is not ready, why. A run spread over
+namespaces (apply --namespaces) is one row, its VMs found in all of them: the local audit
+history says which they are; without it, -A finds the run everywhere.`,
 		Example: `  kubectl virtwork status -A
   kubectl virtwork status --run-id 3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93 -n virtwork -o json`,
 		RunE: runE(o),
@@ -56,6 +59,7 @@ func (o *StatusOptions) AddFlags(c *cobra.Command) {
 	o.ref.flags.AddRunIDFlag(c.Flags())
 	c.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "runs in every namespace")
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json (default: a table)")
+	o.audit.addFlags(c, false)
 }
 
 // Complete resolves the namespace and run id and builds the clients.
@@ -83,8 +87,12 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	if o.AllNamespaces {
 		ns = ""
 	}
+	spread, err := o.audit.spread(ctx, o.cfg.RunID)
+	if err != nil {
+		return err
+	}
 	runs, err := status.List(ctx, o.cluster.client, status.Options{
-		Namespace: ns, RunID: o.cfg.RunID, DataVolumes: o.cluster.hasAPI(wait.DVResource), Now: o.now,
+		Namespace: ns, Namespaces: spread, RunID: o.cfg.RunID, DataVolumes: o.cluster.hasAPI(wait.DVResource), Now: o.now,
 	})
 	if err != nil {
 		return err

@@ -183,7 +183,11 @@ func (o *VerifyOptions) vmiSizes(ctx context.Context, cfg *config.Config) (map[s
 	if err != nil {
 		return nil, fmt.Errorf("an instance type sizes the run's VMs, so verify reads their vCPUs and memory from the cluster: %w", err)
 	}
-	return verify.ReadSizes(ctx, c.client, cfg.Namespace, cfg.RunID)
+	ns := cfg.Namespace
+	if len(cfg.Namespaces) > 1 {
+		ns = "" // a spread run's VMIs, by its run id in every namespace
+	}
+	return verify.ReadSizes(ctx, c.client, ns, cfg.RunID)
 }
 
 // Run makes the run's model from the history and verifies it.

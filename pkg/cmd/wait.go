@@ -17,17 +17,19 @@ import (
 type WaitOptions struct {
 	genericiooptions.IOStreams
 
-	Output string
-	For    string
+	Output        string
+	For           string
+	AllNamespaces bool
 
 	ref     *runRef
+	audit   *auditFlags
 	cfg     *config.Config
 	cluster *cluster
 }
 
 // NewWaitOptions returns WaitOptions with defaults.
 func NewWaitOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *WaitOptions {
-	return &WaitOptions{IOStreams: streams, For: string(wait.ForReady), ref: newRunRef(deps, configFlags)}
+	return &WaitOptions{IOStreams: streams, For: string(wait.ForReady), ref: newRunRef(deps, configFlags), audit: newAuditFlags(deps)}
 }
 
 // NewWaitCmd builds `kubectl virtwork wait`.
@@ -41,6 +43,9 @@ for good, or --timeout passes, and prints the same summary as apply. Ready means
 readiness probe, run in the guest by its agent, found the workload's unit active; a VM that
 runs but whose workload does not is reported as such. --for=running waits only for the VMs
 to boot.
+
+A run spread over namespaces (apply --namespaces) is followed in all of them: the local
+audit history says which they are; without it, -A looks for the run id everywhere.
 
 ` + exitCodeHelp,
 		Example: `  kubectl virtwork wait --run-id 3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93 -n virtwork --timeout 5m`,
@@ -56,7 +61,9 @@ func (o *WaitOptions) AddFlags(c *cobra.Command) {
 	o.ref.flags.AddTimeoutFlag(c.Flags())
 	o.ref.flags.AddThresholdFlag(c.Flags())
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "summary format: json (default: a table)")
+	c.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "look for the run's VMs in every namespace")
 	addForFlag(c, &o.For)
+	o.audit.addFlags(c, false)
 }
 
 // addForFlag adds --for, what apply and wait wait for.
@@ -105,8 +112,16 @@ func (o *WaitOptions) Validate() error {
 
 // Run waits and prints the summary.
 func (o *WaitOptions) Run(ctx context.Context) error {
+	ns := o.cfg.Namespace
+	if o.AllNamespaces {
+		ns = ""
+	}
+	spread, err := o.audit.spread(ctx, o.cfg.RunID)
+	if err != nil {
+		return err
+	}
 	sum, err := deploy.Wait(ctx, deploy.WaitOptions{
-		Client: o.cluster.client, Namespace: o.cfg.Namespace, RunID: o.cfg.RunID, Timeout: o.cfg.Timeout,
+		Client: o.cluster.client, Namespace: ns, Namespaces: spread, RunID: o.cfg.RunID, Timeout: o.cfg.Timeout,
 		DataVolumes: o.cluster.hasAPI(wait.DVResource), For: wait.Target(o.For), Thresholds: o.cfg.Thresholds, Log: o.ErrOut,
 	})
 	if sum == nil {

@@ -16,6 +16,9 @@ type Config struct {
 	// RunID is a lowercase UUID; every object of the run carries it.
 	RunID     string
 	Namespace string
+	// Namespaces are the namespaces the run's instances are spread over,
+	// round-robin: Namespace alone, or --namespaces of them (tenants.go).
+	Namespaces []string
 	// Image is the containerDisk image when Boot is a containerDisk, ""
 	// otherwise.
 	Image string

@@ -248,7 +248,7 @@ func TestEverySettingIsRead(t *testing.T) {
 		"VIRTWORK_TIMEOUT": "30m", "VIRTWORK_CONFIG": "c.yaml", "VIRTWORK_WORKLOAD_DIR": "wl", "VIRTWORK_GUEST": "ubuntu",
 		"VIRTWORK_PROFILE": "cpu=square:high=80,low=10,period=2m", "VIRTWORK_START_AT": "+10m", "VIRTWORK_DURATION": "1h",
 		"VIRTWORK_BOOT_SOURCE": "datasource:os-images/fedora", "VIRTWORK_ROOT_DISK_SIZE": "40Gi",
-		"VIRTWORK_PREINSTALLED":  "true",
+		"VIRTWORK_PREINSTALLED": "true", "VIRTWORK_NAMESPACES": "2", "VIRTWORK_NAMESPACE_PREFIX": "tenant",
 		"VIRTWORK_NODE_SELECTOR": "topology.kubernetes.io/zone=zone-a", "VIRTWORK_TOLERATE": "dedicated=virt:NoSchedule",
 		"VIRTWORK_SPREAD": "zone", "VIRTWORK_VMS_PER_NODE": "4", "VIRTWORK_EVICTION_STRATEGY": "LiveMigrate",
 		"VIRTWORK_INSTANCETYPE": "u1.medium", "VIRTWORK_PREFERENCE": "fedora", "VIRTWORK_THRESHOLD": "running:p95=3m,ready:max=8m",
@@ -265,6 +265,9 @@ func TestEverySettingIsRead(t *testing.T) {
 		}
 		if s.Env == "VIRTWORK_ROOT_DISK_SIZE" {
 			extra["VIRTWORK_BOOT_SOURCE"] = "pvc:os-images/fedora" // a containerDisk has no size
+		}
+		if s.Env == "VIRTWORK_NAMESPACE_PREFIX" {
+			extra["VIRTWORK_NAMESPACES"] = "2" // a prefix names several namespaces
 		}
 		want := base // what the setting must change
 		if len(extra) > 0 {

@@ -216,6 +216,9 @@ func (r *resolver) resolve() (*Config, error) {
 	if err := r.profiles(cfg.Workloads, params); err != nil {
 		return nil, err
 	}
+	if err := r.tenants(cfg); err != nil {
+		return nil, err
+	}
 	if err := r.ssh(cfg); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -19,7 +20,10 @@ type Record struct {
 	// --boot-source takes it for a cloned or imported root disk
 	// (Config.RootDisk).
 	RunID, Namespace, Image string
-	Workloads               []string
+	// Namespaces are those of a run spread over several (--namespaces),
+	// Namespace being the first; empty for a run in Namespace alone.
+	Namespaces []string
+	Workloads  []string
 	// At is when the run was made: a recorded start-at is checked against
 	// it, as it was then, not against now.
 	At time.Time
@@ -43,6 +47,15 @@ func FromRecord(reg *workloads.Registry, rec Record, src Sources) (*Config, erro
 	var b strings.Builder
 	q := func(s string) string { j, _ := json.Marshal(s); return string(j) }
 	fmt.Fprintf(&b, "run_id: %s\nnamespace: %s\n", q(rec.RunID), q(rec.Namespace))
+	if n := len(rec.Namespaces); n > 1 {
+		// The names are <prefix>-0 to <prefix>-<n-1>: the prefix is the
+		// first one's, and the names it makes must be the recorded ones.
+		prefix := strings.TrimSuffix(rec.Namespaces[0], "-0")
+		if !slices.Equal(NamespaceNames(prefix, n), rec.Namespaces) {
+			return nil, fmt.Errorf("the recorded namespaces of run %s (%s) do not follow <prefix>-<i>; was it made by another version?", rec.RunID, strings.Join(rec.Namespaces, ", "))
+		}
+		fmt.Fprintf(&b, "namespaces: %d\nnamespace_prefix: %s\n", n, q(prefix))
+	}
 	if rec.Image != "" {
 		key := "image"
 		if bs, err := parseBootSource(rec.Image, "the recorded root disk"); err == nil && bs.Cloned() {

@@ -45,6 +45,8 @@ var rows = []row{
 	vmsPerNodeRow,
 	evictionStrategyRow,
 	namespaceRow,
+	namespacesRow,
+	namespacePrefixRow,
 	paramsRow,
 	profileRow,
 	startAtRow,

@@ -91,6 +91,7 @@ func Apply(ctx context.Context, o Options) (*report.Summary, error) {
 		return nil, err
 	}
 	l := &lifecycle{o: o, rec: rec, sum: report.NewSummary(o.Bundle.RunID, o.Bundle.Namespace, o.Config.RootDisk(), o.ServerDryRun)}
+	l.sum.SpreadOver(o.Bundle.Namespaces)
 	return l.sum, l.finish(l.run(ctx, dctx))
 }
 
@@ -120,6 +121,7 @@ func (l *lifecycle) run(ctx, dctx context.Context) error {
 	}
 	res, err := follow(dctx, l.o.Client, l.o.Log, wait.Options{
 		Namespace:   b.Namespace,
+		Namespaces:  b.Namespaces,
 		RunID:       b.RunID,
 		Expected:    b.VMNames(),
 		DataVolumes: b.HasDataVolumes(),

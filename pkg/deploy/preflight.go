@@ -60,8 +60,16 @@ func ApplyNeeds(cfg *config.Config, b *render.Bundle, waits bool) preflight.Need
 	case config.BootPVC:
 		needs.CloneFrom = &preflight.Object{Kind: "PersistentVolumeClaim", Namespace: cfg.Boot.Namespace, Name: cfg.Boot.Name}
 	}
-	needs.Objects = sizings(cfg, b.Namespace)
-	return needs
+	// A namespaced instance type or preference must be in every
+	// namespace the run's VMs are in.
+	for _, ns := range b.Namespaces {
+		for _, o := range sizings(cfg, ns) {
+			if !slices.Contains(needs.Objects, o) {
+				needs.Objects = append(needs.Objects, o)
+			}
+		}
+	}
+	return needs.Spread(b.Namespaces)
 }
 
 // sizings are the instance types and preferences the VMs name, each once:

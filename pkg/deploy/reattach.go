@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -17,7 +19,10 @@ import (
 type WaitOptions struct {
 	Client           dynamic.Interface
 	Namespace, RunID string
-	Timeout          time.Duration
+	// Namespaces are those of a run spread over several; Namespace is
+	// then ignored.
+	Namespaces []string
+	Timeout    time.Duration
 	// DataVolumes follows the run's DataVolumes too (CDI is installed).
 	DataVolumes bool
 	For         wait.Target
@@ -35,15 +40,24 @@ func Wait(ctx context.Context, o WaitOptions) (*report.Summary, error) {
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	res, err := follow(wctx, o.Client, o.Log, wait.Options{
-		Namespace: o.Namespace, RunID: o.RunID, DataVolumes: o.DataVolumes, For: o.For,
+		Namespace: o.Namespace, Namespaces: o.Namespaces, RunID: o.RunID, DataVolumes: o.DataVolumes, For: o.For,
 	})
 	if err != nil {
 		return nil, err
 	}
 	if len(res.VMs) == 0 && ctx.Err() == nil {
-		return nil, fmt.Errorf("run %s has no VirtualMachines in namespace %s", o.RunID, o.Namespace)
+		return nil, fmt.Errorf("run %s has no VirtualMachines in %s", o.RunID, o.where())
 	}
-	sum := report.NewSummary(o.RunID, o.Namespace, "", false)
+	spread := o.Namespaces
+	if o.Namespace == "" && len(spread) < 2 {
+		spread = namespacesOf(res) // -A: where the run was found
+	}
+	ns := o.Namespace
+	if len(spread) > 0 {
+		ns = spread[0]
+	}
+	sum := report.NewSummary(o.RunID, ns, "", false)
+	sum.SpreadOver(spread)
 	sum.AddWait(res)
 	switch {
 	case ctx.Err() != nil:
@@ -53,4 +67,27 @@ func Wait(ctx context.Context, o WaitOptions) (*report.Summary, error) {
 		return sum, ErrNotReady
 	}
 	return sum, judge(sum, o.Thresholds)
+}
+
+// where names the namespaces the wait looked in.
+func (o WaitOptions) where() string {
+	switch {
+	case len(o.Namespaces) > 1:
+		return "namespaces " + strings.Join(o.Namespaces, ", ")
+	case o.Namespace == "":
+		return "any namespace"
+	}
+	return "namespace " + o.Namespace
+}
+
+// namespacesOf lists the namespaces the wait saw the run's VMs in, sorted.
+func namespacesOf(res *wait.Result) []string {
+	var out []string
+	for _, vm := range res.VMs {
+		if vm.Namespace != "" && !slices.Contains(out, vm.Namespace) {
+			out = append(out, vm.Namespace)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

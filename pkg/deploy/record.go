@@ -27,10 +27,14 @@ func invocation(o Options) audit.Invocation {
 	opts["concurrency"] = fmt.Sprint(o.Concurrency)
 	opts["dry-run"] = dryRun
 	opts["force-conflicts"] = fmt.Sprint(o.ForceConflicts)
-	return audit.Invocation{
+	inv := audit.Invocation{
 		RunID: o.Bundle.RunID, Command: audit.CommandApply, KubeContext: o.KubeContext, Server: o.Server,
 		Namespace: o.Bundle.Namespace, Image: o.Config.RootDisk(), Workloads: names, Options: opts,
 	}
+	if len(o.Bundle.Namespaces) > 1 {
+		inv.Namespaces = o.Bundle.Namespaces
+	}
+	return inv
 }
 
 // runOptions describes a run's settings for the history, without secrets:

@@ -62,6 +62,9 @@ func TestRecordMakesTheRunAgain(t *testing.T) {
 	// run's cores and memory.
 	recordMakesTheRunAgain(t, []string{"--run-id", "3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93", "--workloads", "cpu,disk",
 		"--instancetype", "virtualmachineinstancetype/small", "--preference", "fedora"})
+	// Spread over namespaces, named after -n or after a prefix.
+	recordMakesTheRunAgain(t, append(args, "--namespaces", "3"))
+	recordMakesTheRunAgain(t, append(args, "--namespaces", "4", "--namespace-prefix", "tenant"))
 }
 
 func recordMakesTheRunAgain(t *testing.T, args []string) {
@@ -84,14 +87,16 @@ func recordMakesTheRunAgain(t *testing.T, args []string) {
 	for _, w := range cfg.Workloads {
 		names = append(names, w.Name)
 	}
-	rec := config.Record{RunID: cfg.RunID, Namespace: cfg.Namespace, Image: cfg.RootDisk(), Workloads: names,
-		Options: runOptions(cfg), At: made}
-	again, err := config.FromRecord(workloads.Builtin(), rec, config.Sources{LookupEnv: none,
-		NewRunID: func() string { t.Fatal("no run id asked for"); return "" }})
+	a, err := render.Render(render.Input{Config: cfg, Registry: cfg.Registry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := render.Render(render.Input{Config: cfg, Registry: cfg.Registry})
+	// As invocation records the run and verify.Recorded reads it back.
+	inv := invocation(Options{Config: cfg, Bundle: a})
+	rec := config.Record{RunID: cfg.RunID, Namespace: inv.Namespace, Namespaces: inv.Namespaces, Image: cfg.RootDisk(), Workloads: names,
+		Options: runOptions(cfg), At: made}
+	again, err := config.FromRecord(workloads.Builtin(), rec, config.Sources{LookupEnv: none,
+		NewRunID: func() string { t.Fatal("no run id asked for"); return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func userLabels(o Options, e verify.Alert, rule userRule, w *workload) (func(vmR
 	}
 	seriesLabels := map[string]string{}
 	for _, sig := range w.spec.Signals {
-		args := verify.QueryArgs(o.Bundle.Namespace, o.Config.RunID, w.spec, sig, o.RateWindow)
+		args := verify.QueryArgs(o.Bundle.Namespaces, o.Config.RunID, w.spec, sig, o.RateWindow)
 		for _, s := range sig.Series {
 			for _, l := range s.LabelNames() {
 				seriesLabels[l] = s.Label(l, args)

@@ -123,7 +123,7 @@ func example(o Options, w *workload, sig workloads.Signal) (*alert, monitoringv1
 			w.name, sig.Name, model.Duration(shortest), model.Duration(o.RateWindow))
 	}
 	a.hold = hold
-	expr := fmt.Sprintf("(%s) %s %s", q.Fill(verify.QueryArgs(o.Bundle.Namespace, o.Config.RunID, w.spec, sig, o.RateWindow)), t.op, number(t.value))
+	expr := fmt.Sprintf("(%s) %s %s", q.Fill(verify.QueryArgs(o.Bundle.Namespaces, o.Config.RunID, w.spec, sig, o.RateWindow)), t.op, number(t.value))
 	labels := map[string]string{"severity": "info", "workload": w.name, "run": o.Config.RunID}
 	verb := map[string]string{">": "above", "<": "below"}[t.op]
 	unit := plain(sig.Unit)

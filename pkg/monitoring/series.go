@@ -47,7 +47,7 @@ func seriesOf(o Options, w *workload, v vmRun, g grid) ([]inputSeries, error) {
 		if sig.Role != v.ref.Role {
 			continue
 		}
-		args := verify.QueryArgs(o.Bundle.Namespace, o.Config.RunID, w.spec, sig, o.RateWindow)
+		args := verify.QueryArgs(o.Bundle.Namespaces, o.Config.RunID, w.spec, sig, o.RateWindow)
 		for _, s := range sig.Series {
 			sel := selector(s, args, o.Bundle.Namespace, v.ref.Name)
 			if seen[sel] {

@@ -99,7 +99,7 @@ func TestSeriesGiveExpected(t *testing.T) {
 // billionth (or query >= at_least), and for a rising signal, the query at
 // its highest level above the query (@ modifier) at its lowest.
 func valueChecks(o Options, w *workload, sig workloads.Signal, v vmRun, g grid) []exprTest {
-	q := "(" + sig.Queries[0].Fill(verify.QueryArgs(o.Bundle.Namespace, o.Config.RunID, w.spec, sig, o.RateWindow)) + ")"
+	q := "(" + sig.Queries[0].Fill(verify.QueryArgs(o.Bundle.Namespaces, o.Config.RunID, w.spec, sig, o.RateWindow)) + ")"
 	delay := time.Duration(0)
 	if strings.Contains(sig.Queries[0].Query, "$window") {
 		delay = o.RateWindow

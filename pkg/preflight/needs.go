@@ -1,6 +1,10 @@
 package preflight
 
-import "github.com/virtwork/kubectl-virtwork/pkg/access"
+import (
+	"slices"
+
+	"github.com/virtwork/kubectl-virtwork/pkg/access"
+)
 
 // The resources virtwork touches, by kind.
 var (
@@ -44,6 +48,22 @@ func Apply(ns string, kinds []string, wait, withDataVolumes, defaultStorageClass
 	}
 	if wait {
 		n.Permissions = append(n.Permissions, Wait(ns, withDataVolumes).Permissions...)
+	}
+	return n
+}
+
+// Spread is n for a run spread over namespaces: every permission is needed
+// cluster-wide, as a run follows them all with one list and watch per kind
+// across the cluster (and, creating its namespaces, has its Role's rules
+// bound cluster-wide anyway), and each namespace is created when absent.
+func (n Needs) Spread(namespaces []string) Needs {
+	if len(namespaces) < 2 {
+		return n
+	}
+	n.Namespace, n.Namespaces = "", namespaces
+	n.Permissions = slices.Clone(n.Permissions)
+	for i := range n.Permissions {
+		n.Permissions[i].Namespace = ""
 	}
 	return n
 }

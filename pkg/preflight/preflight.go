@@ -36,6 +36,9 @@ type Needs struct {
 	Command string
 	// Namespace is where the command works; "" for every namespace.
 	Namespace string
+	// Namespaces are those of a run spread over several (see Spread);
+	// Namespace is then "".
+	Namespaces []string
 	// CreateNamespace: the command creates Namespace when it is absent
 	// (apply), which takes permission to create namespaces.
 	CreateNamespace bool
@@ -73,9 +76,10 @@ func (c Check) Problem() string {
 
 // Report is the checklist.
 type Report struct {
-	Command   string  `json:"command"`
-	Namespace string  `json:"namespace,omitempty"`
-	Checks    []Check `json:"checks"`
+	Command    string   `json:"command"`
+	Namespace  string   `json:"namespace,omitempty"`
+	Namespaces []string `json:"namespaces,omitempty"`
+	Checks     []Check  `json:"checks"`
 }
 
 // OK reports whether every check passed.
@@ -96,7 +100,10 @@ func (r *Report) Missing() []Check {
 // per check, then a verdict.
 func (r *Report) Print(w io.Writer) {
 	where := "every namespace"
-	if r.Namespace != "" {
+	switch n := len(r.Namespaces); {
+	case n > 1:
+		where = fmt.Sprintf("%d namespaces, %s to %s", n, r.Namespaces[0], r.Namespaces[n-1])
+	case r.Namespace != "":
 		where = "namespace " + r.Namespace
 	}
 	fmt.Fprintf(w, "Preflight for %s in %s:\n", r.Command, where)
@@ -129,19 +136,28 @@ func (r *Report) PrintJSON(w io.Writer) error {
 // API server cannot be asked at all; everything else is a line of the
 // report. Requests are retried like apply's, within ctx.
 func Run(ctx context.Context, client kubernetes.Interface, needs Needs) (*Report, error) {
-	r := &Report{Command: needs.Command, Namespace: needs.Namespace}
+	r := &Report{Command: needs.Command, Namespace: needs.Namespace, Namespaces: needs.Namespaces}
 	if err := r.apis(ctx, client, needs); err != nil {
 		return nil, err
 	}
 	perms := slices.Clone(needs.Permissions)
-	if needs.CreateNamespace && needs.Namespace != "" {
-		create, err := r.namespace(ctx, client, needs.Namespace)
+	created := needs.Namespaces
+	if needs.Namespace != "" {
+		created = []string{needs.Namespace}
+	}
+	create := false
+	for _, ns := range created {
+		if !needs.CreateNamespace {
+			break
+		}
+		absent, err := r.namespace(ctx, client, ns)
 		if err != nil {
 			return nil, err
 		}
-		if create {
-			perms = append(perms, access.Permission{Verb: "create", Resource: "namespaces"})
-		}
+		create = create || absent
+	}
+	if create {
+		perms = append(perms, access.Permission{Verb: "create", Resource: "namespaces"})
 	}
 	checks, err := permissions(ctx, client, perms)
 	if err != nil {

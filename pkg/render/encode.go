@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,7 +85,7 @@ func (b *Bundle) WriteFiles(write func(name string, data []byte) error) error {
 	kust.buf = append(kust.buf, resourcesKey+":\n"...)
 	var e yamlEncoder
 	for obj := range b.shared() {
-		name := objectFile(obj)
+		name := objectFile(obj, len(b.namespaces) > 1)
 		e.buf = e.buf[:0]
 		e.mapping(obj, 0, false)
 		if err := write(name, e.buf); err != nil {
@@ -114,19 +113,6 @@ func jsonValue(v any) (map[string]any, error) {
 	var m map[string]any
 	err = json.Unmarshal(data, &m)
 	return m, err
-}
-
-func objectFile(obj map[string]any) string {
-	kind := obj["kind"].(string)
-	name := nameOf(obj)
-	if kind == "Namespace" {
-		return "namespace.yaml"
-	}
-	dir := map[string]string{"Service": "services", "Secret": "secrets", "VirtualMachine": "virtualmachines"}[kind]
-	if dir == "" {
-		dir = strings.ToLower(kind)
-	}
-	return path.Join(dir, name+".yaml")
 }
 
 // preEncoded is a subtree that many objects share (every VM of a role has

@@ -2,8 +2,10 @@ package render
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
@@ -97,3 +99,28 @@ const (
 func dataVolumeName(vm, suffix string) string { return vm + "-" + suffix }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// objectFile is where an object's file goes: <kind folder>/<name>.yaml,
+// and the Namespace in namespace.yaml. In a run spread over namespaces,
+// where a role's Secret has the same name in each, namespaced objects go in
+// <kind folder>/<namespace>/<name>.yaml and the Namespaces in
+// namespaces/<name>.yaml. The kustomization sets no namespace: each object
+// keeps its own.
+func objectFile(obj map[string]any, spread bool) string {
+	kind := obj["kind"].(string)
+	name := nameOf(obj)
+	if kind == "Namespace" {
+		if spread {
+			return path.Join("namespaces", name+".yaml")
+		}
+		return "namespace.yaml"
+	}
+	dir := map[string]string{"Service": "services", "Secret": "secrets", "VirtualMachine": "virtualmachines"}[kind]
+	if dir == "" {
+		dir = strings.ToLower(kind)
+	}
+	if spread {
+		dir = path.Join(dir, obj["metadata"].(map[string]any)["namespace"].(string))
+	}
+	return path.Join(dir, name+".yaml")
+}

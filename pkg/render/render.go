@@ -2,7 +2,6 @@ package render
 
 import (
 	"cmp"
-	"encoding/base64"
 	"fmt"
 	"iter"
 	"slices"
@@ -27,45 +26,25 @@ type Input struct {
 }
 
 // Bundle is the rendered run. Objects come out in apply order: the
-// Namespace, then Services, Secrets and VirtualMachines, each kind sorted by
-// name. A bundle holds the run's plan, a few small values per workload
+// Namespaces, then Services, Secrets and VirtualMachines, each kind sorted by
+// name (and namespace). A bundle holds the run's plan, a few small values per workload
 // role; every object is built when it is read and dropped once written, so
 // a run's memory does not grow with its VM count.
 type Bundle struct {
-	RunID     string
-	Namespace string
+	RunID string
+	// Namespace is the run's first namespace, the only one unless the
+	// run is spread over Namespaces (--namespaces).
+	Namespace  string
+	Namespaces []string
 
-	namespace map[string]any
-	services  []serviceGroup
-	secrets   []secretPlan
-	vms       []vmGroup
+	namespaces []map[string]any
+	services   []serviceGroup
+	secrets    []secretPlan
+	vms        []vmGroup
 
 	ssh      config.SSH
 	userData *userDataEncoder
 	slots    slots
-}
-
-// serviceGroup is the Services of one workload, one per instance.
-type serviceGroup struct {
-	names nameGroup
-	spec  workloads.Spec
-}
-
-// servicePlan is one Service, built when read.
-type servicePlan struct {
-	name     string
-	instance int
-	spec     workloads.Spec
-}
-
-// secretPlan is one user-data Secret. Its data is rebuilt when the Secret
-// is read (cheaply: file entries are encoded once per bundle), so the
-// bundle never holds thousands of user-data documents at once.
-type secretPlan struct {
-	name     string
-	labels   map[string]any
-	workload workloads.Workload
-	instance workloads.Instance
 }
 
 // vmGroup is the VMs of one workload role: every one is cut from the
@@ -75,14 +54,27 @@ type vmGroup struct {
 	secret string
 	role   *roleTemplate
 	slots  slotRange
+	ns     nsRange
 }
+
+// nsRange deals a workload's instances round-robin over the run's
+// namespaces: instance i goes to namespaces[(first+i) mod N], with all its
+// VMs and its Service, which its clients reach within their namespace.
+// first counts the instances of the workloads before it, so the
+// namespaces differ by at most one instance.
+type nsRange struct {
+	namespaces []string
+	first      int
+}
+
+func (r nsRange) of(i int) string { return r.namespaces[(r.first+i)%len(r.namespaces)] }
 
 // vmPlan is one VM, made from its group when read.
 type vmPlan struct {
-	name     string
-	instance int
-	secret   string
-	role     *roleTemplate
+	name, namespace string
+	instance        int
+	secret          string
+	role            *roleTemplate
 	// slot is the VM's --vms-per-node group (see slots).
 	slot int
 }
@@ -93,23 +85,34 @@ func Render(in Input) (*Bundle, error) {
 	if len(cfg.RunID) < 8 {
 		return nil, fmt.Errorf("run id %q is too short", cfg.RunID)
 	}
-	b := &Bundle{RunID: cfg.RunID, Namespace: cfg.Namespace, ssh: cfg.SSH, userData: newUserDataEncoder()}
-	b.namespace = object("v1", "Namespace", "", cfg.Namespace, runLabels(cfg.RunID))
+	namespaces := cfg.Namespaces
+	if len(namespaces) == 0 {
+		namespaces = []string{cfg.Namespace}
+	}
+	b := &Bundle{RunID: cfg.RunID, Namespace: namespaces[0], Namespaces: namespaces, ssh: cfg.SSH, userData: newUserDataEncoder()}
+	for _, ns := range namespaces {
+		b.namespaces = append(b.namespaces, object("v1", "Namespace", "", ns, runLabels(cfg.RunID)))
+	}
 
+	next := 0
 	for _, wc := range cfg.Workloads {
 		w, err := in.Registry.Lookup(wc.Name)
 		if err != nil {
 			return nil, err
 		}
-		if err := b.addWorkload(cfg, wc, w); err != nil {
+		if err := b.addWorkload(cfg, wc, w, nsRange{namespaces: namespaces, first: next}); err != nil {
 			return nil, err
 		}
+		next += wc.VMCount
 	}
-	slices.SortFunc(b.secrets, func(a, b secretPlan) int { return cmp.Compare(a.name, b.name) })
+	slices.SortFunc(b.secrets, func(a, b secretPlan) int {
+		return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.namespace, b.namespace))
+	})
 	return b, nil
 }
 
-func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads.Workload) error {
+// addWorkload plans the workload's Secrets, VMs and Services.
+func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads.Workload, ns nsRange) error {
 	spec := w.Spec()
 	multiRole := len(spec.Roles) > 1
 	sched, err := scheduleFile(cfg.RunID, wc)
@@ -122,77 +125,32 @@ func (b *Bundle) addWorkload(cfg *config.Config, wc config.Workload, w workloads
 		if err != nil {
 			return err
 		}
-		// Every VM of a role gets the same user-data, so one Secret serves
-		// them all: a client VM derives its Service host from its name.
-		inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest, Preinstalled: wc.Preinstalled, Schedule: sched}
-		if spec.Service != nil && slices.Contains(spec.Service.ClientRoles, role.Name) {
-			inst.ServiceHost = serviceHostRule(spec, cfg.RunID, role.Name, cfg.Namespace)
-		}
-		// Build it once now, to report errors and oversize user-data
-		// before anything is written.
-		data, err := b.userDataOf(w, inst)
-		if err != nil {
-			return fmt.Errorf("workload %s: %w", spec.Name, err)
-		}
-		if n := len(data) + len(userDataKey); n > maxSecretSize {
-			return fmt.Errorf("workload %s: cloud-init user-data for role %s is %d bytes, over the %d-byte Secret limit; use fewer SSH keys or smaller files", spec.Name, role.Name, n, maxSecretSize)
-		}
+		// Every VM of a role in a namespace gets the same user-data, so
+		// one Secret there serves them all: a client VM derives its
+		// Service host from its name.
 		secret := roleSecretName(spec.Name, cfg.RunID, role.Name)
-		b.secrets = append(b.secrets, secretPlan{name: secret, labels: workloadLabels(cfg.RunID, spec, role.Name), workload: w, instance: inst})
+		for k := range min(len(ns.namespaces), wc.VMCount) {
+			inNS := ns.of(k) // the namespaces this workload's instances reach
+			inst := workloads.Instance{Role: role.Name, Params: wc.Params, Guest: cfg.Guest, Preinstalled: wc.Preinstalled, Schedule: sched}
+			if spec.Service != nil && slices.Contains(spec.Service.ClientRoles, role.Name) {
+				inst.ServiceHost = serviceHostRule(spec, cfg.RunID, role.Name, inNS)
+			}
+			if err := b.checkUserData(w, inst); err != nil {
+				return err
+			}
+			b.secrets = append(b.secrets, secretPlan{name: secret, namespace: inNS, labels: workloadLabels(cfg.RunID, spec, role.Name), workload: w, instance: inst})
+		}
 		names := nameGroup{prefix: vmNamePrefix(spec.Name, cfg.RunID, role.Name, multiRole), instances: wc.VMCount, perInstance: role.VMs()}
 		if name := names.last(); len(name) > maxVMName {
 			return fmt.Errorf("workload %s: VM name %s is longer than %d characters", spec.Name, name, maxVMName)
 		}
-		b.vms = append(b.vms, vmGroup{names: names, secret: secret, role: rt, slots: b.slots.take(wc.Placement, &workloadSlots, names.len())})
+		b.vms = append(b.vms, vmGroup{names: names, secret: secret, role: rt, slots: b.slots.take(wc.Placement, &workloadSlots, names.len()), ns: ns})
 	}
 	if spec.Service != nil {
 		names := nameGroup{prefix: servicePrefix(spec.Name, cfg.RunID), instances: wc.VMCount, perInstance: 1}
-		b.services = append(b.services, serviceGroup{names: names, spec: spec})
+		b.services = append(b.services, serviceGroup{names: names, spec: spec, ns: ns})
 	}
 	return nil
-}
-
-func (b *Bundle) userDataOf(w workloads.Workload, inst workloads.Instance) ([]byte, error) {
-	cc, err := workloads.CloudConfigFor(w, inst)
-	if err != nil {
-		return nil, err
-	}
-	return b.userData.encode(cc, b.ssh)
-}
-
-// secret builds a Secret; Render already built its data once without error.
-func (b *Bundle) secret(p secretPlan) map[string]any {
-	data, err := b.userDataOf(p.workload, p.instance)
-	if err != nil {
-		panic(fmt.Sprintf("render: user-data of %s failed after succeeding in Render: %v", p.name, err))
-	}
-	s := object("v1", "Secret", b.Namespace, p.name, p.labels)
-	s["type"] = "Opaque"
-	s["data"] = map[string]any{userDataKey: base64.StdEncoding.EncodeToString(data)}
-	return s
-}
-
-// service builds a Service that selects its instance's VM of the
-// Service's role, and nothing else.
-func (b *Bundle) service(p servicePlan) map[string]any {
-	spec := p.spec
-	lbl := workloadLabels(b.RunID, spec, spec.Service.Role)
-	lbl[labels.Instance] = itoa(p.instance)
-	s := object("v1", "Service", b.Namespace, p.name, lbl)
-	var ports []any
-	for _, p := range spec.Service.Ports {
-		ports = append(ports, map[string]any{
-			"name": p.Name, "port": int64(p.Port), "protocol": p.Protocol, "targetPort": int64(p.Port),
-		})
-	}
-	selector := map[string]any{}
-	for k, v := range lbl {
-		if k != labels.ManagedBy {
-			selector[k] = v
-		}
-	}
-	s["spec"] = map[string]any{"type": "ClusterIP", "ports": ports, "selector": selector}
-	return s
 }
 
 // VMNames lists the bundle's VirtualMachines, sorted. It is the one view
@@ -206,11 +164,12 @@ func (b *Bundle) VMNames() []string {
 	return names
 }
 
-// VMRef names one VirtualMachine of a bundle, the role it plays and the
-// workload instance it belongs to (a server and its clients share one).
+// VMRef names one VirtualMachine of a bundle, its namespace, the role it
+// plays and the workload instance it belongs to (a server and its clients
+// share one).
 type VMRef struct {
-	Name, Role string
-	Instance   int
+	Name, Namespace, Role string
+	Instance              int
 }
 
 // VMsOf lists the named workload's VirtualMachines, sorted by name, so
@@ -220,7 +179,7 @@ func (b *Bundle) VMsOf(workload string) []VMRef {
 	var out []VMRef
 	for vm := range b.vmPlans() {
 		if vm.role.workload == workload {
-			out = append(out, VMRef{Name: vm.name, Role: vm.role.role, Instance: vm.instance})
+			out = append(out, VMRef{Name: vm.name, Namespace: vm.namespace, Role: vm.role.role, Instance: vm.instance})
 		}
 	}
 	return out
@@ -255,7 +214,7 @@ func (b *Bundle) Counts() map[string]int {
 	for _, g := range b.vms {
 		vms += g.names.len()
 	}
-	return map[string]int{"Namespace": 1, "Service": services, "Secret": len(b.secrets), "VirtualMachine": vms}
+	return map[string]int{"Namespace": len(b.namespaces), "Service": services, "Secret": len(b.secrets), "VirtualMachine": vms}
 }
 
 // Objects yields every object in apply order, each built as it is read.
@@ -274,8 +233,10 @@ func (b *Bundle) Objects() iter.Seq[*unstructured.Unstructured] {
 // role's template, so what it yields must only be read.
 func (b *Bundle) shared() iter.Seq[map[string]any] {
 	return func(yield func(map[string]any) bool) {
-		if !yield(b.namespace) {
-			return
+		for _, ns := range b.namespaces {
+			if !yield(ns) {
+				return
+			}
 		}
 		for s := range b.servicePlans() {
 			if !yield(b.service(s)) {
@@ -295,21 +256,6 @@ func (b *Bundle) shared() iter.Seq[map[string]any] {
 	}
 }
 
-// servicePlans yields the Services' plans sorted by name.
-func (b *Bundle) servicePlans() iter.Seq[servicePlan] {
-	return func(yield func(servicePlan) bool) {
-		groups := make([]nameGroup, len(b.services))
-		for k, g := range b.services {
-			groups[k] = g.names
-		}
-		for ref := range sortedNames(groups) {
-			if !yield(servicePlan{name: ref.name, instance: ref.i, spec: b.services[ref.group].spec}) {
-				return
-			}
-		}
-	}
-}
-
 // vmPlans yields the VMs' plans sorted by name.
 func (b *Bundle) vmPlans() iter.Seq[vmPlan] {
 	return func(yield func(vmPlan) bool) {
@@ -320,7 +266,7 @@ func (b *Bundle) vmPlans() iter.Seq[vmPlan] {
 		for ref := range sortedNames(groups) {
 			g := b.vms[ref.group]
 			slot := g.slots.of(ref.i*g.names.perInstance + ref.j)
-			if !yield(vmPlan{name: ref.name, instance: ref.i, secret: g.secret, role: g.role, slot: slot}) {
+			if !yield(vmPlan{name: ref.name, namespace: g.ns.of(ref.i), instance: ref.i, secret: g.secret, role: g.role, slot: slot}) {
 				return
 			}
 		}

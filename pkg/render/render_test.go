@@ -512,7 +512,7 @@ func TestRoleCount(t *testing.T) {
 		t.Errorf("VM names (-want +got):\n%s", diff)
 	}
 	refs := b.VMsOf("fan")
-	if len(refs) != len(want) || refs[0] != (VMRef{Name: want[0], Role: "client"}) || refs[5] != (VMRef{Name: want[5], Role: "client", Instance: 1}) || refs[7] != (VMRef{Name: want[7], Role: "server", Instance: 1}) || b.VMsOf("cpu") != nil {
+	if len(refs) != len(want) || refs[0] != (VMRef{Name: want[0], Namespace: "virtwork", Role: "client"}) || refs[5] != (VMRef{Name: want[5], Namespace: "virtwork", Role: "client", Instance: 1}) || refs[7] != (VMRef{Name: want[7], Namespace: "virtwork", Role: "server", Instance: 1}) || b.VMsOf("cpu") != nil {
 		t.Errorf("VMsOf: %v", refs)
 	}
 	if !strings.HasSuffix(want[5], "-client-1-2") {

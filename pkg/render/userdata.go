@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
@@ -166,4 +167,48 @@ func seq(ss []string) *yaml.Node {
 		n.Content = append(n.Content, str(s))
 	}
 	return n
+}
+
+// secretPlan is one user-data Secret. Its data is rebuilt when the Secret
+// is read (cheaply: file entries are encoded once per bundle), so the
+// bundle never holds thousands of user-data documents at once.
+type secretPlan struct {
+	name, namespace string
+	labels          map[string]any
+	workload        workloads.Workload
+	instance        workloads.Instance
+}
+
+// checkUserData builds a Secret's user-data once, to report errors and
+// oversize user-data before anything is written.
+func (b *Bundle) checkUserData(w workloads.Workload, inst workloads.Instance) error {
+	name := w.Spec().Name
+	data, err := b.userDataOf(w, inst)
+	if err != nil {
+		return fmt.Errorf("workload %s: %w", name, err)
+	}
+	if n := len(data) + len(userDataKey); n > maxSecretSize {
+		return fmt.Errorf("workload %s: cloud-init user-data for role %s is %d bytes, over the %d-byte Secret limit; use fewer SSH keys or smaller files", name, inst.Role, n, maxSecretSize)
+	}
+	return nil
+}
+
+func (b *Bundle) userDataOf(w workloads.Workload, inst workloads.Instance) ([]byte, error) {
+	cc, err := workloads.CloudConfigFor(w, inst)
+	if err != nil {
+		return nil, err
+	}
+	return b.userData.encode(cc, b.ssh)
+}
+
+// secret builds a Secret; Render already built its data once without error.
+func (b *Bundle) secret(p secretPlan) map[string]any {
+	data, err := b.userDataOf(p.workload, p.instance)
+	if err != nil {
+		panic(fmt.Sprintf("render: user-data of %s failed after succeeding in Render: %v", p.name, err))
+	}
+	s := object("v1", "Secret", p.namespace, p.name, p.labels)
+	s["type"] = "Opaque"
+	s["data"] = map[string]any{userDataKey: base64.StdEncoding.EncodeToString(data)}
+	return s
 }

@@ -321,9 +321,24 @@ func TestStressNGCommandLines(t *testing.T) {
 
 // TestKustomizeDirectory writes --output-dir's files and builds them with
 // kustomize (in-process krusty and the kubectl binary): both must yield
-// exactly the objects of the YAML stream, in the same order.
+// exactly the objects of the YAML stream, in the same order, for a run in
+// one namespace and for one spread over three (where a role's Secret has
+// the same name in each namespace).
 func TestKustomizeDirectory(t *testing.T) {
-	b := mustRender(t, testConfig(t, 2, "cpu", "database", "disk", "memory", "network"))
+	one := testConfig(t, 2, "cpu", "database", "disk", "memory", "network")
+	spread := testConfig(t, 2, "cpu", "database", "disk", "memory", "network")
+	spread.Namespaces = config.NamespaceNames("tenant", 3)
+	t.Run("one namespace", func(t *testing.T) { checkKustomizeDirectory(t, mustRender(t, one)) })
+	t.Run("three namespaces", func(t *testing.T) {
+		b := mustRender(t, spread)
+		if got := b.Counts()["Namespace"]; got != 3 {
+			t.Fatalf("%d Namespaces, want 3", got)
+		}
+		checkKustomizeDirectory(t, b)
+	})
+}
+
+func checkKustomizeDirectory(t *testing.T, b *Bundle) {
 	dir := t.TempDir()
 	err := b.WriteFiles(func(name string, data []byte) error {
 		p := filepath.Join(dir, name)

@@ -271,6 +271,7 @@ func (t *roleTemplate) instantiate(p vmPlan) map[string]any {
 	vm := shallow(t.obj)
 	md := shallow(vm["metadata"].(map[string]any))
 	md["name"] = p.name
+	md["namespace"] = p.namespace
 	md["labels"] = lbl
 	vm["metadata"] = md
 

@@ -76,7 +76,7 @@ func printInvocations(w io.Writer, invs []audit.Invocation) error {
 			took = inv.FinishedAt.Sub(inv.StartedAt).Round(time.Millisecond).String()
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", inv.ID, dash(inv.RunID), inv.Command, inv.Status,
-			inv.StartedAt.Local().Format(time.DateTime), took, dash(inv.Namespace), dash(strings.Join(inv.Workloads, ",")))
+			inv.StartedAt.Local().Format(time.DateTime), took, dash(namespacesText(inv)), dash(strings.Join(inv.Workloads, ",")))
 	}
 	return tw.Flush()
 }
@@ -91,7 +91,11 @@ func PrintDetail(w io.Writer, d audit.Detail) {
 	if !inv.FinishedAt.IsZero() {
 		fmt.Fprintf(w, ", took %s", inv.FinishedAt.Sub(inv.StartedAt).Round(time.Millisecond))
 	}
-	fmt.Fprintf(w, "\nCluster %s (context %s), namespace %s, image %s\n", dash(inv.Server), dash(inv.KubeContext), dash(inv.Namespace), dash(inv.Image))
+	where := "namespace " + dash(inv.Namespace)
+	if len(inv.Namespaces) > 1 {
+		where = fmt.Sprintf("%d namespaces %s", len(inv.Namespaces), strings.Join(inv.Namespaces, ", "))
+	}
+	fmt.Fprintf(w, "\nCluster %s (context %s), %s, image %s\n", dash(inv.Server), dash(inv.KubeContext), where, dash(inv.Image))
 	if inv.Error != "" {
 		fmt.Fprintf(w, "Error: %s\n", inv.Error)
 	}
@@ -190,4 +194,13 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// namespacesText is an invocation's namespace, or the namespaces of a run
+// spread over several as <first>..<last> (N).
+func namespacesText(inv audit.Invocation) string {
+	if n := len(inv.Namespaces); n > 1 {
+		return fmt.Sprintf("%s..%s (%d)", inv.Namespaces[0], inv.Namespaces[n-1], n)
+	}
+	return inv.Namespace
 }

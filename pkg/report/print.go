@@ -19,7 +19,11 @@ func (s *Summary) Print(w io.Writer, format string) error {
 	if s.DryRun {
 		mode = " (server dry run: nothing was changed)"
 	}
-	fmt.Fprintf(w, "Run %s in namespace %s%s\n", s.RunID, s.Namespace, mode)
+	where := "namespace " + s.Namespace
+	if len(s.Namespaces) > 1 {
+		where = fmt.Sprintf("%d namespaces (%s)", len(s.Namespaces), strings.Join(s.Namespaces, ", "))
+	}
+	fmt.Fprintf(w, "Run %s in %s%s\n", s.RunID, where, mode)
 	if s.Image != "" {
 		fmt.Fprintf(w, "Image: %s\n", s.Image)
 	}

@@ -16,8 +16,11 @@ import (
 type Summary struct {
 	RunID     string `json:"runID"`
 	Namespace string `json:"namespace"`
-	Image     string `json:"image,omitempty"`
-	DryRun    bool   `json:"dryRun,omitempty"`
+	// Namespaces are those of a run spread over several (--namespaces),
+	// Namespace being the first.
+	Namespaces []string `json:"namespaces,omitempty"`
+	Image      string   `json:"image,omitempty"`
+	DryRun     bool     `json:"dryRun,omitempty"`
 	// Objects counts apply outcomes per kind.
 	Objects      map[string]map[apply.Outcome]int `json:"objects,omitempty"`
 	ApplySeconds float64                          `json:"applySeconds,omitempty"`
@@ -81,6 +84,17 @@ func NewSummary(runID, namespace, image string, dryRun bool) *Summary {
 // CleanupCommand removes a run, whatever state an interrupted apply left.
 func CleanupCommand(namespace, runID string) string {
 	return fmt.Sprintf("kubectl virtwork cleanup -n %s --run-id %s --yes", namespace, runID)
+}
+
+// SpreadOver records that the run is spread over namespaces: its cleanup
+// command looks for the run id in every namespace (-A), which needs no
+// local history to find them all.
+func (s *Summary) SpreadOver(namespaces []string) {
+	if len(namespaces) < 2 {
+		return
+	}
+	s.Namespaces = namespaces
+	s.CleanupCommand = fmt.Sprintf("kubectl virtwork cleanup -A --run-id %s --yes", s.RunID)
 }
 
 // AddApply counts what the apply did, and took.

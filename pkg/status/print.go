@@ -18,9 +18,14 @@ func Print(out, errOut io.Writer, runs []*Run, ns string) error {
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN ID\tNAMESPACE\tWORKLOADS\tVMS\tRUNNING\tREADY\tFAILED\tAGE")
-	machines := false
+	machines, spread := false, false
 	for _, rs := range runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", rs.RunID, rs.Namespace, strings.Join(rs.Workloads, ","), rs.VMs, rs.Running, rs.Ready, rs.Failed, rs.Age)
+		where := rs.Namespace
+		if n := len(rs.Namespaces); n > 1 {
+			where = fmt.Sprintf("%s..%s (%d)", rs.Namespaces[0], rs.Namespaces[n-1], n)
+			spread = true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", rs.RunID, where, strings.Join(rs.Workloads, ","), rs.VMs, rs.Running, rs.Ready, rs.Failed, rs.Age)
 		machines = machines || len(rs.Machines) > 0
 	}
 	if err := tw.Flush(); err != nil || !machines {
@@ -40,9 +45,16 @@ func Print(out, errOut io.Writer, runs []*Run, ns string) error {
 	}
 	fmt.Fprintln(out)
 	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	// A run spread over namespaces says where each VM is.
+	if spread {
+		fmt.Fprint(tw, "NAMESPACE\t")
+	}
 	fmt.Fprintln(tw, "VM\tSTATE\tNODE\tREASON")
 	for _, rs := range runs {
 		for _, m := range rs.Machines {
+			if spread {
+				fmt.Fprintf(tw, "%s\t", m.Namespace)
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, m.State, dash(m.Node), dash(m.Reason))
 		}
 	}

@@ -1,10 +1,13 @@
 package status
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,6 +22,10 @@ import (
 type Options struct {
 	// Namespace to look in; "" for every namespace.
 	Namespace string
+	// Namespaces, when there are several, are those of a run spread over
+	// them (RunID's, as the history recorded them): they are listed
+	// cluster-wide by the run-id label and Namespace is ignored.
+	Namespaces []string
 	// RunID, when set, reports that run alone, VM by VM.
 	RunID string
 	// DataVolumes also reads the runs' DataVolumes (CDI is installed).
@@ -29,10 +36,13 @@ type Options struct {
 
 // Run is one run as status reports it.
 type Run struct {
-	RunID     string   `json:"runID"`
-	Namespace string   `json:"namespace"`
-	Workloads []string `json:"workloads"`
-	VMs       int      `json:"vms"`
+	RunID string `json:"runID"`
+	// Namespace is the run's namespace, the first of Namespaces when it
+	// is spread over several.
+	Namespace  string   `json:"namespace"`
+	Namespaces []string `json:"namespaces,omitempty"`
+	Workloads  []string `json:"workloads"`
+	VMs        int      `json:"vms"`
 	// Running counts the VMs that booted, Ready those of them whose
 	// workload is active, Failed those that failed for good.
 	Running int       `json:"running"`
@@ -48,7 +58,8 @@ type Run struct {
 
 // VM is one VM of a run.
 type VM struct {
-	Name string `json:"name"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
 	// State is Pending, Running, Ready or Failed (wait.State, capitalised
 	// as kubectl prints phases).
 	State  string `json:"state"`
@@ -56,25 +67,35 @@ type VM struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// List finds the runs by label, newest first. With a RunID it is an error
-// for the run to have no VMs.
+// List finds the runs by label, newest first; a run spread over
+// namespaces is one run, whichever namespaces it was found in. With a
+// RunID it is an error for the run to have no VMs.
 func List(ctx context.Context, client dynamic.Interface, o Options) ([]*Run, error) {
 	selector := labels.ManagedBy + "=" + labels.ManagedByValue
 	if o.RunID != "" {
 		selector = labels.Selector(o.RunID)
 	}
+	spread := len(o.Namespaces) > 1
+	if spread {
+		o.Namespace = ""
+	}
 	vms, err := client.Resource(wait.VMResource).Namespace(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return nil, fmt.Errorf("listing VirtualMachines: %w", access.Explain(err))
 	}
-	type key struct{ ns, run string }
-	found := map[key]*Run{}
+	found := map[string]*Run{}
 	for _, vm := range vms.Items {
-		k := key{vm.GetNamespace(), vm.GetLabels()[labels.RunID]}
-		rs := found[k]
+		if spread && !slices.Contains(o.Namespaces, vm.GetNamespace()) {
+			continue
+		}
+		run := vm.GetLabels()[labels.RunID]
+		rs := found[run]
 		if rs == nil {
-			rs = &Run{RunID: k.run, Namespace: k.ns, Created: vm.GetCreationTimestamp().Time}
-			found[k] = rs
+			rs = &Run{RunID: run, Created: vm.GetCreationTimestamp().Time}
+			found[run] = rs
+		}
+		if !slices.Contains(rs.Namespaces, vm.GetNamespace()) {
+			rs.Namespaces = append(rs.Namespaces, vm.GetNamespace())
 		}
 		if w := vm.GetLabels()[labels.Component]; w != "" && !slices.Contains(rs.Workloads, w) {
 			rs.Workloads = append(rs.Workloads, w)
@@ -84,10 +105,15 @@ func List(ctx context.Context, client dynamic.Interface, o Options) ([]*Run, err
 		}
 	}
 	out := []*Run{}
-	for k, rs := range found {
-		snap, err := wait.Snapshot(ctx, client, wait.Options{Namespace: k.ns, RunID: k.run, DataVolumes: o.DataVolumes})
+	for _, rs := range found {
+		slices.SortFunc(rs.Namespaces, compareNamespaces)
+		rs.Namespace = rs.Namespaces[0]
+		snap, err := wait.Snapshot(ctx, client, wait.Options{Namespace: rs.Namespace, Namespaces: rs.Namespaces, RunID: rs.RunID, DataVolumes: o.DataVolumes})
 		if err != nil {
 			return nil, err
+		}
+		if len(rs.Namespaces) == 1 {
+			rs.Namespaces = nil // a run in one namespace, as always
 		}
 		rs.add(snap, o.RunID != "")
 		rs.Age = Age(o.Now().Sub(rs.Created))
@@ -100,7 +126,11 @@ func List(ctx context.Context, client dynamic.Interface, o Options) ([]*Run, err
 		return out[i].RunID < out[j].RunID
 	})
 	if o.RunID != "" && len(out) == 0 {
-		return nil, fmt.Errorf("run %s has no VirtualMachines in %s", o.RunID, NamespaceText(o.Namespace))
+		where := NamespaceText(o.Namespace)
+		if spread {
+			where = "namespaces " + strings.Join(o.Namespaces, ", ")
+		}
+		return nil, fmt.Errorf("run %s has no VirtualMachines in %s", o.RunID, where)
 	}
 	return out, nil
 }
@@ -119,7 +149,7 @@ func (rs *Run) add(snap *wait.Result, machines bool) {
 			rs.Failed++
 		}
 		if machines {
-			rs.Machines = append(rs.Machines, VM{Name: vm.Name, State: stateText(vm.State), Node: vm.Node, Reason: vm.Reason})
+			rs.Machines = append(rs.Machines, VM{Name: vm.Name, Namespace: vm.Namespace, State: stateText(vm.State), Node: vm.Node, Reason: vm.Reason})
 		}
 	}
 	if machines {
@@ -138,6 +168,26 @@ func stateText(s wait.State) string {
 		return "Ready"
 	}
 	return "Failed"
+}
+
+// compareNamespaces orders namespaces by name, with a numeric suffix
+// compared as a number, so <prefix>-2 comes before <prefix>-10.
+func compareNamespaces(a, b string) int {
+	ap, an, aok := numbered(a)
+	bp, bn, bok := numbered(b)
+	if aok && bok && ap == bp {
+		return cmp.Compare(an, bn)
+	}
+	return cmp.Compare(a, b)
+}
+
+func numbered(ns string) (string, int, bool) {
+	i := strings.LastIndexByte(ns, '-')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(ns[i+1:])
+	return ns[:i], n, err == nil
 }
 
 // NamespaceText names where a command looked.

@@ -231,7 +231,7 @@ func verifyAlerts(ctx context.Context, o Options, res *Result) error {
 		if o.Progress != nil {
 			o.Progress("querying alert " + a.Alert)
 		}
-		firing, err := queryRange(ctx, o, fmt.Sprintf(`ALERTS{alertname=%q,alertstate="firing",%s}`, a.Alert, Selector(o.Bundle.Namespace, spec, o.Config.RunID, role)))
+		firing, err := queryRange(ctx, o, fmt.Sprintf(`ALERTS{alertname=%q,alertstate="firing",%s}`, a.Alert, Selector(o.Bundle.Namespaces, spec, o.Config.RunID, role)))
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,11 @@ import (
 // workloads with nothing to check and the summary.
 func Write(w io.Writer, r *Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "run %s in %s, %s to %s\n", r.RunID, r.Namespace, clock(r.From), clock(r.To))
+	where := r.Namespace
+	if len(r.Namespaces) > 1 {
+		where = fmt.Sprintf("%d namespaces (%s)", len(r.Namespaces), strings.Join(r.Namespaces, ", "))
+	}
+	fmt.Fprintf(&b, "run %s in %s, %s to %s\n", r.RunID, where, clock(r.From), clock(r.To))
 	for _, s := range r.Signals {
 		if s.Missing {
 			fmt.Fprintf(&b, "✗ %s %s: the Prometheus has none of the metrics it reads; tried %s\n", s.Workload, s.Signal, strings.Join(s.Tried, ", "))

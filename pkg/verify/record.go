@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
@@ -20,10 +21,16 @@ func Recorded(ctx context.Context, store *audit.Store, namespace, runID string) 
 		return config.Record{}, err
 	}
 	for _, inv := range invs {
-		if inv.Command != audit.CommandApply || inv.Namespace != namespace || (runID != "" && inv.RunID != runID) {
+		if inv.Command != audit.CommandApply || (runID != "" && inv.RunID != runID) {
 			continue
 		}
-		return config.Record{RunID: inv.RunID, Namespace: inv.Namespace, Image: inv.Image, Workloads: inv.Workloads,
+		// A run spread over namespaces is found by its run id whatever
+		// -n says, or by any of its namespaces.
+		inNamespace := inv.Namespace == namespace || slices.Contains(inv.Namespaces, namespace)
+		if !inNamespace && (runID == "" || len(inv.Namespaces) < 2) {
+			continue
+		}
+		return config.Record{RunID: inv.RunID, Namespace: inv.Namespace, Namespaces: inv.Namespaces, Image: inv.Image, Workloads: inv.Workloads,
 			Options: inv.Options, At: inv.StartedAt}, nil
 	}
 	if runID != "" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -53,10 +55,13 @@ const MinSamples = 3
 
 // Result is a verification's outcome.
 type Result struct {
-	RunID     string    `json:"runID"`
-	Namespace string    `json:"namespace"`
-	From      time.Time `json:"from"`
-	To        time.Time `json:"to"`
+	RunID     string `json:"runID"`
+	Namespace string `json:"namespace"`
+	// Namespaces are those of a run spread over several, Namespace the
+	// first.
+	Namespaces []string  `json:"namespaces,omitempty"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
 	// Signals says, per workload and signal, which metric names were used
 	// or which were tried.
 	Signals []SignalNames `json:"signals"`
@@ -137,9 +142,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("verify: the window from %s to %s is empty", o.From.Format(time.RFC3339), o.To.Format(time.RFC3339))
 	}
 	res := &Result{RunID: o.Config.RunID, Namespace: o.Bundle.Namespace, From: o.From, To: o.To}
-	// The names the run's namespace has: another namespace's (or
+	if len(o.Bundle.Namespaces) > 1 {
+		res.Namespaces = o.Bundle.Namespaces
+	}
+	// The names the run's namespaces have: another namespace's (or
 	// cluster's, behind one Thanos) KubeVirt version does not count.
-	names, _, _, err := o.API.LabelValues(ctx, "__name__", []string{fmt.Sprintf(`{namespace=%q}`, o.Bundle.Namespace)}, o.From.Add(-time.Hour), o.To)
+	names, _, _, err := o.API.LabelValues(ctx, "__name__", []string{"{" + NamespaceMatcher(o.Bundle.Namespaces) + "}"}, o.From.Add(-time.Hour), o.To)
 	if err != nil {
 		return nil, fmt.Errorf("%w: listing metric names: %v", ErrQuery, err)
 	}
@@ -197,7 +205,7 @@ func verifyWorkload(ctx context.Context, o Options, res *Result, wc config.Workl
 			continue
 		}
 		sn.Names = q.Names
-		sn.Query = q.Fill(QueryArgs(o.Bundle.Namespace, o.Config.RunID, spec, sig, o.RateWindow))
+		sn.Query = q.Fill(QueryArgs(o.Bundle.Namespaces, o.Config.RunID, spec, sig, o.RateWindow))
 		res.Signals = append(res.Signals, sn)
 		if o.Progress != nil {
 			o.Progress(fmt.Sprintf("querying %s %s", wc.Name, sig.Name))
@@ -254,16 +262,30 @@ func pickQuery(sig workloads.Signal, have map[string]bool) (workloads.SignalQuer
 }
 
 // Selector matches the run's VMs of one role of a workload by KubeVirt's
-// namespace and name labels (render's names, render.VMNamePattern). verify
-// and monitoring's alert rules select with it.
-func Selector(ns string, spec workloads.Spec, runID, role string) string {
-	return fmt.Sprintf(`namespace=%q,name=~"%s"`, ns, render.VMNamePattern(spec, runID, role))
+// namespace and name labels (render's names, render.VMNamePattern) in the
+// run's namespaces. verify and monitoring's alert rules select with it.
+func Selector(namespaces []string, spec workloads.Spec, runID, role string) string {
+	return NamespaceMatcher(namespaces) + fmt.Sprintf(`,name=~"%s"`, render.VMNamePattern(spec, runID, role))
+}
+
+// NamespaceMatcher is the PromQL matcher of the run's namespaces:
+// namespace="ns" for one, a regular expression of them all for a run
+// spread over several.
+func NamespaceMatcher(namespaces []string) string {
+	if len(namespaces) == 1 {
+		return fmt.Sprintf(`namespace=%q`, namespaces[0])
+	}
+	quoted := make([]string, len(namespaces))
+	for i, ns := range namespaces {
+		quoted[i] = regexp.QuoteMeta(ns)
+	}
+	return fmt.Sprintf(`namespace=~%q`, strings.Join(quoted, "|"))
 }
 
 // QueryArgs fills a signal's placeholders for the run: its VMs, the rate
 // window and the data disk's drive and mount point.
-func QueryArgs(ns, runID string, spec workloads.Spec, sig workloads.Signal, window time.Duration) workloads.QueryArgs {
-	args := workloads.QueryArgs{Selector: Selector(ns, spec, runID, sig.Role), Window: PromDuration(window), Drive: workloads.DataDiskDrive}
+func QueryArgs(namespaces []string, runID string, spec workloads.Spec, sig workloads.Signal, window time.Duration) workloads.QueryArgs {
+	args := workloads.QueryArgs{Selector: Selector(namespaces, spec, runID, sig.Role), Window: PromDuration(window), Drive: workloads.DataDiskDrive}
 	if r, ok := spec.Role(sig.Role); ok && r.DataDisk != nil {
 		args.Mount = r.DataDisk.MountPoint
 	}

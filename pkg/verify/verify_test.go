@@ -173,8 +173,15 @@ func TestSelector(t *testing.T) {
 	} {
 		w, _ := cfg.Registry.Lookup(name)
 		sig := w.Spec().Signals[0]
-		if got := QueryArgs(b.Namespace, cfg.RunID, w.Spec(), sig, time.Minute).Selector; got != want {
+		if got := QueryArgs(b.Namespaces, cfg.RunID, w.Spec(), sig, time.Minute).Selector; got != want {
 			t.Errorf("%s: %s\nwant %s", name, got, want)
 		}
+	}
+	// A run spread over namespaces: any of them, and no other.
+	cfg, b = run(t, "--workloads", "cpu", "--vm-count", "3", "--namespaces", "3", "--namespace-prefix", "tenant")
+	w, _ := cfg.Registry.Lookup("cpu")
+	want := `namespace=~"tenant-0|tenant-1|tenant-2",name=~"virtwork-cpu-3f2b6c1e-[0-9]+(-[0-9]+)?"`
+	if got := QueryArgs(b.Namespaces, cfg.RunID, w.Spec(), w.Spec().Signals[0], time.Minute).Selector; got != want {
+		t.Errorf("spread: %s\nwant %s", got, want)
 	}
 }

@@ -43,8 +43,10 @@ func (s State) Reached(target Target) bool {
 
 // VM is one VM's state.
 type VM struct {
-	Name  string
-	State State
+	Name string
+	// Namespace is where the VM is, once the wait saw it.
+	Namespace string
+	State     State
 	// Reached reports that State is the wait's target, or past it.
 	Reached bool
 	// Reason says why a VM failed or, when it has not reached the

@@ -53,6 +53,7 @@ const (
 )
 
 type vmState struct {
+	namespace  string
 	created    time.Time
 	vmiPhase   string
 	vmiReason  string
@@ -122,6 +123,7 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		}
 	case VMResource.Resource:
 		s := t.state(name)
+		s.namespace = u.GetNamespace()
 		s.created = u.GetCreationTimestamp().Time
 		s.printable, _, _ = unstructured.NestedString(u.Object, "status", "printableStatus")
 		s.failureMsg = conditionMessage(u)
@@ -246,7 +248,7 @@ func (t *tracker) result() *Result {
 		if s == nil {
 			s = &vmState{}
 		}
-		vm := VM{Name: n, Node: s.node, Created: s.created, ScheduledAt: s.scheduledAt.at,
+		vm := VM{Name: n, Namespace: s.namespace, Node: s.node, Created: s.created, ScheduledAt: s.scheduledAt.at,
 			RunningAt: s.runningAt.at, ReadyAt: s.readyAt.at, Observed: s.observed(), SeenRunning: s.seenRunning,
 			DisksReadyAt: s.disksReady()}
 		vm.State, vm.Reason = s.classify()

@@ -3,6 +3,7 @@ package wait
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,6 +28,11 @@ var (
 // Options say which run to follow.
 type Options struct {
 	Namespace, RunID string
+	// Namespaces, when there are several, are the namespaces a run spread
+	// over them lives in (Namespace is then ignored): it is followed by
+	// one cluster-wide watch per kind with the run-id selector, rather
+	// than one per kind and namespace, and objects elsewhere are ignored.
+	Namespaces []string
 	// Expected lists the run's VMs; when empty, the VMs the cluster has
 	// for the run once the first list is in.
 	Expected []string
@@ -47,7 +53,7 @@ func ForRun(ctx context.Context, client dynamic.Interface, opts Options) (*Resul
 		opts.Tick = time.Second
 	}
 	t := newTracker(opts)
-	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 0, opts.Namespace, func(lo *metav1.ListOptions) {
+	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 0, opts.listNamespace(), func(lo *metav1.ListOptions) {
 		lo.LabelSelector = labels.Selector(opts.RunID)
 	})
 	resources := []schema.GroupVersionResource{VMIResource, VMResource}
@@ -122,7 +128,7 @@ func watch(factory dynamicinformer.DynamicSharedInformerFactory, resources []sch
 			return nil, fmt.Errorf("watching %s: %w", gvr.Resource, err)
 		}
 		handle := func(obj any) {
-			if u, ok := obj.(*unstructured.Unstructured); ok {
+			if u, ok := obj.(*unstructured.Unstructured); ok && t.opts.covers(u.GetNamespace()) {
 				t.observe(kind, u)
 			}
 		}
@@ -161,14 +167,31 @@ func Snapshot(ctx context.Context, client dynamic.Interface, opts Options) (*Res
 		resources = append(resources, DVResource)
 	}
 	for _, gvr := range resources {
-		list, err := client.Resource(gvr).Namespace(opts.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.Selector(opts.RunID)})
+		list, err := client.Resource(gvr).Namespace(opts.listNamespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.Selector(opts.RunID)})
 		if err != nil {
 			return nil, fmt.Errorf("listing the run's %s: %w", gvr.Resource, access.Explain(err))
 		}
 		for i := range list.Items {
-			t.observe(gvr.Resource, &list.Items[i])
+			if opts.covers(list.Items[i].GetNamespace()) {
+				t.observe(gvr.Resource, &list.Items[i])
+			}
 		}
 	}
 	t.listed()
 	return t.result(), nil
+}
+
+// listNamespace is where the run's objects are listed and watched: its
+// namespace, or every namespace ("") for a run spread over several.
+func (o Options) listNamespace() string {
+	if len(o.Namespaces) > 1 {
+		return ""
+	}
+	return o.Namespace
+}
+
+// covers reports whether an object in namespace ns belongs to the run's
+// namespaces (a spread run's cluster-wide watch sees them all).
+func (o Options) covers(ns string) bool {
+	return len(o.Namespaces) <= 1 || slices.Contains(o.Namespaces, ns)
 }
