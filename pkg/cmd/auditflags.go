@@ -77,3 +77,13 @@ func (a *auditFlags) spread(ctx context.Context, runID string) ([]string, error)
 	}
 	return ns, nil
 }
+
+// scope is where a command given a run id looks: the namespace ("" with
+// -A) and, for a run the history says is spread, its namespaces.
+func (a *auditFlags) scope(ctx context.Context, runID, namespace string, allNamespaces bool) (string, []string, error) {
+	if allNamespaces {
+		namespace = ""
+	}
+	spread, err := a.spread(ctx, runID)
+	return namespace, spread, err
+}

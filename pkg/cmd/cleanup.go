@@ -115,16 +115,12 @@ func (o *CleanupOptions) Validate() error {
 
 // Run removes the runs.
 func (o *CleanupOptions) Run(ctx context.Context) error {
-	ns := o.cfg.Namespace
-	if o.AllNamespaces {
-		ns = ""
+	ns, spread, err := o.audit.scope(ctx, o.cfg.RunID, o.cfg.Namespace, o.AllNamespaces)
+	if err != nil {
+		return err
 	}
-	var spread []string
-	if !o.AllNamespaces {
-		var err error
-		if spread, err = o.audit.spread(ctx, o.cfg.RunID); err != nil {
-			return err
-		}
+	if o.AllNamespaces {
+		spread = nil // -A removes the run wherever its label is
 	}
 	opts := cleanup.Options{
 		Metadata: o.cluster.metadata, Mapper: o.cluster.mapper,

@@ -83,11 +83,7 @@ func (o *StatusOptions) Validate() error {
 
 // Run lists the runs and prints them.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	ns := o.cfg.Namespace
-	if o.AllNamespaces {
-		ns = ""
-	}
-	spread, err := o.audit.spread(ctx, o.cfg.RunID)
+	ns, spread, err := o.audit.scope(ctx, o.cfg.RunID, o.cfg.Namespace, o.AllNamespaces)
 	if err != nil {
 		return err
 	}

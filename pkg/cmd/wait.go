@@ -112,11 +112,7 @@ func (o *WaitOptions) Validate() error {
 
 // Run waits and prints the summary.
 func (o *WaitOptions) Run(ctx context.Context) error {
-	ns := o.cfg.Namespace
-	if o.AllNamespaces {
-		ns = ""
-	}
-	spread, err := o.audit.spread(ctx, o.cfg.RunID)
+	ns, spread, err := o.audit.scope(ctx, o.cfg.RunID, o.cfg.Namespace, o.AllNamespaces)
 	if err != nil {
 		return err
 	}
