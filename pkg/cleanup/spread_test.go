@@ -2,14 +2,10 @@ package cleanup_test
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/metadata"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/apply"
@@ -26,13 +22,8 @@ func TestSpreadRunIsCleanedInItsNamespaces(t *testing.T) {
 	c := cluster.Shared(t)
 	client, mapper := c.Clients(t)
 	other := c.Namespace(t)
-	id := uuid.NewString()
-	b := runs.Bundle(t, "vw-spread-"+uuid.NewString()[:8], "--workloads", "cpu,network", "--vm-count", "2", "--namespaces", "2", "--run-id", id)
-	elsewhere := runs.Bundle(t, other, "--workloads", "cpu", "--run-id", id)
-	nsGVR := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	for _, ns := range b.Namespaces {
-		t.Cleanup(func() { _ = client.Resource(nsGVR).Delete(context.Background(), ns, metav1.DeleteOptions{}) })
-	}
+	b, elsewhere := runs.Spread(t, client, other, []string{"--workloads", "cpu,network", "--vm-count", "2", "--namespaces", "2"}, []string{"--workloads", "cpu"})
+	id := b.RunID
 	a := apply.New(client, mapper, apply.Options{Concurrency: 4})
 	if _, err := a.Apply(t.Context(), b.Objects()); err != nil {
 		t.Fatal(err)

@@ -2,15 +2,10 @@ package status_test
 
 import (
 	"bytes"
-	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/uuid"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/status"
 	"github.com/virtwork/kubectl-virtwork/test/cluster"
@@ -25,13 +20,8 @@ func TestSpreadRunIsOneRun(t *testing.T) {
 	c := cluster.Shared(t)
 	client, mapper := c.Clients(t)
 	other := c.Namespace(t)
-	id := uuid.NewString()
-	b := runs.Bundle(t, "vw-spread-"+uuid.NewString()[:8], "--workloads", "cpu", "--vm-count", "11", "--namespaces", "11", "--run-id", id)
-	elsewhere := runs.Bundle(t, other, "--workloads", "memory", "--run-id", id)
-	nsGVR := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	for _, ns := range b.Namespaces {
-		t.Cleanup(func() { _ = client.Resource(nsGVR).Delete(context.Background(), ns, metav1.DeleteOptions{}) })
-	}
+	b, elsewhere := runs.Spread(t, client, other, []string{"--workloads", "cpu", "--vm-count", "11", "--namespaces", "11"}, []string{"--workloads", "memory"})
+	id := b.RunID
 	deploy(t, client, mapper, b.Objects(), nil)
 	deploy(t, client, mapper, elsewhere.Objects(), nil)
 

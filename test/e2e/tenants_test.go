@@ -12,7 +12,6 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 	"github.com/virtwork/kubectl-virtwork/pkg/status"
-	"github.com/virtwork/kubectl-virtwork/test/simulator"
 )
 
 var namespaceGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
@@ -125,18 +124,4 @@ func equalCounts(a, b map[string]int) bool {
 		}
 	}
 	return true
-}
-
-// simulateIn runs the simulator on opts.Namespace until the test ends.
-func simulateIn(t *testing.T, e *env, opts simulator.Options) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- simulator.Run(ctx, e.cfg, opts) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("simulator in %s: %v", opts.Namespace, err)
-		}
-	})
 }
