@@ -196,31 +196,39 @@ func TestSimulatorReadinessProbe(t *testing.T) {
 		e.create(t, vmGVR, vm)
 		return name
 	}
-	good := withProbe("probe-ok", nil)
-	bad := withProbe("probe-inactive", map[string]string{simulator.FaultAnnotation: string(simulator.FaultWorkloadInactive)})
-
-	// The good VM: Running with Ready False first (seen on the VMI's
-	// watch), then Ready True.
-	vmi := e.waitField(t, vmiGVR, good, "Running", "status", "phase")
-	first := condition(vmi, "Ready")["status"]
+	// The good VM: its VMI's watch shows it Running with Ready not True
+	// first, then Ready True. A watch, not polls: on a busy machine a poll
+	// can miss the step between the two.
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	for condition(vmi, "Ready")["status"] != "True" {
+	w, err := e.resource(vmiGVR).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=probe-ok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	good := withProbe("probe-ok", nil)
+	bad := withProbe("probe-inactive", map[string]string{simulator.FaultAnnotation: string(simulator.FaultWorkloadInactive)})
+	var seen []string // the Ready status of each event while Running
+	for len(seen) == 0 || seen[len(seen)-1] != "True" {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("VMI %s never became Ready: %v", good, condition(vmi, "Ready"))
-		case <-time.After(100 * time.Millisecond):
+			t.Fatalf("VMI %s never became Ready; Ready while Running went %v", good, seen)
+		case ev, ok := <-w.ResultChan():
+			if !ok || ev.Type == watch.Error {
+				t.Fatalf("watch ended: %v; Ready while Running went %v", ev.Object, seen)
+			}
+			vmi := ev.Object.(*unstructured.Unstructured)
+			if field(vmi, "status", "phase") == "Running" {
+				seen = append(seen, fmt.Sprint(condition(vmi, "Ready")["status"]))
+			}
 		}
-		var err error
-		vmi, err = e.get(ctx, vmiGVR, good)
-		must(t, err)
 	}
-	if first == "True" {
+	if seen[0] == "True" {
 		t.Errorf("VMI %s was Ready as soon as it ran, before its probe", good)
 	}
 	e.waitField(t, vmGVR, good, "Running", "status", "printableStatus")
 
-	vmi = e.waitField(t, vmiGVR, bad, "Running", "status", "phase")
+	vmi := e.waitField(t, vmiGVR, bad, "Running", "status", "phase")
 	vm := e.waitField(t, vmGVR, bad, "Running", "status", "printableStatus")
 	if got := condition(vmi, "Ready"); got["status"] != "False" || !strings.Contains(fmt.Sprint(got["message"]), "workload-inactive") {
 		t.Errorf("VMI Ready condition with fault workload-inactive: %v", got)
