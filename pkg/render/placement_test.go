@@ -105,6 +105,35 @@ func TestVMsPerNodeGroups(t *testing.T) {
 	}
 }
 
+// TestVMsPerNodeSlotsSpanWorkloads: a run's cap numbers its VMs over the
+// whole run, in the order of workloads, roles and instances, so the slots
+// of the second workload start where the first's ended (numbering each
+// workload from 0 would put cpu's last VM and network's first server in
+// the same slot). The streamed bundle keeps a role's first slot, not a
+// slot per VM, so this checks that offset.
+func TestVMsPerNodeSlotsSpanWorkloads(t *testing.T) {
+	cfg := testConfig(t, 3, "cpu")
+	cfg.Workloads = append(cfg.Workloads, testConfig(t, 2, "network").Workloads...)
+	for i := range cfg.Workloads {
+		cfg.Workloads[i].Placement = config.Placement{VMsPerNode: 2}
+	}
+	got := map[string]string{}
+	for _, vm := range vmsOf(t, mustRender(t, cfg)) {
+		l := vm.Spec.Template.ObjectMeta.Labels
+		got[l[vwlabels.Component]+"/"+l[vwlabels.Role]+"/"+l[vwlabels.Instance]] += l[vwlabels.RunSlot]
+	}
+	// cpu (role worker) 0,1,2 take slots 0,1,0; network's servers 1,0; its clients
+	// (after the servers: roles in order) 1,0.
+	want := map[string]string{
+		"cpu/worker/0": "0", "cpu/worker/1": "1", "cpu/worker/2": "0",
+		"network/server/0": "1", "network/server/1": "0",
+		"network/client/0": "1", "network/client/1": "0",
+	}
+	if !cmp.Equal(got, want) {
+		t.Errorf("slots by workload/role/instance:\n%v\nwant\n%v", got, want)
+	}
+}
+
 // TestPlacementFields: the KubeVirt fields each setting fills, per VM.
 func TestPlacementFields(t *testing.T) {
 	vms := vmsOf(t, mustRender(t, placementConfig(t, 1)))
