@@ -64,21 +64,7 @@ func (e *env) simulate(t *testing.T, opts simulator.Options) {
 	if opts.StepDelay == 0 {
 		opts.StepDelay = 100 * time.Millisecond
 	}
-	simulateIn(t, e, opts)
-}
-
-// simulateIn runs the simulator on opts.Namespace until the test ends.
-func simulateIn(t *testing.T, e *env, opts simulator.Options) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- simulator.Run(ctx, e.cfg, opts) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("simulator in %s: %v", opts.Namespace, err)
-		}
-	})
+	simulator.Start(t, e.cfg, opts)
 }
 
 func (e *env) resource(gvr schema.GroupVersionResource) dynamic.ResourceInterface {

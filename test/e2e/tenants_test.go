@@ -12,6 +12,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 	"github.com/virtwork/kubectl-virtwork/pkg/status"
+	"github.com/virtwork/kubectl-virtwork/test/simulator"
 )
 
 var namespaceGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
@@ -29,7 +30,7 @@ func TestTenants(t *testing.T) {
 		t.Cleanup(func() { _ = e.client.Resource(namespaceGVR).Delete(context.Background(), ns, metav1.DeleteOptions{}) })
 		opts := simulatorOptions()
 		opts.Namespace = ns
-		simulateIn(t, e, opts)
+		simulator.Start(t, e.cfg, opts)
 	}
 	p := newPlugin(t)
 	id := "7e000000-1111-4111-8111-111111111111"

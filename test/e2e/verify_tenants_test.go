@@ -32,7 +32,7 @@ func TestVerifyTenants(t *testing.T) {
 		}
 		opts := simulator.Options{Namespace: ns, StepDelay: 100 * time.Millisecond, MetricsListener: l, Seed: uint64(20 + i),
 			NodePrefix: fmt.Sprintf("tenant%d-node", i)}
-		simulateIn(t, e, opts)
+		simulator.Start(t, e.cfg, opts)
 		for _, j := range simulator.ScrapeJobs(l.Addr(), opts) {
 			j.Name += fmt.Sprintf("-%d", i)
 			jobs = append(jobs, j)

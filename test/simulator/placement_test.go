@@ -55,15 +55,7 @@ func newPlaceEnv(t *testing.T, memory string) *placeEnv {
 		e.nodes = append(e.nodes, nodes[i].Name)
 	}
 	opts := simulator.Options{Namespace: e.ns, StepDelay: 50 * time.Millisecond, Register: nodes}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- simulator.Run(ctx, c.Config(), opts) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("simulator: %v", err)
-		}
-	})
+	simulator.Start(t, c.Config(), opts)
 	wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer wcancel()
 	if err := simulator.WaitForNodes(wctx, kube, nodes); err != nil {

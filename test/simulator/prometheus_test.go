@@ -57,15 +57,7 @@ func newPromEnv(t *testing.T) *promEnv {
 		t.Fatal(err)
 	}
 	opts := simulator.Options{Namespace: ns, StepDelay: 50 * time.Millisecond, MetricsListener: l, Seed: 1}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- simulator.Run(ctx, c.Config(), opts) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("simulator: %v", err)
-		}
-	})
+	simulator.Start(t, c.Config(), opts)
 	ruleFile := filepath.Join(t.TempDir(), "rules.yml")
 	if err := os.WriteFile(ruleFile, []byte(rules), 0o644); err != nil {
 		t.Fatal(err)
