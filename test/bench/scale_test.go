@@ -195,6 +195,16 @@ type scaleRow struct {
 	apply, wait, clean stageRun
 	// status lists the whole run, every VM's state, once it is Ready.
 	status stageRun
+	// closedWatchers is how many watchers the API server closed for
+	// falling behind during apply and wait, the simulator's included.
+	closedWatchers float64
+}
+
+// terminatedWatchers reads the API server's count of watchers it closed
+// because they did not keep up with their events
+// (apiserver_terminated_watchers_total, all resources).
+func terminatedWatchers(b *testing.B, cfg *rest.Config) float64 {
+	return metricSum(b, cfg, "apiserver_terminated_watchers_total{")
 }
 
 // BenchmarkScale applies, waits for (to Ready, with the simulator playing
@@ -276,6 +286,7 @@ func scaleOnce(b *testing.B, c *cluster.Cluster, cfg *rest.Config, proxy *faultp
 	runID := fmt.Sprintf("5ca1e000-0000-4000-8000-%012d", n)
 	var log string
 	var err error
+	closedBefore := terminatedWatchers(b, cfg)
 	row.apply, log, err = runPlugin(b.Context(), bin, kubeconfig, proxy, startSim, append([]string{"apply", "-n", nsTool, "--run-id", runID,
 		"--concurrency", strconv.Itoa(workers), "--timeout", "30m", "--audit-db", db}, run...)...)
 	if err != nil || row.apply.applied == 0 {
@@ -283,6 +294,7 @@ func scaleOnce(b *testing.B, c *cluster.Cluster, cfg *rest.Config, proxy *faultp
 	}
 	fmt.Printf("%d VMs: bare loop %.1fs; apply %.1fs, wait %.1fs, %d requests while waiting, peak RSS %.0f MiB; cleaning up\n", n, row.bare.Seconds(),
 		row.apply.applied.Seconds(), (row.apply.wall - row.apply.applied).Seconds(), row.apply.waitRequests, float64(row.apply.maxRSS)/(1<<20))
+	row.closedWatchers = terminatedWatchers(b, cfg) - closedBefore
 	row.status, log, err = runPlugin(b.Context(), bin, kubeconfig, proxy, nil, "status", "-n", nsTool, "--run-id", runID)
 	if err != nil || strings.Count(log, "Ready") < n { // each VM's line says it
 		b.Fatalf("status: %v\n%.2000s", err, log)
@@ -310,7 +322,7 @@ func printScale(rows []scaleRow) {
 			r.status.wall.Seconds(), r.status.requests, float64(r.status.maxRSS)/(1<<20))
 		fmt.Printf("%6s %7s   (apply's own time %s, %d requests; the process's first %s went to start-up, preflight and render)\n",
 			"", "", r.apply.appliedIn, r.apply.requests-r.apply.waitRequests, (r.apply.applied - r.apply.appliedIn).Round(time.Millisecond))
-		fmt.Printf("%6s %7s   requests while waiting: %s\n", "", "", r.apply.waitByVerb)
+		fmt.Printf("%6s %7s   requests while waiting: %s; watchers the API server closed for falling behind (all clients): %.0f\n", "", "", r.apply.waitByVerb, r.closedWatchers)
 		fmt.Printf("%6s %7s   cleanup's: %s; status's: %s\n", "", "", r.clean.byVerb, r.status.byVerb)
 	}
 }
