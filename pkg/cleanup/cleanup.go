@@ -7,12 +7,12 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilwait "k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/metadata"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/access"
@@ -205,38 +205,51 @@ func (c *cleaner) deleteCollection(ctx context.Context, k kind, ns string) error
 	}
 }
 
-// waitGone polls until nothing of the run is left, not even terminating,
-// or Timeout passes; the summary counts what it waited for (f, what this
-// cleanup deleted, is nil when an earlier one did). Each poll is one
-// metadata-only list per kind, whatever the size of the run.
+// waitGone follows the run's objects until nothing of it is left, not
+// even terminating, or Timeout passes; the summary counts what it waited
+// for (f, what this cleanup deleted, is nil when an earlier one did). It
+// lists and then watches each kind by metadata alone, holding the names of
+// what is left: its requests and its memory do not grow with the size of
+// the run.
 func (c *cleaner) waitGone(ctx context.Context, f *Found) error {
 	prog := progress.New(c.o.Log)
 	wctx, cancel := context.WithDeadline(ctx, c.deadline)
-	defer cancel()
+	var wg sync.WaitGroup
+	defer func() {
+		cancel() // the reflectors stop on this; wait for them
+		wg.Wait()
+	}()
 	start := time.Now()
+	changed := make(chan struct{}, 1)
+	denied := make(chan error, 1)
+	sets := c.follow(wctx, &wg, changed, denied)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
 	var first *Found
-	err := utilwait.PollUntilContextCancel(wctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		left, err := c.left(ctx)
-		if err != nil {
-			return false, nil // keep trying until the deadline
+	for {
+		if left, ok := leftNow(sets); ok {
+			if first == nil {
+				first = left
+			}
+			if left.Total == 0 {
+				break
+			}
+			prog.Update("waiting for deletion: " + left.ByKind() + " left")
 		}
-		if first == nil {
-			first = left
+		select {
+		case err := <-denied:
+			return c.remaining(ctx, fmt.Errorf("waiting for deletion: %w", err))
+		case <-wctx.Done():
+			return c.remaining(ctx, fmt.Errorf("not everything was deleted within %s", c.o.Timeout))
+		case <-changed:
+		case <-tick.C:
 		}
-		if left.Total == 0 {
-			return true, nil
-		}
-		prog.Update("waiting for deletion: " + left.ByKind() + " left")
-		return false, nil
-	})
-	if err != nil {
-		return c.remaining(ctx, fmt.Errorf("not everything was deleted within %s", c.o.Timeout))
 	}
 	done := "nothing left of " + c.target() // an earlier cleanup deleted it
 	if f != nil {
 		done = fmt.Sprintf("deleted %d objects of %s", f.Total, c.target())
 	}
-	if first != nil && first.Total > 0 {
+	if first.Total > 0 {
 		done += fmt.Sprintf("; all gone after %s (waited for %s)", time.Since(start).Round(100*time.Millisecond), first.ByKind())
 	}
 	prog.Finish(done)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/access"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/paged"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 )
 
@@ -77,16 +78,14 @@ func (c *cleaner) list(ctx context.Context, terminating bool) (*Found, error) {
 		if !hasAPI(c.o.Mapper, k.gvr) {
 			continue // CDI not installed: no DataVolumes to find
 		}
-		list, err := c.o.Metadata.Resource(k.gvr).Namespace(c.listNamespace()).List(ctx, metav1.ListOptions{LabelSelector: c.selector()})
-		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", k.gvr.Resource, access.Explain(err))
-		}
-		for _, item := range list.Items {
+		// A page at a time, counting: a 10,000-VM run's metadata is never
+		// held whole.
+		err := paged.EachMetadata(ctx, c.o.Metadata.Resource(k.gvr).Namespace(c.listNamespace()), metav1.ListOptions{LabelSelector: c.selector()}, func(item *metav1.PartialObjectMetadata) {
 			if item.GetDeletionTimestamp() != nil && !terminating {
-				continue // already going
+				return // already going
 			}
 			if c.spread() && !slices.Contains(c.o.Namespaces, item.GetNamespace()) {
-				continue // the same run id elsewhere: not this run's namespaces
+				return // the same run id elsewhere: not this run's namespaces
 			}
 			ns := item.GetNamespace()
 			if f.ByNamespace[ns] == nil {
@@ -97,6 +96,9 @@ func (c *cleaner) list(ctx context.Context, terminating bool) (*Found, error) {
 			if id := item.GetLabels()[labels.RunID]; id != "" {
 				f.RunIDs[id] = true
 			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", k.gvr.Resource, access.Explain(err))
 		}
 	}
 	return f, nil

@@ -89,8 +89,9 @@ func Status(ns string, withDataVolumes bool) Needs {
 }
 
 // Cleanup is what cleanup does: list and collection-delete each kind a run
-// leaves and list the VMIs until they are gone; with deleteNamespace also
-// read the namespace, check nothing else lives there, and delete it.
+// leaves, then (unless --wait=false) list and watch each kind, the VMIs
+// too, until everything is gone; with deleteNamespace also read the
+// namespace, check nothing else lives there, and delete it.
 func Cleanup(ns string, withDataVolumes, deleteNamespace bool) Needs {
 	n := Needs{Command: "cleanup", Namespace: ns, DataVolumes: withDataVolumes}
 	kinds := []access.Permission{virtualMachines, pvcs, services, secrets}
@@ -98,10 +99,10 @@ func Cleanup(ns string, withDataVolumes, deleteNamespace bool) Needs {
 		kinds = append(kinds, dataVolumes)
 	}
 	for _, k := range kinds {
-		n.Permissions = append(n.Permissions, each(ns, k, "list", "deletecollection")...)
+		n.Permissions = append(n.Permissions, each(ns, k, "list", "watch", "deletecollection")...)
 	}
 	// It waits for the VMIs too, which go once their guests shut down.
-	n.Permissions = append(n.Permissions, each(ns, virtualMachineInstance, "list")...)
+	n.Permissions = append(n.Permissions, each(ns, virtualMachineInstance, "list", "watch")...)
 	if deleteNamespace {
 		n.Permissions = append(n.Permissions, each(ns, namespaces, "get", "delete")...)
 		for _, k := range []access.Permission{pods, configMaps} {

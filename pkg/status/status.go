@@ -11,10 +11,12 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/access"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/paged"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 )
 
@@ -79,14 +81,10 @@ func List(ctx context.Context, client dynamic.Interface, o Options) ([]*Run, err
 	if spread {
 		o.Namespace = ""
 	}
-	vms, err := client.Resource(wait.VMResource).Namespace(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
-	if err != nil {
-		return nil, fmt.Errorf("listing VirtualMachines: %w", access.Explain(err))
-	}
 	found := map[string]*Run{}
-	for _, vm := range vms.Items {
+	err := paged.Each(ctx, client.Resource(wait.VMResource).Namespace(o.Namespace), metav1.ListOptions{LabelSelector: selector}, func(vm *unstructured.Unstructured) {
 		if spread && !slices.Contains(o.Namespaces, vm.GetNamespace()) {
-			continue
+			return
 		}
 		run := vm.GetLabels()[labels.RunID]
 		rs := found[run]
@@ -103,6 +101,9 @@ func List(ctx context.Context, client dynamic.Interface, o Options) ([]*Run, err
 		if t := vm.GetCreationTimestamp().Time; t.Before(rs.Created) {
 			rs.Created = t
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing VirtualMachines: %w", access.Explain(err))
 	}
 	out := []*Run{}
 	for _, rs := range found {

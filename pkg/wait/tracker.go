@@ -164,6 +164,11 @@ func (t *tracker) observe(kind string, u *unstructured.Unstructured) {
 		t.move(s, t.categorize(s))
 	}
 	t.mu.Unlock()
+	t.notify()
+}
+
+// notify wakes the wait's loop, unless it has a wake-up pending already.
+func (t *tracker) notify() {
 	select {
 	case t.changed <- struct{}{}:
 	default:

@@ -4,18 +4,17 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/access"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
+	"github.com/virtwork/kubectl-virtwork/pkg/paged"
 )
 
 // The resources a run is followed through.
@@ -47,41 +46,37 @@ type Options struct {
 }
 
 // ForRun follows the run until every VM reached opts.For or failed, or ctx ends;
-// then it returns what it saw (Done false when ctx ended first).
+// then it returns what it saw (Done false when ctx ended first). One
+// reflector per kind (a list, or a streaming list, then a watch) feeds the
+// tracker directly; no informer cache is kept beside it.
 func ForRun(ctx context.Context, client dynamic.Interface, opts Options) (*Result, error) {
 	if opts.Tick <= 0 {
 		opts.Tick = time.Second
 	}
 	t := newTracker(opts)
-	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 0, opts.listNamespace(), func(lo *metav1.ListOptions) {
-		lo.LabelSelector = labels.Selector(opts.RunID)
-	})
 	resources := []schema.GroupVersionResource{VMIResource, VMResource}
 	if opts.DataVolumes {
 		resources = append(resources, DVResource)
 	}
-	// A refused list or watch is retried by the informer for ever; a
-	// missing permission will not appear by waiting, so it ends the wait.
-	denied := make(chan error, len(resources))
-	synced, err := watch(factory, resources, t, denied)
-	if err != nil {
-		return nil, err
-	}
 	wctx, stop := context.WithCancel(ctx)
-	factory.Start(wctx.Done())
+	var wg sync.WaitGroup
 	defer func() {
-		stop() // Shutdown waits for the informers, which stop on this
-		factory.Shutdown()
+		stop() // the reflectors stop on this; wait for them
+		wg.Wait()
 	}()
+	// A refused list or watch would be retried by the reflector for ever;
+	// a missing permission will not appear by waiting, so it ends the wait.
+	denied := make(chan error, 1)
+	var stores []*kindStore
+	for _, gvr := range resources {
+		stores = append(stores, reflect(wctx, &wg, client, gvr, t, denied))
+	}
 
 	listed := false
 	tick := time.NewTicker(opts.Tick)
 	defer tick.Stop()
 	for {
-		// Stopped by ctx too: a Ctrl-C or --timeout before the first list
-		// came in must end the wait, not block it for good; and by a
-		// refusal, which would keep it from ever coming in.
-		if !listed && cache.WaitForCacheSync(syncStop(wctx, denied), synced...) {
+		if !listed && allSynced(stores) {
 			listed = true
 			t.listed()
 		}
@@ -105,57 +100,14 @@ func ForRun(ctx context.Context, client dynamic.Interface, opts Options) (*Resul
 	}
 }
 
-// watch registers one informer per resource that feeds t, and sends a
-// refused list or watch to denied instead of retrying it.
-func watch(factory dynamicinformer.DynamicSharedInformerFactory, resources []schema.GroupVersionResource, t *tracker, denied chan<- error) ([]cache.InformerSynced, error) {
-	var synced []cache.InformerSynced
-	for _, gvr := range resources {
-		inf := factory.ForResource(gvr).Informer()
-		kind := gvr.Resource
-		if err := inf.SetTransform(slim); err != nil {
-			return nil, fmt.Errorf("watching %s: %w", gvr.Resource, err)
+// allSynced reports whether every kind's first list is in.
+func allSynced(stores []*kindStore) bool {
+	for _, s := range stores {
+		if !s.hasSynced() {
+			return false
 		}
-		if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
-			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
-				select {
-				case denied <- fmt.Errorf("watching %s: %w", kind, access.Explain(err)):
-				default:
-				}
-				return
-			}
-			cache.DefaultWatchErrorHandler(ctx, r, err)
-		}); err != nil {
-			return nil, fmt.Errorf("watching %s: %w", gvr.Resource, err)
-		}
-		handle := func(obj any) {
-			if u, ok := obj.(*unstructured.Unstructured); ok && t.opts.covers(u.GetNamespace()) {
-				t.observe(kind, u)
-			}
-		}
-		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    handle,
-			UpdateFunc: func(_, obj any) { handle(obj) },
-		}); err != nil {
-			return nil, fmt.Errorf("watching %s: %w", gvr.Resource, err)
-		}
-		synced = append(synced, inf.HasSynced)
 	}
-	return synced, nil
-}
-
-// syncStop closes when ctx ends or a refusal arrives on denied (which it
-// puts back for the caller's select).
-func syncStop(ctx context.Context, denied chan error) <-chan struct{} {
-	stop := make(chan struct{})
-	go func() {
-		defer close(stop)
-		select {
-		case <-ctx.Done():
-		case err := <-denied:
-			denied <- err
-		}
-	}()
-	return stop
+	return true
 }
 
 // Snapshot lists the run's objects once and returns each VM's state now,
@@ -167,14 +119,15 @@ func Snapshot(ctx context.Context, client dynamic.Interface, opts Options) (*Res
 		resources = append(resources, DVResource)
 	}
 	for _, gvr := range resources {
-		list, err := client.Resource(gvr).Namespace(opts.listNamespace()).List(ctx, metav1.ListOptions{LabelSelector: labels.Selector(opts.RunID)})
+		// A page at a time: each object is folded into the tracker as its
+		// page comes, and none is kept.
+		err := paged.Each(ctx, client.Resource(gvr).Namespace(opts.listNamespace()), metav1.ListOptions{LabelSelector: labels.Selector(opts.RunID)}, func(u *unstructured.Unstructured) {
+			if opts.covers(u.GetNamespace()) {
+				t.observe(gvr.Resource, u)
+			}
+		})
 		if err != nil {
 			return nil, fmt.Errorf("listing the run's %s: %w", gvr.Resource, access.Explain(err))
-		}
-		for i := range list.Items {
-			if opts.covers(list.Items[i].GetNamespace()) {
-				t.observe(gvr.Resource, &list.Items[i])
-			}
 		}
 	}
 	t.listed()

@@ -232,6 +232,12 @@ func (l *runningLog) Write(p []byte) (int, error) {
 }
 
 func apiserverRequests(b *testing.B, cfg *rest.Config) float64 {
+	return metricSum(b, cfg, "apiserver_request_total{")
+}
+
+// metricSum adds up the API server's /metrics samples whose line starts
+// with prefix.
+func metricSum(b *testing.B, cfg *rest.Config, prefix string) float64 {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -245,7 +251,7 @@ func apiserverRequests(b *testing.B, cfg *rest.Config) float64 {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "apiserver_request_total{") {
+		if !strings.HasPrefix(line, prefix) {
 			continue
 		}
 		f := strings.Fields(line)

@@ -5,12 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,10 +44,21 @@ func sizes(b *testing.B) []int {
 	return out
 }
 
-// buildPlugin builds the real binary once, as a user runs it.
+// PluginEnv names a binary BenchmarkScale runs instead of building one:
+// an earlier version's, to compare with in the same conditions.
+const PluginEnv = "VIRTWORK_BENCH_PLUGIN"
+
+// buildPlugin builds the real binary once, as a user runs it: as
+// hack/release builds it, CGO_ENABLED=0 (the pure-Go SQLite), whose
+// mapped code alone is some 20 MiB less resident than a cgo build's.
 func buildPlugin(b *testing.B) string {
+	if bin := os.Getenv(PluginEnv); bin != "" {
+		return bin
+	}
 	bin := filepath.Join(b.TempDir(), "kubectl-virtwork")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/virtwork/kubectl-virtwork/cmd/kubectl-virtwork").CombinedOutput()
+	build := exec.Command("go", "build", "-o", bin, "github.com/virtwork/kubectl-virtwork/cmd/kubectl-virtwork")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
 	if err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -59,10 +71,17 @@ func buildPlugin(b *testing.B) string {
 type stageRun struct {
 	wall, applied time.Duration
 	// appliedIn is the apply's own time as the plugin printed it.
-	appliedIn       time.Duration
-	requests        int64
-	requestsApplied int64
-	maxRSS          int64 // bytes
+	appliedIn time.Duration
+	requests  int64
+	// waitRequests are an apply's requests from the wait's first one on
+	// (its first watch, or its first request for VMIs, which apply never
+	// sends); waitByVerb counts them by verb and resource. Counted from the
+	// proxy's log, not from when the applied line was read.
+	waitRequests int64
+	waitByVerb   string
+	// byVerb counts all its requests by verb and resource.
+	byVerb string
+	maxRSS int64 // bytes
 }
 
 func requestsSoFar(p *faultproxy.Proxy) int64 { return p.Reads() + p.Writes() }
@@ -84,6 +103,7 @@ func runPlugin(ctx context.Context, bin, kubeconfig string, p *faultproxy.Proxy,
 	if err := cmd.Start(); err != nil {
 		return r, "", err
 	}
+	hwm := watchHWM(cmd.Process.Pid)
 	var log strings.Builder
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
@@ -91,7 +111,6 @@ func runPlugin(ctx context.Context, bin, kubeconfig string, p *faultproxy.Proxy,
 		log.WriteString(line + "\n")
 		if rest, ok := strings.CutPrefix(line, "applied "); ok && r.applied == 0 {
 			r.applied = time.Since(start)
-			r.requestsApplied = requestsSoFar(p) - before
 			if i := strings.LastIndex(rest, " in "); i >= 0 {
 				r.appliedIn, _ = time.ParseDuration(rest[i+4:])
 			}
@@ -104,8 +123,12 @@ func runPlugin(ctx context.Context, bin, kubeconfig string, p *faultproxy.Proxy,
 	err = cmd.Wait()
 	r.wall = time.Since(start)
 	r.requests = requestsSoFar(p) - before
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = ru.Maxrss * 1024 // KiB on Linux
+	r.maxRSS = <-hwm
+	_, r.byVerb = countRequests(p, before, before+r.requests, func(faultproxy.Request) bool { return true })
+	if r.applied != 0 {
+		r.waitRequests, r.waitByVerb = countRequests(p, before, before+r.requests, func(q faultproxy.Request) bool {
+			return q.Verb == "watch" || q.Resource == "virtualmachineinstances"
+		})
 	}
 	if err != nil {
 		return r, out.String() + log.String(), fmt.Errorf("%s: %w", strings.Join(args[:1], " "), err)
@@ -113,11 +136,75 @@ func runPlugin(ctx context.Context, bin, kubeconfig string, p *faultproxy.Proxy,
 	return r, out.String() + log.String(), nil
 }
 
+// watchHWM reads the process's VmHWM, the kernel's high-water mark of its
+// resident memory, every 50 ms until the process is gone, and then sends
+// the last value read. Not rusage's maxrss: Go starts a child with
+// vfork, and Linux counts the parent's high-water mark, this benchmark's
+// with its simulator and all, in the child's maxrss at exec.
+func watchHWM(pid int) <-chan int64 {
+	out := make(chan int64, 1)
+	go func() {
+		var last int64
+		for {
+			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			kib, found := int64(0), false
+			for _, line := range strings.Split(string(data), "\n") {
+				if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+					kib, _ = strconv.ParseInt(f[1], 10, 64)
+					found = true
+				}
+			}
+			if err != nil || !found { // gone, or a zombie without memory
+				out <- last
+				return
+			}
+			last = kib * 1024
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	return out
+}
+
+// countRequests counts the proxy's requests numbered from+1 to to, from
+// the first one that first says on, in all and by verb and resource.
+func countRequests(p *faultproxy.Proxy, from, to int64, first func(faultproxy.Request) bool) (int64, string) {
+	counts := map[string]int{}
+	var n int64
+	started := false
+	for _, r := range p.Requests() {
+		if r.N <= from || r.N > to {
+			continue
+		}
+		started = started || first(r)
+		if started {
+			counts[r.Verb+" "+r.Resource]++
+			n++
+		}
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+	}
+	return n, strings.Join(parts, ", ")
+}
+
 // scaleRow is one size's figures.
 type scaleRow struct {
 	vms, objects       int
 	bare               time.Duration
 	apply, wait, clean stageRun
+	// status lists the whole run, every VM's state, once it is Ready.
+	status stageRun
+	// closedWatchers is how many watchers the API server closed for
+	// falling behind during apply and wait, the simulator's included.
+	closedWatchers float64
+}
+
+// terminatedWatchers reads the API server's count of watchers it closed
+// because they did not keep up with their events
+// (apiserver_terminated_watchers_total, all resources).
+func terminatedWatchers(b *testing.B, cfg *rest.Config) float64 {
+	return metricSum(b, cfg, "apiserver_terminated_watchers_total{")
 }
 
 // BenchmarkScale applies, waits for (to Ready, with the simulator playing
@@ -199,13 +286,19 @@ func scaleOnce(b *testing.B, c *cluster.Cluster, cfg *rest.Config, proxy *faultp
 	runID := fmt.Sprintf("5ca1e000-0000-4000-8000-%012d", n)
 	var log string
 	var err error
+	closedBefore := terminatedWatchers(b, cfg)
 	row.apply, log, err = runPlugin(b.Context(), bin, kubeconfig, proxy, startSim, append([]string{"apply", "-n", nsTool, "--run-id", runID,
 		"--concurrency", strconv.Itoa(workers), "--timeout", "30m", "--audit-db", db}, run...)...)
 	if err != nil || row.apply.applied == 0 {
 		b.Fatalf("apply: %v\n%s", err, log)
 	}
 	fmt.Printf("%d VMs: bare loop %.1fs; apply %.1fs, wait %.1fs, %d requests while waiting, peak RSS %.0f MiB; cleaning up\n", n, row.bare.Seconds(),
-		row.apply.applied.Seconds(), (row.apply.wall - row.apply.applied).Seconds(), row.apply.requests-row.apply.requestsApplied, float64(row.apply.maxRSS)/(1<<20))
+		row.apply.applied.Seconds(), (row.apply.wall - row.apply.applied).Seconds(), row.apply.waitRequests, float64(row.apply.maxRSS)/(1<<20))
+	row.closedWatchers = terminatedWatchers(b, cfg) - closedBefore
+	row.status, log, err = runPlugin(b.Context(), bin, kubeconfig, proxy, nil, "status", "-n", nsTool, "--run-id", runID)
+	if err != nil || strings.Count(log, "Ready") < n { // each VM's line says it
+		b.Fatalf("status: %v\n%.2000s", err, log)
+	}
 	row.clean, log, err = runPlugin(b.Context(), bin, kubeconfig, proxy, nil, "cleanup", "-n", nsTool, "--run-id", runID, "--yes", "--timeout", "30m", "--audit-db", db)
 	if err != nil {
 		b.Fatalf("cleanup: %v\n%s", err, log)
@@ -215,18 +308,21 @@ func scaleOnce(b *testing.B, c *cluster.Cluster, cfg *rest.Config, proxy *faultp
 
 // printScale prints the table the README's performance section shows.
 func printScale(rows []scaleRow) {
-	fmt.Printf("\n%6s %7s | %-17s | %-27s | %-22s | %-22s | %-21s\n", "VMs", "objects", "bare loop", "apply (virtwork)", "wait to Ready", "apply+wait peak RSS", "cleanup")
+	fmt.Printf("\n%6s %7s | %-17s | %-27s | %-22s | %-22s | %-21s | %s\n", "VMs", "objects", "bare loop", "apply (virtwork)", "wait to Ready", "apply+wait peak RSS", "cleanup", "status")
 	for _, r := range rows {
 		applyRate := float64(r.objects) / r.apply.applied.Seconds()
 		bareRate := float64(r.objects) / r.bare.Seconds()
-		waitReq := r.apply.requests - r.apply.requestsApplied
-		fmt.Printf("%6d %7d | %6.1fs %5.0f obj/s | %6.1fs %5.0f obj/s %4.0f%% | %6.1fs %4d req %.4f/VM | %15.0f MiB | %6.1fs %4d req %.0f MiB\n",
+		waitReq := r.apply.waitRequests
+		fmt.Printf("%6d %7d | %6.1fs %5.0f obj/s | %6.1fs %5.0f obj/s %4.0f%% | %6.1fs %4d req %.4f/VM | %15.0f MiB | %6.1fs %4d req %.0f MiB | %.1fs %d req %.0f MiB\n",
 			r.vms, r.objects, r.bare.Seconds(), bareRate,
 			r.apply.applied.Seconds(), applyRate, 100*applyRate/bareRate,
 			(r.apply.wall - r.apply.applied).Seconds(), waitReq, float64(waitReq)/float64(r.vms),
 			float64(r.apply.maxRSS)/(1<<20),
-			r.clean.wall.Seconds(), r.clean.requests, float64(r.clean.maxRSS)/(1<<20))
+			r.clean.wall.Seconds(), r.clean.requests, float64(r.clean.maxRSS)/(1<<20),
+			r.status.wall.Seconds(), r.status.requests, float64(r.status.maxRSS)/(1<<20))
 		fmt.Printf("%6s %7s   (apply's own time %s, %d requests; the process's first %s went to start-up, preflight and render)\n",
-			"", "", r.apply.appliedIn, r.apply.requestsApplied, (r.apply.applied - r.apply.appliedIn).Round(time.Millisecond))
+			"", "", r.apply.appliedIn, r.apply.requests-r.apply.waitRequests, (r.apply.applied - r.apply.appliedIn).Round(time.Millisecond))
+		fmt.Printf("%6s %7s   requests while waiting: %s; watchers the API server closed for falling behind (all clients): %.0f\n", "", "", r.apply.waitByVerb, r.closedWatchers)
+		fmt.Printf("%6s %7s   cleanup's: %s; status's: %s\n", "", "", r.clean.byVerb, r.status.byVerb)
 	}
 }

@@ -1,7 +1,6 @@
 package wait
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/cache"
 )
 
 // load reads a VM, VMI or DataVolume as KubeVirt and CDI serve it, spec,
@@ -45,11 +45,13 @@ type event struct {
 	obj  *unstructured.Unstructured
 }
 
-// TestSlimObjectsClassifyAsFullOnes: the informers' transform keeps every
-// field the tracker reads: a run followed through slimmed objects has the
-// same states, reasons and times as through the objects as served, and
-// the counts kept event by event are those of the result.
-func TestSlimObjectsClassifyAsFullOnes(t *testing.T) {
+// TestStoreFoldsEveryPath: objects as served reach the tracker through
+// the reflector's store by any of its paths — watch events (Add, Update),
+// a plain list (Replace) or a streaming list (the Transformer, then
+// Replace of what it left) — with the same states, reasons and times as
+// observed directly; the counts kept event by event are those of the
+// result; and a streaming list's temporary store holds nothing of them.
+func TestStoreFoldsEveryPath(t *testing.T) {
 	vm, vmi, dv := load(t, "vm.json"), load(t, "vmi.json"), load(t, "dv.json")
 	other := func(u *unstructured.Unstructured, name string) *unstructured.Unstructured {
 		return edit(u, func(u *unstructured.Unstructured) { u.SetName(name) })
@@ -96,25 +98,57 @@ func TestSlimObjectsClassifyAsFullOnes(t *testing.T) {
 	start := time.Now()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			full, slimmed := newTracker(tc.opts), newTracker(tc.opts)
+			want := newTracker(tc.opts)
 			for i, e := range tc.sequence {
-				s, err := slim(e.obj)
-				if err != nil {
-					t.Fatal(err)
-				}
-				full.observe(e.kind, e.obj)
-				slimmed.observe(e.kind, s.(*unstructured.Unstructured))
+				want.observe(e.kind, e.obj)
 				if i == 0 {
-					full.listed()
-					slimmed.listed()
-				}
-				for _, tr := range []*tracker{full, slimmed} {
-					if p, done := tr.progress(); p != tr.result().Counts() || done != tr.result().Done {
-						t.Errorf("after event %d: counts kept %+v (done %v), result %+v (done %v)", i, p, done, tr.result().Counts(), tr.result().Done)
-					}
+					want.listed()
 				}
 			}
-			want, got := full.result(), slimmed.result()
+			paths := map[string]func(*tracker){
+				"watch events": func(tr *tracker) {
+					for i, e := range tc.sequence {
+						s := newKindStore(tr, e.kind)
+						add := s.Add
+						if i%2 == 1 {
+							add = s.Update
+						}
+						if err := add(e.obj); err != nil {
+							t.Fatal(err)
+						}
+						if i == 0 {
+							tr.listed()
+						}
+						checkCounts(t, tr, i)
+					}
+				},
+				"plain list": func(tr *tracker) {
+					for _, e := range tc.sequence {
+						if err := newKindStore(tr, e.kind).Replace([]any{e.obj}, "1"); err != nil {
+							t.Fatal(err)
+						}
+					}
+					tr.listed()
+				},
+				"streaming list": func(tr *tracker) {
+					for _, e := range tc.sequence {
+						s := newKindStore(tr, e.kind)
+						tmp := cache.NewStore(cache.DeletionHandlingMetaNamespaceKeyFunc, cache.WithTransformer(s.Transformer()))
+						if err := tmp.Add(e.obj); err != nil {
+							t.Fatal(err)
+						}
+						for _, kept := range tmp.List() {
+							if kept != (folded{}) {
+								t.Fatalf("the temporary store kept %T", kept)
+							}
+						}
+						if err := s.Replace(tmp.List(), "1"); err != nil || !s.hasSynced() {
+							t.Fatalf("Replace: %v, synced %v", err, s.hasSynced())
+						}
+					}
+					tr.listed()
+				},
+			}
 			// A time the tracker observed is its own clock's, a little
 			// different in each tracker; Observed says which.
 			observed := cmp.Transformer("observed", func(t time.Time) time.Time {
@@ -123,42 +157,24 @@ func TestSlimObjectsClassifyAsFullOnes(t *testing.T) {
 				}
 				return t
 			})
-			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(VM{}, "SeenRunning"), observed); diff != "" {
-				t.Errorf("slimmed objects classify differently (-full +slimmed):\n%s", diff)
+			for name, feed := range paths {
+				got := newTracker(tc.opts)
+				feed(got)
+				if diff := cmp.Diff(want.result(), got.result(), cmpopts.IgnoreFields(VM{}, "SeenRunning"), observed); diff != "" {
+					t.Errorf("%s: the tracker sees differently (-observed +through the store):\n%s", name, diff)
+				}
 			}
-			if len(want.VMs) == 0 {
+			if len(want.result().VMs) == 0 {
 				t.Fatal("no VMs followed: the case tests nothing")
 			}
 		})
 	}
 }
 
-// TestSlimDropsWhatIsNotRead: spec, managedFields, annotations and the
-// status fields the tracker does not read are gone, and what is left is a
-// small part of the object.
-func TestSlimDropsWhatIsNotRead(t *testing.T) {
-	for _, file := range []string{"vm.json", "vmi.json", "dv.json"} {
-		u := load(t, file)
-		s, err := slim(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := s.(*unstructured.Unstructured)
-		for _, path := range [][]string{{"spec"}, {"metadata", "managedFields"}, {"metadata", "annotations"}, {"metadata", "labels"}, {"status", "interfaces"}, {"status", "guestOSInfo"}} {
-			if _, found, _ := unstructured.NestedFieldNoCopy(got.Object, path...); found {
-				t.Errorf("%s: %v kept", file, path)
-			}
-		}
-		if got.GetName() != u.GetName() || got.GetNamespace() != u.GetNamespace() || got.GetResourceVersion() != u.GetResourceVersion() {
-			t.Errorf("%s: metadata lost: %v", file, got.Object["metadata"])
-		}
-		before, _ := json.Marshal(u.Object)
-		after, _ := json.Marshal(got.Object)
-		if len(after)*2 > len(before) {
-			t.Errorf("%s: %d bytes slimmed from %d, want at most half", file, len(after), len(before))
-		}
-	}
-	if tomb, _ := slim("not an object"); tomb != "not an object" {
-		t.Errorf("a non-object was changed: %v", tomb)
+// checkCounts: the counts kept event by event are those of the result.
+func checkCounts(t *testing.T, tr *tracker, i int) {
+	t.Helper()
+	if p, done := tr.progress(); p != tr.result().Counts() || done != tr.result().Done {
+		t.Errorf("after event %d: counts kept %+v (done %v), result %+v (done %v)", i, p, done, tr.result().Counts(), tr.result().Done)
 	}
 }
