@@ -57,13 +57,6 @@ func squareVM(phase time.Duration, high, low int, per float64, scale func(time.T
 	return sts, got
 }
 
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
 // ruleFiring plays an alert rule `value > threshold` with for: 30s and
 // keep_firing_for: 10s, evaluated on every sample.
 func ruleFiring(got []sample, threshold float64) []sample {
