@@ -31,6 +31,7 @@ type VerifyOptions struct {
 	RateWindow time.Duration
 	Settle     time.Duration
 	Step       time.Duration
+	MaxGap     time.Duration
 	AlertNames []string
 	AlertsFile string
 	Report     string
@@ -48,7 +49,7 @@ func NewVerifyOptions(streams genericiooptions.IOStreams, deps Deps, configFlags
 	if now == nil {
 		now = time.Now
 	}
-	return &VerifyOptions{IOStreams: streams, RateWindow: time.Minute, Settle: 30 * time.Second,
+	return &VerifyOptions{IOStreams: streams, RateWindow: time.Minute, Settle: 30 * time.Second, MaxGap: verify.DefaultMaxGap,
 		ref: newRunRef(deps, configFlags), db: newAuditFlags(deps), now: now}
 }
 
@@ -89,6 +90,7 @@ func (o *VerifyOptions) AddFlags(c *cobra.Command) {
 	f.DurationVar(&o.RateWindow, "rate-window", o.RateWindow, "range of rate() in the signals' queries; at least 4 scrape intervals")
 	f.DurationVar(&o.Settle, "settle", o.Settle, "skipped after each level change, on top of --rate-window")
 	f.DurationVar(&o.Step, "step", 0, "resolution of the range queries (default: the window / 1000, at least 1s)")
+	f.DurationVar(&o.MaxGap, "max-gap", o.MaxGap, "the longest a migrated VM's series may go without a sample across the migration (two scrape intervals by default)")
 	f.StringArrayVar(&o.AlertNames, "alert", nil, "an alert rule to time against the levels (repeatable); its rule carries the "+verify.WorkloadLabel+" label and "+verify.FiresAboveAnnotation+" annotation, as monitoring's do")
 	f.StringVar(&o.AlertsFile, "alerts-file", "", "YAML list of {alert, workload, fires_above}: alert rules to time, and the level above which each should fire")
 	f.StringVar(&o.Report, "report", "", "also write a self-contained HTML page to this file: per workload, each VM's series against its expected band, and the alerts' timelines; written even when a check fails")
@@ -165,6 +167,9 @@ func (o *VerifyOptions) Validate() error {
 	if err := verify.CheckEndpoint(o.Endpoint); err != nil {
 		return usageError{err}
 	}
+	if o.MaxGap <= 0 || o.MaxGap%time.Second != 0 {
+		return usageError{fmt.Errorf("--max-gap must be whole seconds, at least 1s, got %s", o.MaxGap)}
+	}
 	for name, d := range map[string]time.Duration{"--rate-window": o.RateWindow, "--settle": o.Settle, "--step": o.Step} {
 		if d < 0 || d%time.Second != 0 || (name == "--rate-window" && d < time.Second) {
 			return usageError{fmt.Errorf("%s must be whole seconds (at least 1s for --rate-window), got %s", name, d)}
@@ -230,7 +235,8 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	}
 	line := progress.New(o.ErrOut)
 	res, err := verify.Run(ctx, verify.Options{Config: cfg, Bundle: b, API: promAPI, From: rec.At, To: to,
-		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update, Alerts: o.alerts, KeepSeries: o.Report != "", Sizes: sizes})
+		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update, Alerts: o.alerts, KeepSeries: o.Report != "", Sizes: sizes,
+		MaxGap: o.MaxGap})
 	if res != nil {
 		line.Finish(fmt.Sprintf("verified run %s: %d checks", res.RunID, len(res.Checks)))
 	}

@@ -230,3 +230,31 @@ func TestMigrationQuery(t *testing.T) {
 		t.Errorf("%+v", c)
 	}
 }
+
+// TestWriteContinuity: the table gains a row per disruption, and the
+// summary counts them.
+func TestWriteContinuity(t *testing.T) {
+	gap, back := 4*time.Second, 70*time.Second
+	r := &Result{RunID: "r", Namespace: "n", From: start, To: at(600), Continuity: []ContinuityCheck{
+		{Event: Disruption{VM: "vm-1", Kind: KindMigrate, Start: at(60), End: at(80), SourceNode: "node-a", TargetNode: "node-b"}, Measured: &gap, Allowed: time.Minute, Outcome: Passed},
+		{Event: Disruption{VM: "vm-2", Kind: KindRestart, Start: at(100), End: at(130)}, Measured: &back, Allowed: 45 * time.Second, Outcome: Failed, Why: "late"},
+		{Event: Disruption{VM: "vm-3", Kind: KindStopStart, Start: at(200)}, Outcome: Failed, Why: "it never ended"},
+	}}
+	r.Summary = summarize(r)
+	var b strings.Builder
+	if err := Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"   EVENT       VM    START      END        NODES            MEASURED          ALLOWED  \n",
+		"✓  migrate     vm-1  10:06:00Z  10:06:20Z  node-a → node-b  gap 4s            1m0s     \n",
+		"✗  restart     vm-2  10:06:40Z  10:07:10Z                   back after 1m10s  45s      late\n",
+		"✗  stop-start  vm-3  10:08:20Z  never                                                  it never ended\n",
+		"; 3 disruptions judged: 1 passed, 2 failed, 0 not judged\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the table lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -321,6 +321,8 @@ func cases() []badInput {
 		{name: "wait bad threshold", cmd: "wait", args: []string{"--run-id", uuid.NewString(), "--threshold", "running:p95=soon"}, want: `--threshold: "running:p95=soon" has "soon" for a limit`},
 		{name: "verify report in a missing directory", cmd: "verify", args: []string{"--prometheus", "http://127.0.0.1:1", "--report", "no/such/r.html"},
 			want: "--report no/such/r.html: directory no/such does not exist"},
+		{name: "verify max gap", cmd: "verify", args: []string{"--prometheus", "http://127.0.0.1:1", "--max-gap", "1.5s"},
+			want: "--max-gap must be whole seconds, at least 1s, got 1.5s"},
 	}
 }
 
