@@ -27,6 +27,9 @@ import (
 func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, error) {
 	if going, after, err := s.terminate(ctx, key); going || err != nil {
 		// The VM's next VMI, if it wants one, comes once this one is gone.
+		if err == nil {
+			err = s.vmStopping(ctx, key)
+		}
 		return after, err
 	}
 	obj, exists, err := s.vms.GetIndexer().GetByKey(key)
@@ -47,8 +50,8 @@ func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 	mfault := s.metricsFault(vm)
 
 	if !runsAlways(vm) {
-		if err := s.deleteVMI(ctx, vm); err != nil {
-			return 0, err
+		if deleted, err := s.deleteVMI(ctx, vm); deleted || err != nil {
+			return 0, err // Stopping until the VMI is gone
 		}
 		return 0, s.setVMStatus(ctx, u, kubevirtv1.VirtualMachineStatusStopped, false, false, "VirtualMachine is not running")
 	}
@@ -99,6 +102,9 @@ func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 // plan reads the VM's fault and step delay from its annotations.
 func (s *simulator) plan(vm *kubevirtv1.VirtualMachine) (Fault, time.Duration) {
 	fault := Fault(vm.Annotations[FaultAnnotation])
+	if _, annotated := vm.Annotations[FaultAnnotation]; !annotated {
+		fault = s.opts.Faults[vm.Name]
+	}
 	known := fault == FaultNone
 	for _, f := range Faults() {
 		known = known || f == fault
@@ -231,6 +237,7 @@ func (s *simulator) ensureVMI(ctx context.Context, u *unstructured.Unstructured,
 		if !controlledBy(vmi, vm.UID) {
 			return nil, fmt.Errorf("VirtualMachineInstance %s/%s %w", vm.Namespace, vm.Name, errNotOwned)
 		}
+		s.noteBoot(vm.UID, "")
 		return vmi, nil
 	}
 	spec, _, err := unstructured.NestedMap(u.Object, "spec", "template", "spec")
@@ -263,22 +270,24 @@ func (s *simulator) ensureVMI(ctx context.Context, u *unstructured.Unstructured,
 	if err != nil {
 		return nil, fmt.Errorf("creating VirtualMachineInstance %s/%s: %w", vm.Namespace, vm.Name, err)
 	}
+	s.noteBoot(vm.UID, created.GetUID())
 	s.logf("created VirtualMachineInstance %s/%s", vm.Namespace, vm.Name)
 	return created, nil
 }
 
-// deleteVMI removes the VMI of a VM that should not run.
-func (s *simulator) deleteVMI(ctx context.Context, vm *kubevirtv1.VirtualMachine) error {
+// deleteVMI removes the VMI of a VM that should not run; it reports
+// whether there was one.
+func (s *simulator) deleteVMI(ctx context.Context, vm *kubevirtv1.VirtualMachine) (bool, error) {
 	obj, exists, err := s.vmis.GetIndexer().GetByKey(vm.Namespace + "/" + vm.Name)
 	if err != nil || !exists || !controlledBy(obj.(*unstructured.Unstructured), vm.UID) {
-		return err
+		return false, err
 	}
 	s.forget(obj.(*unstructured.Unstructured).GetUID())
 	err = s.client.Resource(VirtualMachineInstances).Namespace(vm.Namespace).Delete(ctx, vm.Name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting VirtualMachineInstance %s/%s: %w", vm.Namespace, vm.Name, err)
+		return true, fmt.Errorf("deleting VirtualMachineInstance %s/%s: %w", vm.Namespace, vm.Name, err)
 	}
-	return nil
+	return true, nil
 }
 
 // advanceVMI walks a VMI through Pending, Scheduling, Scheduled (on node)
@@ -352,14 +361,16 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 			Status:             corev1.ConditionTrue,
 			LastTransitionTime: now,
 		}}
-		if vmi.Spec.ReadinessProbe != nil {
+		if again := s.notReadyAgain(vmi.UID, fault); vmi.Spec.ReadinessProbe != nil || again {
 			// Not Ready until the probe succeeds, a step later.
-			msg := "the readiness probe has not succeeded yet"
-			if fault == FaultWorkloadInactive {
-				msg = "the readiness probe failed: the workload's unit is not active (virtwork simulator: fault workload-inactive)"
-			}
+			msg, _ := notReadyMessage(fault, again)
 			status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{notReady(now, msg)}
 		}
+		cond, err := s.liveMigratable(ctx, vmi, now)
+		if err != nil {
+			return 0, err
+		}
+		status.Conditions = append(status.Conditions, cond)
 		status.Interfaces = []kubevirtv1.VirtualMachineInstanceNetworkInterface{{Name: "default", IP: ip, IPs: []string{ip}}}
 		sizeStatus(vmi, status)
 	case kubevirtv1.Failed:
@@ -393,17 +404,17 @@ func notReady(now metav1.Time, msg string) kubevirtv1.VirtualMachineInstanceCond
 // Running (the workload's unit becoming active), or never, for the
 // workload-inactive fault.
 func (s *simulator) probeVMI(ctx context.Context, u *unstructured.Unstructured, vmi *kubevirtv1.VirtualMachineInstance, fault Fault, delay time.Duration) (time.Duration, error) {
-	if vmi.Spec.ReadinessProbe == nil || fault == FaultWorkloadInactive || vmiReady(vmi) {
+	if _, never := notReadyMessage(fault, s.notReadyAgain(vmi.UID, fault)); vmi.Spec.ReadinessProbe == nil || never || vmiReady(vmi) {
 		return 0, nil
 	}
 	if left := delay - s.elapsed(vmi.UID, string(kubevirtv1.Running)); left > 0 {
 		return left, nil
 	}
 	status := vmi.Status.DeepCopy()
-	status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
+	status.Conditions = append(withoutCondition(status.Conditions, kubevirtv1.VirtualMachineInstanceReady), kubevirtv1.VirtualMachineInstanceCondition{
 		Type: kubevirtv1.VirtualMachineInstanceReady, Status: corev1.ConditionTrue,
 		LastTransitionTime: metav1.NewTime(s.leaveAt(vmi.UID, string(kubevirtv1.Running), delay)),
-	}}
+	})
 	if err := s.writeStatus(ctx, VirtualMachineInstances, u, status, false); err != nil {
 		return 0, err
 	}
