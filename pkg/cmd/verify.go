@@ -206,6 +206,10 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	events, err := store.Disruptions(ctx, rec.RunID)
+	if err != nil {
+		return err
+	}
 	deps := o.ref.deps
 	cfg, err := config.FromRecord(deps.Registry, rec, config.Sources{LookupEnv: deps.LookupEnv, ReadFile: deps.ReadFile, OpenDir: deps.OpenDir})
 	if err != nil {
@@ -236,7 +240,7 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	line := progress.New(o.ErrOut)
 	res, err := verify.Run(ctx, verify.Options{Config: cfg, Bundle: b, API: promAPI, From: rec.At, To: to,
 		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update, Alerts: o.alerts, KeepSeries: o.Report != "", Sizes: sizes,
-		MaxGap: o.MaxGap})
+		MaxGap: o.MaxGap, Disruptions: disruptions(events)})
 	if res != nil {
 		line.Finish(fmt.Sprintf("verified run %s: %d checks", res.RunID, len(res.Checks)))
 	}
@@ -256,4 +260,15 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// disruptions hands the run's day-2 events, as disrupt recorded them in
+// the audit history, to verify.
+func disruptions(events []audit.Disruption) []verify.Disruption {
+	out := make([]verify.Disruption, 0, len(events))
+	for _, e := range events {
+		out = append(out, verify.Disruption{VM: e.VM, Namespace: e.Namespace, Kind: e.Kind, Start: e.Start, End: e.End,
+			SourceNode: e.SourceNode, TargetNode: e.TargetNode, Outcome: e.Outcome, Reason: e.Reason})
+	}
+	return out
 }
