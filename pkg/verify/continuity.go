@@ -194,8 +194,10 @@ func judgeNodes(ev Disruption, byNode map[string][]time.Time, maxGap time.Durati
 // level checks (their bands): the first sample in the band after the
 // event's end (and after the rate window since its start, so no rate() of
 // the samples from before it counts) must come within the event's length
-// plus margin of its start.
-func judgeReturn(c *ContinuityCheck, got []sample, stretchChecks []Check, margin, rateWindow time.Duration, to time.Time) {
+// plus margin of its start. A next event on the VM (next, zero when there
+// is none) that starts before the load is back ends the search, as the
+// window's end does.
+func judgeReturn(c *ContinuityCheck, got []sample, stretchChecks []Check, margin, rateWindow time.Duration, to time.Time, next Disruption) {
 	ev := c.Event
 	var pre string
 	if ev.Outcome != EventSucceeded {
@@ -222,8 +224,12 @@ func judgeReturn(c *ContinuityCheck, got []sample, stretchChecks []Check, margin
 		c.Outcome, c.Why = TooShort, pre+fmt.Sprintf("its band after the event reaches down to 0 (%s…%s), so the load's return cannot be told from its absence", num(lo), num(hi))
 		return
 	}
+	until, cut := to, fmt.Sprintf("the window ends at %s", clock(to))
+	if !next.Start.IsZero() && next.Start.Before(to) {
+		until, cut = next.Start, fmt.Sprintf("the next event, a %s, starts at %s", next.Kind, clock(next.Start))
+	}
 	for _, s := range got {
-		if s.t.Before(from) || s.t.After(to) {
+		if s.t.Before(from) || s.t.After(until) {
 			continue
 		}
 		if lo, hi, ok := bandAt(stretchChecks, s.t); ok && s.v >= lo && s.v <= hi {
@@ -237,11 +243,11 @@ func judgeReturn(c *ContinuityCheck, got []sample, stretchChecks []Check, margin
 			return
 		}
 	}
-	if to.Before(ev.Start.Add(c.Allowed)) {
-		c.Outcome, c.Why = TooShort, pre+fmt.Sprintf("the window ends at %s, before the load is due back", clock(to))
+	if until.Before(ev.Start.Add(c.Allowed)) {
+		c.Outcome, c.Why = TooShort, pre+cut+", before the load is due back"
 		return
 	}
-	c.Outcome, c.Why = Failed, pre+fmt.Sprintf("the load did not return to its band (%s…%s) by %s", num(lo), num(hi), clock(to))
+	c.Outcome, c.Why = Failed, pre+fmt.Sprintf("the load did not return to its band (%s…%s) by %s", num(lo), num(hi), clock(until))
 }
 
 // bandAt is the band of the stretch check holding t.

@@ -118,6 +118,14 @@ func TestJudgeReturn(t *testing.T) {
 	if checks[1].Outcome != TooShort || checks[1].Why != "0 samples after the settle margin, fewer than 3" {
 		t.Errorf("the level check after a VM never back: %s (%s)", checks[1].Outcome, checks[1].Why)
 	}
+	// A stop/start before the load is due back ends the search: the
+	// restart is not judged, rather than failed.
+	c = ContinuityCheck{Event: Disruption{Kind: KindRestart, Start: at(20), End: at(50), Outcome: EventSucceeded}}
+	before := series(start, at(19), func(time.Time) float64 { return 1.6 })
+	judgeReturn(&c, before, checks, 15*time.Second, 10*time.Second, at(240), Disruption{Kind: KindStopStart, Start: at(55)})
+	if c.Outcome != TooShort || c.Why != "the next event, a stop-start, starts at 10:05:55Z, before the load is due back" {
+		t.Errorf("a restart cut short by a stop/start: %s (%s)", c.Outcome, c.Why)
+	}
 	// A restart that leaves a stretch too few samples says so.
 	checks, c = cpuRestart(t, 16, 110, 115, KindRestart)
 	if c.Outcome != Passed || checks[0].Outcome != TooShort || !strings.HasSuffix(checks[0].Why, ", a disruption's stretch left out") {

@@ -21,7 +21,8 @@ import (
 // are read.
 const lookAround = 5 * time.Minute
 
-// disruptionsOf lists the disruptions of vm that start in the window.
+// disruptionsOf lists the disruptions of vm that start in the window, in
+// the order they started.
 func disruptionsOf(o Options, vm render.VMRef) []Disruption {
 	var out []Disruption
 	for _, ev := range o.Disruptions {
@@ -30,6 +31,7 @@ func disruptionsOf(o Options, vm render.VMRef) []Disruption {
 			out = append(out, ev)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b Disruption) int { return a.Start.Compare(b.Start) })
 	return out
 }
 
@@ -50,7 +52,11 @@ func excludedSpans(o Options, evs []Disruption) []Span {
 func checkContinuity(ctx context.Context, o Options, sig workloads.Signal, metric, selector, workload string, evs []Disruption, got []sample, stretchChecks []Check) ([]ContinuityCheck, error) {
 	var out []ContinuityCheck
 	margin := o.RateWindow + o.Settle
-	for _, ev := range evs {
+	for i, ev := range evs {
+		var next Disruption
+		if i+1 < len(evs) {
+			next = evs[i+1]
+		}
 		c := ContinuityCheck{Event: ev, Workload: workload, Signal: sig.Name, Excluded: excludedSpan(ev, margin, o.To)}
 		switch ev.Kind {
 		case KindMigrate:
@@ -60,7 +66,7 @@ func checkContinuity(ctx context.Context, o Options, sig workloads.Signal, metri
 			}
 			judgeGap(&c, byNode, o.MaxGap, at)
 		case KindRestart, KindStopStart:
-			judgeReturn(&c, got, stretchChecks, margin, o.RateWindow, o.To)
+			judgeReturn(&c, got, stretchChecks, margin, o.RateWindow, o.To, next)
 		default:
 			c.Outcome, c.Why = TooShort, fmt.Sprintf("an event of kind %q, which verify does not know", ev.Kind)
 		}

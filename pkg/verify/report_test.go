@@ -156,7 +156,7 @@ func cpuEvents(i int, vm string, got []sample, checks []Check, o Options) []Cont
 	case 1:
 		ev := Disruption{VM: vm, Kind: KindRestart, Start: at(310), End: at(340), Outcome: EventSucceeded}
 		c := ContinuityCheck{Event: ev, Workload: "cpu", Signal: "vcpus-busy", Excluded: excludedSpan(ev, margin, to)}
-		judgeReturn(&c, got, checks, margin, o.RateWindow, to)
+		judgeReturn(&c, got, checks, margin, o.RateWindow, to, Disruption{})
 		return []ContinuityCheck{c}
 	}
 	return nil
