@@ -65,8 +65,12 @@ namespace, or --run-id's), and for every VM and every signal its workload declar
 per signal, split where the VM's level changes, a settle margin (--rate-window plus --settle)
 skipped after each change, and the mean compared with the expected band. It says which
 KubeVirt metric names it found, names each VM without series, and lists workloads whose
-load KubeVirt does not export. Exit 0: every check passed; 3: one failed; 1: the
-Prometheus could not be queried; 2: bad input.`,
+load KubeVirt does not export. Around each day-2 event 'kubectl virtwork disrupt' recorded
+for the run it judges continuity: a migrated VM's series must go on under its new node label
+with no gap over --max-gap, a restarted or stopped and started VM's load must be back in its band
+within the event's length plus the settle margin, and no absent() alert may fire in the gap;
+those stretches are left out of the level checks. Exit 0: every check passed; 3: one failed; 1:
+the Prometheus could not be queried; 2: bad input.`,
 		Example: `  kubectl virtwork verify -n virtwork --prometheus http://127.0.0.1:9090
   kubectl virtwork verify --prometheus https://thanos-querier-openshift-monitoring.apps.example.com
   kubectl virtwork verify --prometheus-service openshift-monitoring/thanos-querier:web -o json

@@ -118,6 +118,12 @@ func judgeGap(c *ContinuityCheck, byNode map[string][]time.Time, maxGap time.Dur
 	slices.SortFunc(all, time.Time.Compare)
 	slices.Sort(c.Nodes)
 	gap, last, back := longestGap(all, ev.Start, end)
+	if ev.End.IsZero() && !back {
+		// Judged up to the window's end: the series goes on if its last
+		// sample is recent.
+		back = to.Sub(maxTime(last, ev.Start)) <= maxGap
+		gap = max(gap, to.Sub(maxTime(last, ev.Start)))
+	}
 	c.Measured = &gap
 	var why []string
 	if ev.Outcome != EventSucceeded {

@@ -51,6 +51,10 @@ func TestJudgeGap(t *testing.T) {
 			Failed, 5 * time.Second, "the series stopped at 10:06:05Z and was not back by 10:10:00Z", "node-a"},
 		{"a failed migration keeps its series on the source", Disruption{VM: "vm", Kind: KindMigrate, Start: at(60), End: at(90), SourceNode: "node-a", Outcome: "failed", Reason: "target pod unschedulable"},
 			map[string][]time.Time{"node-a": every(start, 0, 300*time.Second, 5*time.Second)}, Passed, 5 * time.Second, "the migration failed: target pod unschedulable", "node-a"},
+		{"a migration that never ended, its series going on", Disruption{VM: "vm", Kind: KindMigrate, Start: at(60), SourceNode: "node-a", Outcome: "timed out", Reason: "still Running"},
+			map[string][]time.Time{"node-a": every(start, 0, 298*time.Second, 2*time.Second)}, Passed, 2 * time.Second, "the migration timed out: still Running", "node-a"},
+		{"a migration that never ended, its series gone", Disruption{VM: "vm", Kind: KindMigrate, Start: at(60), SourceNode: "node-a", Outcome: "timed out"},
+			map[string][]time.Time{"node-a": every(start, 0, 100*time.Second, 2*time.Second)}, Failed, 200 * time.Second, "the series stopped at 10:06:40Z and was not back by 10:10:00Z", "node-a"},
 	}
 	for _, c := range cases {
 		got := ContinuityCheck{Event: c.ev}
