@@ -43,7 +43,8 @@ type Options struct {
 	StopOnFailure bool
 	// Timeout bounds each event (a stop/start's DownFor comes on top).
 	Timeout time.Duration
-	// Poll is how often an event's objects are read; 0 means a second.
+	// Poll is how often an event's objects are read; 0 means every half
+	// second, which is also the resolution of the durations measured.
 	Poll time.Duration
 	// AuditDB is the audit history each event is recorded in ("" for
 	// none); Server, KubeContext and Settings describe the invocation
@@ -79,7 +80,7 @@ type runner struct {
 func Run(ctx context.Context, o Options) (*Summary, error) {
 	r := &runner{o: o, busy: map[string]bool{}, line: progress.New(o.Log), interval: o.Poll}
 	if r.interval <= 0 {
-		r.interval = time.Second
+		r.interval = 500 * time.Millisecond
 	}
 	inv, err := inventory(ctx, o.Client, o.Target)
 	if err != nil {
