@@ -9,7 +9,10 @@ import (
 // downtime adds up how long a VM's workload was not ready during an
 // event, from its VMI's Ready condition: a transition's own time when
 // the condition carries one, else when it was seen (a deleted VMI takes
-// its condition with it).
+// its condition with it). Conditions are stamped in whole seconds, so a
+// return to ready is placed at the end of its stamp's second unless it
+// was seen before that: the downtime is never under-reported, and is
+// over by less than a second.
 type downtime struct {
 	start time.Time // when the event began: nothing before it counts
 	since time.Time // when it became unready; zero while ready
@@ -35,6 +38,11 @@ func (d *downtime) observe(vmi *unstructured.Unstructured, now time.Time) {
 	case !ready && d.since.IsZero():
 		d.since = at
 	case ready && !d.since.IsZero():
+		if end := at.Add(time.Second); at != now && end.Before(now) {
+			at = end
+		} else {
+			at = now
+		}
 		if at.Before(d.since) {
 			// A transition before the one that took it down: the Ready
 			// condition of a VMI seen only once it was ready again.

@@ -43,12 +43,28 @@ func (e *event) fail(outcome, format string, args ...any) {
 	e.d.Outcome, e.d.Reason = outcome, fmt.Sprintf(format, args...)
 }
 
+// denied fails the event on a Forbidden answer and stops the command: a
+// missing permission is the user's to fix, not the VM's failure, and
+// every later event would meet it too. It reports whether err was one.
+func (e *event) denied(err error) bool {
+	if !apierrors.IsForbidden(err) {
+		return false
+	}
+	err = access.Explain(err)
+	e.fail(OutcomeFailed, "%v", err)
+	e.r.deny(err)
+	return true
+}
+
 // until reads cond every poll until it is done or ctx ends; it returns
 // false, having recorded the failure, when it was not done in time.
 func (e *event) until(ctx context.Context, what string, cond func(context.Context) (bool, error)) bool {
 	var last error
 	err := utilwait.PollUntilContextCancel(ctx, e.r.interval, true, func(ctx context.Context) (bool, error) {
 		done, err := cond(ctx)
+		if apierrors.IsForbidden(err) {
+			return false, err
+		}
 		if err != nil {
 			last = err // the API server may fail for a moment; the deadline bounds it
 			return false, nil
@@ -57,6 +73,9 @@ func (e *event) until(ctx context.Context, what string, cond func(context.Contex
 	})
 	if err == nil {
 		return true
+	}
+	if e.denied(err) {
+		return false
 	}
 	if last != nil {
 		what += " (last error: " + access.Explain(last).Error() + ")"
@@ -122,7 +141,9 @@ func (e *event) readyAgain(ctx context.Context, oldUID types.UID) bool {
 // a new one to be ready.
 func (e *event) restart(ctx context.Context) {
 	if err := e.readVMI(ctx); err != nil || e.vmi == nil {
-		e.fail(OutcomeFailed, "reading the VMI: %v", errOr(err, "it is gone"))
+		if !e.denied(err) {
+			e.fail(OutcomeFailed, "reading the VMI: %v", errOr(err, "it is gone"))
+		}
 		return
 	}
 	old := e.vmi.GetUID()
@@ -134,7 +155,9 @@ func (e *event) restart(ctx context.Context) {
 			metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &old}})
 	}
 	if err != nil {
-		e.fail(OutcomeFailed, "restarting: %v", access.Explain(err))
+		if !e.denied(err) {
+			e.fail(OutcomeFailed, "restarting: %v", access.Explain(err))
+		}
 		return
 	}
 	if e.readyAgain(ctx, old) {

@@ -31,7 +31,9 @@ func (e *event) migrate(ctx context.Context) {
 	migs := e.r.o.Client.Resource(MigrationResource).Namespace(e.c.Namespace)
 	created, err := migs.Create(ctx, mig, metav1.CreateOptions{FieldManager: labels.FieldManager})
 	if err != nil {
-		e.fail(OutcomeFailed, "creating the migration: %v", access.Explain(err))
+		if !e.denied(err) {
+			e.fail(OutcomeFailed, "creating the migration: %v", access.Explain(err))
+		}
 		return
 	}
 	name, phase := created.GetName(), ""
@@ -101,7 +103,9 @@ func (e *event) stopStart(ctx context.Context) {
 	vms := e.r.o.Client.Resource(wait.VMResource).Namespace(e.c.Namespace)
 	vm, err := vms.Get(ctx, e.c.VM, metav1.GetOptions{})
 	if err != nil {
-		e.fail(OutcomeFailed, "reading the VM: %v", access.Explain(err))
+		if !e.denied(err) {
+			e.fail(OutcomeFailed, "reading the VM: %v", access.Explain(err))
+		}
 		return
 	}
 	previous, _, _ := unstructured.NestedString(vm.Object, "spec", "runStrategy")
@@ -109,7 +113,9 @@ func (e *event) stopStart(ctx context.Context) {
 		previous = "Always"
 	}
 	if err := e.readVMI(ctx); err != nil {
-		e.fail(OutcomeFailed, "reading the VMI: %v", access.Explain(err))
+		if !e.denied(err) {
+			e.fail(OutcomeFailed, "reading the VMI: %v", access.Explain(err))
+		}
 		return
 	}
 	var old types.UID
@@ -117,7 +123,9 @@ func (e *event) stopStart(ctx context.Context) {
 		old = e.vmi.GetUID()
 	}
 	if err := e.runStrategy(ctx, "Halted"); err != nil {
-		e.fail(OutcomeFailed, "stopping: %v", access.Explain(err))
+		if !e.denied(err) {
+			e.fail(OutcomeFailed, "stopping: %v", access.Explain(err))
+		}
 		return
 	}
 	stopped := e.until(ctx, "the VMI still there", func(ctx context.Context) (bool, error) {

@@ -98,9 +98,15 @@ func TestDowntime(t *testing.T) {
 	d.observe(readyVMI("True", t0.Add(-time.Hour)), t0)
 	d.observe(readyVMI("False", t0.Add(2*time.Second)), t0.Add(3*time.Second))
 	d.observe(nil, t0.Add(4*time.Second))
-	d.observe(readyVMI("True", t0.Add(9*time.Second)), t0.Add(10*time.Second))
-	if got := d.total(t0.Add(20 * time.Second)); got != 7*time.Second {
-		t.Errorf("downtime = %s, want 7s (unready at +2s, ready at +9s)", got)
+	d.observe(readyVMI("True", t0.Add(9*time.Second)), t0.Add(12*time.Second))
+	if got := d.total(t0.Add(20 * time.Second)); got != 8*time.Second {
+		t.Errorf("downtime = %s, want 8s (unready at +2s, ready within the second stamped +9s)", got)
+	}
+	seen := downtime{start: t0}
+	seen.observe(nil, t0.Add(time.Second))
+	seen.observe(readyVMI("True", t0.Add(3*time.Second)), t0.Add(3500*time.Millisecond))
+	if got := seen.total(t0.Add(20 * time.Second)); got != 2500*time.Millisecond {
+		t.Errorf("downtime = %s, want 2.5s (gone when seen at +1s, ready when seen at +3.5s, within its stamp's second)", got)
 	}
 	before := downtime{start: t0}
 	before.observe(readyVMI("False", t0.Add(-time.Minute)), t0.Add(time.Second))

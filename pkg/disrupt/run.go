@@ -43,7 +43,8 @@ type Options struct {
 	StopOnFailure bool
 	// Timeout bounds each event (a stop/start's DownFor comes on top).
 	Timeout time.Duration
-	// Poll is how often an event's objects are read; 0 means a second.
+	// Poll is how often an event's objects are read; 0 means every half
+	// second, which is also the resolution of the durations measured.
 	Poll time.Duration
 	// AuditDB is the audit history each event is recorded in ("" for
 	// none); Server, KubeContext and Settings describe the invocation
@@ -56,13 +57,16 @@ type Options struct {
 
 // runner is one Run in progress.
 type runner struct {
-	o        Options
-	mu       sync.Mutex
-	busy     map[string]bool
-	events   []audit.Disruption
-	running  int
-	rec      *audit.Recorder
-	failed   atomic.Bool
+	o       Options
+	mu      sync.Mutex
+	busy    map[string]bool
+	events  []audit.Disruption
+	running int
+	rec     *audit.Recorder
+	failed  atomic.Bool
+	// denial is the first missing permission an event met; it ends the
+	// schedule and is the command's error.
+	denial   error
 	line     *progress.Line
 	round    int
 	interval time.Duration
@@ -76,7 +80,7 @@ type runner struct {
 func Run(ctx context.Context, o Options) (*Summary, error) {
 	r := &runner{o: o, busy: map[string]bool{}, line: progress.New(o.Log), interval: o.Poll}
 	if r.interval <= 0 {
-		r.interval = time.Second
+		r.interval = 500 * time.Millisecond
 	}
 	inv, err := inventory(ctx, o.Client, o.Target)
 	if err != nil {
@@ -98,6 +102,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	r.line.Finish(r.status())
 	err, status := nil, audit.Succeeded
 	switch {
+	case r.denied() != nil:
+		err, status = r.denied(), audit.Failed
 	case interrupted:
 		sum.Interrupted = true
 		err, status = ErrInterrupted, audit.Interrupted
@@ -129,7 +135,7 @@ func (r *runner) schedule(ctx context.Context, inv *Inventory, start time.Time, 
 				continue
 			}
 		}
-		if r.o.StopOnFailure && r.failed.Load() {
+		if r.stopped() {
 			return false
 		}
 		r.mu.Lock()
@@ -142,7 +148,7 @@ func (r *runner) schedule(ctx context.Context, inv *Inventory, start time.Time, 
 				return true
 			case sem <- struct{}{}:
 			}
-			if r.o.StopOnFailure && r.failed.Load() {
+			if r.stopped() {
 				<-sem
 				return false
 			}
@@ -180,6 +186,26 @@ func (r *runner) carryOut(ctx context.Context, c Choice) audit.Disruption {
 	d.End = time.Now()
 	d.Downtime = ev.down.total(d.End)
 	return d
+}
+
+// stopped reports whether no new event may start: a permission is
+// missing, or an event failed with --on-failure stop.
+func (r *runner) stopped() bool {
+	return r.denied() != nil || r.o.StopOnFailure && r.failed.Load()
+}
+
+func (r *runner) deny(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.denial == nil {
+		r.denial = err
+	}
+}
+
+func (r *runner) denied() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.denial
 }
 
 func (r *runner) begin(c Choice) {
