@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,56 @@ func noLevelFailures(t *testing.T, res *verify.Result) {
 		if c.Outcome == verify.Failed || c.Outcome == verify.NoSeries {
 			t.Errorf("level check %s %s–%s: %s (%s)", c.VM, c.From.Format(time.TimeOnly), c.To.Format(time.TimeOnly), c.Outcome, c.Why)
 		}
+	}
+}
+
+// TestVerifyContinuityFaults: verify reports the day-2 fault modes with
+// the VM and disrupt's reason: a migration that fails leaves the series
+// on its source node, carrying on (passed, the failure named); a VM that
+// does not come back ready after its restart is named with the timeout,
+// and passes: the simulator's unready VMI runs its load all the same, and
+// continuity judges the signal, not the readiness (disrupt exits 3 for it).
+func TestVerifyContinuityFaults(t *testing.T) {
+	e := newEnv(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrated, restarted := "cf000001-1111-4111-8111-111111111111", "cf000002-2222-4222-8222-222222222222"
+	opts := simulator.Options{StepDelay: 100 * time.Millisecond, MetricsListener: l, Seed: 10,
+		Faults: map[string]simulator.Fault{cpuVM(migrated, 0): simulator.FaultMigrationFails, cpuVM(restarted, 0): simulator.FaultNotReadyAfterRestart}}
+	e.simulate(t, opts)
+	p := prom.Require(t, prom.Options{Jobs: simulator.ScrapeJobs(l.Addr(), opts)})
+	plug := newPlugin(t)
+	for _, run := range []string{migrated, restarted} {
+		mustRun(t, plug.run(t.Context(), "apply", "-n", e.ns, "--run-id", run, "--workloads", "cpu", "--cpu-cores", "2", "--timeout", "2m"), "apply "+run)
+	}
+	time.Sleep(10 * time.Second) // load before the events, in the window verify judges
+	for run, kind := range map[string]string{migrated: "--migrate", restarted: "--restart"} {
+		if o := plug.run(t.Context(), "disrupt", "-n", e.ns, "--run-id", run, kind, "100%", "--timeout", "10s"); o.code != 3 {
+			t.Fatalf("disrupt %s with a fault: exit %d, want 3\n%s%s", kind, o.code, o.stdout, o.stderr)
+		}
+	}
+	time.Sleep(10 * time.Second) // load after them
+
+	flags := []string{"-n", e.ns, "--prometheus", p.URL(), "--rate-window", "5s", "--settle", "3s", "--step", "1s", "--max-gap", "10s", "-o", "json"}
+	res, code := verifyRun(t, plug, migrated, flags)
+	if len(res.Continuity) != 1 {
+		t.Fatalf("verify %s: exit %d, continuity %+v", migrated, code, res.Continuity)
+	}
+	c := res.Continuity[0]
+	t.Logf("failed migration: exit %d, gap %v, nodes %v: %s (%s)", code, c.Measured, c.Nodes, c.Outcome, c.Why)
+	if code != 0 || c.Outcome != verify.Passed || c.Event.VM != cpuVM(migrated, 0) || !strings.HasPrefix(c.Why, "the migration failed: migration "+cpuVM(migrated, 0)) ||
+		!strings.Contains(c.Why, simulator.MigrationFailureReason) || !slices.Equal(c.Nodes, []string{c.Event.SourceNode}) {
+		t.Errorf("the failed migration: exit %d, %+v", code, c)
+	}
+	res, code = verifyRun(t, plug, restarted, flags)
+	if len(res.Continuity) != 1 {
+		t.Fatalf("verify %s: exit %d, continuity %+v", restarted, code, res.Continuity)
+	}
+	c = res.Continuity[0]
+	t.Logf("restart not ready again: exit %d, back after %v of %v: %s (%s)", code, c.Measured, c.Allowed, c.Outcome, c.Why)
+	if code != 0 || c.Outcome != verify.Passed || c.Event.VM != cpuVM(restarted, 0) || !strings.HasPrefix(c.Why, "the restart timed out: not ready again after 10s") {
+		t.Errorf("the restart not ready again: exit %d, %+v", code, c)
 	}
 }
