@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -268,5 +269,37 @@ func TestWriteContinuity(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the table lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestEventMarks: each event is a span from its start to its end and a
+// fainter one over its settle margin; an event never ended reaches the
+// end of what was left out; signs too close to tell apart keep the
+// failed one.
+func TestEventMarks(t *testing.T) {
+	x := xscale{start, at(800)}
+	ev := func(vm, kind string, from, to int) Disruption {
+		d := Disruption{VM: vm, Kind: kind, Start: at(from), Outcome: EventSucceeded}
+		if to > 0 {
+			d.End = at(to)
+		}
+		return d
+	}
+	cs := []ContinuityCheck{
+		{Event: ev("a", KindMigrate, 100, 120), Excluded: Span{at(100), at(150)}, Outcome: Passed},
+		{Event: ev("b", KindRestart, 101, 130), Excluded: Span{at(101), at(160)}, Outcome: Failed},
+		{Event: ev("c", KindStopStart, 500, 0), Excluded: Span{at(500), at(800)}, Outcome: Failed},
+	}
+	boxes, signs := eventMarks(x, cs)
+	var got []string
+	for _, b := range boxes {
+		got = append(got, fmt.Sprintf("%s %g+%g", b.Class, b.X, b.W))
+	}
+	want := "event ev-passed 174+22 event-margin 196+33 event ev-failed 175.1+31.9 event-margin 207+33 event ev-failed 614+330"
+	if strings.Join(got, " ") != want {
+		t.Errorf("boxes %q\nwant %q", strings.Join(got, " "), want)
+	}
+	if len(signs) != 2 || signs[0].Text != "↻" || signs[0].Class != "ev fail" || signs[1].Text != "■" {
+		t.Errorf("signs %+v: want the failed restart's over the migration's, and the stop/start's", signs)
 	}
 }
