@@ -135,12 +135,10 @@ func finished(p dvProcess, fault Fault, now metav1.Time) *cdiv1beta1.DataVolumeS
 // pvcResource is the claims' API; the simulator makes one per DataVolume.
 var pvcResource = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
 
-// createClaim makes the DataVolume's PersistentVolumeClaim, as CDI does
-// when it schedules the clone or import: the DataVolume's name and labels,
-// owned by it, sized by its storage request. The API server adds the
-// kubernetes.io/pvc-protection finalizer, so deleting it behaves as in a
-// real cluster.
-func (s *simulator) createClaim(ctx context.Context, dv *cdiv1beta1.DataVolume) error {
+// claimSpec is the spec of the claim CDI makes for dv: its pvc, or its
+// storage's requests, class and access modes (ReadWriteOnce when it names
+// none: the simulated StorageClass has no StorageProfile to say more).
+func claimSpec(dv *cdiv1beta1.DataVolume) corev1.PersistentVolumeClaimSpec {
 	spec := corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}}
 	if st := dv.Spec.Storage; st != nil {
 		spec.Resources.Requests = st.Resources.Requests
@@ -151,6 +149,16 @@ func (s *simulator) createClaim(ctx context.Context, dv *cdiv1beta1.DataVolume) 
 	} else if dv.Spec.PVC != nil {
 		spec = *dv.Spec.PVC.DeepCopy()
 	}
+	return spec
+}
+
+// createClaim makes the DataVolume's PersistentVolumeClaim, as CDI does
+// when it schedules the clone or import: the DataVolume's name and labels,
+// owned by it, sized by its storage request. The API server adds the
+// kubernetes.io/pvc-protection finalizer, so deleting it behaves as in a
+// real cluster.
+func (s *simulator) createClaim(ctx context.Context, dv *cdiv1beta1.DataVolume) error {
+	spec := claimSpec(dv)
 	yes := true
 	pvc := &corev1.PersistentVolumeClaim{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},

@@ -130,7 +130,8 @@ func (e *day2Env) waitLaunchers(t *testing.T, uid string, n int) []corev1.Pod {
 // TestMigrationNotLiveMigratable: a VMI whose disk is a DataVolume on
 // ReadWriteOnce storage reports LiveMigratable False, reason
 // DisksNotLiveMigratable, and its migration fails with that reason without
-// a target Pod; one on ReadWriteMany storage migrates.
+// a target Pod; one on ReadWriteMany storage (a DataVolume or a PVC)
+// is LiveMigratable and migrates.
 func TestMigrationNotLiveMigratable(t *testing.T) {
 	e := newDay2Env(t, simulator.Options{})
 	for name, modes := range map[string][]corev1.PersistentVolumeAccessMode{"rwo": nil, "rwx": {corev1.ReadWriteMany}} {
@@ -145,6 +146,22 @@ func TestMigrationNotLiveMigratable(t *testing.T) {
 			}}
 			vm.Spec.Template.Spec.Volumes[0].VolumeSource = kubevirtv1.VolumeSource{DataVolume: &kubevirtv1.DataVolumeSource{Name: name + "-root"}}
 		})
+	}
+	// A persistentVolumeClaim volume: its claim is read from the API.
+	claim := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "shared", Namespace: e.ns},
+		Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}},
+	}
+	if _, err := e.kube.CoreV1().PersistentVolumeClaims(e.ns).Create(t.Context(), claim, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.createVM(t, "pvc", func(vm *kubevirtv1.VirtualMachine) {
+		vm.Spec.Template.Spec.Volumes[0].VolumeSource = kubevirtv1.VolumeSource{PersistentVolumeClaim: &kubevirtv1.PersistentVolumeClaimVolumeSource{
+			PersistentVolumeClaimVolumeSource: corev1.PersistentVolumeClaimVolumeSource{ClaimName: "shared"}}}
+	})
+	if got := condition(e.readyVMI(t, "pvc"), kubevirtv1.VirtualMachineInstanceIsMigratable); got != corev1.ConditionTrue {
+		t.Errorf("LiveMigratable of the VMI on an RWX PVC = %q, want True", got)
 	}
 	rwo, rwx := e.readyVMI(t, "rwo"), e.readyVMI(t, "rwx")
 	var cond kubevirtv1.VirtualMachineInstanceCondition
