@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilwait "k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -244,6 +246,23 @@ func (e *day2Env) seriesNodes(t *testing.T, name string) map[string]string {
 		}
 	}
 	return out
+}
+
+// waitSeries waits until seriesNodes of name is want: the simulator
+// starts exporting a guest's metrics once it has seen its VMI run, which
+// may be a moment after the VMI says Ready, as on a real cluster.
+func (e *day2Env) waitSeries(t *testing.T, name string, want map[string]string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var got map[string]string
+	err := utilwait.PollUntilContextCancel(ctx, 20*time.Millisecond, true, func(context.Context) (bool, error) {
+		got = e.seriesNodes(t, name)
+		return maps.Equal(got, want), nil
+	})
+	if err != nil {
+		t.Fatalf("the series of %s are on %v, want %v", name, got, want)
+	}
 }
 
 // launchers lists the virt-launcher Pods of the VMI with uid.

@@ -61,6 +61,9 @@ func (s *simulator) reconcileMigration(ctx context.Context, key string) (time.Du
 	if reason := m.blocked(); reason != "" {
 		return 0, s.failMigration(ctx, m, reason)
 	}
+	if reason := s.inFlight(m); reason != "" {
+		return 0, s.failMigration(ctx, m, reason)
+	}
 	if phase == kubevirtv1.MigrationRunning {
 		return s.runMigration(ctx, m)
 	}
@@ -139,6 +142,29 @@ func (m *migrationStep) blocked() string {
 	for _, c := range m.vmi.Status.Conditions {
 		if c.Type == kubevirtv1.VirtualMachineInstanceIsMigratable && c.Status == corev1.ConditionFalse {
 			return fmt.Sprintf("VMI is not live migratable: %s: %s", c.Reason, c.Message)
+		}
+	}
+	return ""
+}
+
+// inFlight says which other migration of the same VMI, created before
+// this Pending one and not over, keeps it from starting; KubeVirt's
+// admission rejects a migration of a VMI that has one in flight.
+func (s *simulator) inFlight(m *migrationStep) string {
+	if m.mig.Status.Phase != kubevirtv1.MigrationPending {
+		return ""
+	}
+	for _, obj := range s.migs.GetIndexer().List() {
+		u := obj.(*unstructured.Unstructured)
+		other := &kubevirtv1.VirtualMachineInstanceMigration{}
+		if u.GetNamespace() != m.mig.Namespace || u.GetUID() == m.mig.UID ||
+			runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, other) != nil ||
+			other.Spec.VMIName != m.mig.Spec.VMIName || other.IsFinal() {
+			continue
+		}
+		if other.CreationTimestamp.Before(&m.mig.CreationTimestamp) ||
+			other.CreationTimestamp.Equal(&m.mig.CreationTimestamp) && other.Name < m.mig.Name {
+			return fmt.Sprintf("migration %s of VirtualMachineInstance %s is in flight", other.Name, m.mig.Spec.VMIName)
 		}
 	}
 	return ""

@@ -42,9 +42,7 @@ func TestMigrationSucceeds(t *testing.T) {
 	if got := condition(vmi, kubevirtv1.VirtualMachineInstanceIsMigratable); got != corev1.ConditionTrue {
 		t.Errorf("LiveMigratable of a containerDisk VMI = %q, want True", got)
 	}
-	if got := e.seriesNodes(t, "mover"); !maps.Equal(got, map[string]string{src: src}) {
-		t.Fatalf("before the migration the series are on %v, want on %s only", got, src)
-	}
+	e.waitSeries(t, "mover", map[string]string{src: src})
 
 	name := e.migrate(t, "mover", "mover-migration")
 	switching := e.vmi(t, "mover", "", "the switch-over", func(v *kubevirtv1.VirtualMachineInstance) bool {

@@ -22,16 +22,23 @@ func vmStatusFor(u *unstructured.Unstructured, fault Fault) (kubevirtv1.VirtualM
 	switch kubevirtv1.VirtualMachineInstancePhase(phase) {
 	case kubevirtv1.Running:
 		// status.ready mirrors the VMI's Ready condition, which a
-		// readiness probe holds False until it succeeds.
+		// readiness probe holds False until it succeeds. A VMI whose
+		// migration started and has not ended shows Migrating.
+		printable := kubevirtv1.VirtualMachineStatusRunning
+		_, started, _ := unstructured.NestedString(u.Object, "status", "migrationState", "startTimestamp")
+		_, ended, _ := unstructured.NestedString(u.Object, "status", "migrationState", "endTimestamp")
+		if started && !ended {
+			printable = kubevirtv1.VirtualMachineStatusMigrating
+		}
 		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 		for _, c := range conds {
 			m, _ := c.(map[string]any)
 			if m["type"] == string(kubevirtv1.VirtualMachineInstanceReady) && m["status"] != string(corev1.ConditionTrue) {
 				msg, _ := m["message"].(string)
-				return kubevirtv1.VirtualMachineStatusRunning, false, msg
+				return printable, false, msg
 			}
 		}
-		return kubevirtv1.VirtualMachineStatusRunning, true, ""
+		return printable, true, ""
 	case kubevirtv1.Failed:
 		return kubevirtv1.VirtualMachineStatusCrashLoopBackOff, false, "VirtualMachineInstance failed"
 	case kubevirtv1.Pending:
