@@ -32,7 +32,9 @@ import (
 )
 
 // day2Env is a simulator with three nodes of its own, placed by the real
-// kube-scheduler, serving metrics, over a fresh namespace.
+// kube-scheduler, serving metrics, over a fresh namespace; or, when the
+// options give Nodes, with that many unregistered nodes the VMIs are
+// placed on by a hash of their name.
 type day2Env struct {
 	ns      string
 	client  dynamic.Interface
@@ -50,17 +52,21 @@ func newDay2Env(t *testing.T, opts simulator.Options) *day2Env {
 		t.Fatal(err)
 	}
 	e := &day2Env{ns: c.Namespace(t), client: client, kube: kube}
-	nodes := simulator.UniformNodes(e.ns, 3, 0)
-	for i := range nodes {
-		nodes[i].Labels = map[string]string{poolLabel: e.ns}
-		e.nodes = append(e.nodes, nodes[i].Name)
+	var nodes []simulator.Node
+	if opts.Nodes == 0 {
+		nodes = simulator.UniformNodes(e.ns, 3, 0)
+		for i := range nodes {
+			nodes[i].Labels = map[string]string{poolLabel: e.ns}
+		}
 	}
+	opts.Register = nodes
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.metrics = "http://" + l.Addr().String()
-	opts.Namespace, opts.Register, opts.MetricsListener = e.ns, nodes, l
+	opts.Namespace, opts.MetricsListener = e.ns, l
+	e.nodes = opts.NodeNames()
 	if opts.StepDelay == 0 {
 		opts.StepDelay = 50 * time.Millisecond
 	}

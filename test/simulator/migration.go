@@ -182,6 +182,9 @@ func (s *simulator) migrationTarget(ctx context.Context, m *migrationStep) (stri
 	if len(s.opts.Register) == 0 {
 		usable = names[:len(names)-1] // the last is the target-down fault's
 	}
+	if len(usable) < 2 {
+		return "", nil // nowhere to go: Scheduling, as a target Pod no node takes
+	}
 	for i, n := range usable {
 		if n == m.vmi.Status.NodeName {
 			return usable[(i+1)%len(usable)], nil

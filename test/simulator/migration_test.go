@@ -187,3 +187,22 @@ func TestMigrationNotLiveMigratable(t *testing.T) {
 	moved := e.migration(t, e.migrate(t, "rwx", "rwx-migration"), "the RWX migration to end", final)
 	checkPhases(t, moved, migrationPhases)
 }
+
+// TestMigrationWithoutRegisteredNodes: with VMIs placed by a hash of
+// their name (no Node objects, no Pods), a migration moves the VMI to
+// another of the simulator's nodes and its series with it.
+func TestMigrationWithoutRegisteredNodes(t *testing.T) {
+	e := newDay2Env(t, simulator.Options{Nodes: 2})
+	e.createVM(t, "hashed", nil)
+	src := e.readyVMI(t, "hashed").Status.NodeName
+	e.waitSeries(t, "hashed", map[string]string{src: src})
+	mig := e.migration(t, e.migrate(t, "hashed", "hashed-migration"), "the migration to end", final)
+	checkPhases(t, mig, migrationPhases)
+	vmi := e.readyVMI(t, "hashed")
+	tgt := vmi.Status.NodeName
+	// The last of NodeNames is kept for the target-down metrics fault.
+	if tgt == src || !slices.Contains(e.nodes[:len(e.nodes)-1], tgt) || mig.Status.MigrationState.TargetNode != tgt {
+		t.Errorf("VMI on %s after migrating from %s (migrationState %+v); want another of %v", tgt, src, mig.Status.MigrationState, e.nodes[:len(e.nodes)-1])
+	}
+	e.waitSeries(t, "hashed", map[string]string{tgt: tgt})
+}
