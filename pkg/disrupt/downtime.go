@@ -23,34 +23,46 @@ type downtime struct {
 func (d *downtime) observe(vmi *unstructured.Unstructured, now time.Time) {
 	c := condition(vmi, "Ready")
 	ready := c != nil && c["status"] == "True"
-	at := now
+	stamp, stamped := time.Time{}, false
 	if c != nil {
 		if s, ok := c["lastTransitionTime"].(string); ok {
 			if t, err := time.Parse(time.RFC3339, s); err == nil && !t.After(now) {
-				at = t
+				stamp, stamped = t, true
 			}
 		}
 	}
-	if at.Before(d.start) {
-		at = d.start
-	}
 	switch {
 	case !ready && d.since.IsZero():
-		d.since = at
+		at := now
+		if stamped {
+			at = stamp
+		}
+		d.since = maxTime(at, d.start)
 	case ready && !d.since.IsZero():
-		if end := at.Add(time.Second); at != now && end.Before(now) {
-			at = end
-		} else {
-			at = now
+		// A stamp from before the second the VM went down belongs to an
+		// earlier transition (a condition carried over): only the
+		// observation says when it came back.
+		at := now
+		if stamped && !stamp.Before(d.since.Truncate(time.Second)) {
+			at = minTime(stamp.Add(time.Second), now)
 		}
-		if at.Before(d.since) {
-			// A transition before the one that took it down: the Ready
-			// condition of a VMI seen only once it was ready again.
-			at = now
-		}
-		d.sum += at.Sub(d.since)
+		d.sum += max(at.Sub(d.since), 0)
 		d.since = time.Time{}
 	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // total is the downtime until end, counting a VM still unready then.

@@ -65,9 +65,11 @@ func (e *event) until(ctx context.Context, what string, cond func(context.Contex
 		if apierrors.IsForbidden(err) {
 			return false, err
 		}
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			last = err // the API server may fail for a moment; the deadline bounds it
-			return false, nil
+		}
+		if err != nil {
+			return false, nil // a read cut short by the deadline says nothing new
 		}
 		return done, nil
 	})

@@ -139,3 +139,16 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("failures = %d, want 1", s.failures())
 	}
 }
+
+// TestDowntimeStaleStamp: a VMI back with a Ready condition stamped before
+// the VM went down (carried over from an earlier VMI) counts from when it
+// was seen, never less than the time it was seen down.
+func TestDowntimeStaleStamp(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	d := downtime{start: t0}
+	d.observe(nil, t0.Add(500*time.Millisecond))
+	d.observe(readyVMI("True", t0.Add(-3*time.Second)), t0.Add(1600*time.Millisecond))
+	if got := d.total(t0.Add(2 * time.Second)); got != 1100*time.Millisecond {
+		t.Errorf("downtime = %s, want 1.1s (gone when seen at +0.5s, back when seen at +1.6s)", got)
+	}
+}

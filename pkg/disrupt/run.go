@@ -83,10 +83,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		r.interval = 500 * time.Millisecond
 	}
 	inv, err := inventory(ctx, o.Client, o.Target)
-	if err != nil {
+	switch {
+	case ctx.Err() != nil:
+		return nil, ErrInterrupted // before anything was done
+	case err != nil:
 		return nil, err
-	}
-	if inv.Total == 0 {
+	case inv.Total == 0:
 		return nil, fmt.Errorf("%w: run %s has no VirtualMachine in %s", ErrNoRun, o.RunID, o.where())
 	}
 	inv0 := audit.Invocation{RunID: o.RunID, Command: audit.CommandDisrupt, Server: o.Server, KubeContext: o.KubeContext,

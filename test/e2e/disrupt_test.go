@@ -85,7 +85,7 @@ func TestDisruptEachKind(t *testing.T) {
 		case ev.Kind == string(disrupt.Migrate) && (ev.SourceNode == "" || ev.TargetNode == "" || ev.SourceNode == ev.TargetNode):
 			t.Errorf("migration of %s from %q to %q: not another node", ev.VM, ev.SourceNode, ev.TargetNode)
 		case ev.Kind == string(disrupt.StopStart) && ev.Downtime < 500*time.Millisecond:
-			t.Errorf("stop/start of %s: workload unready for %s, less than --down-for", ev.VM, ev.Downtime)
+			t.Errorf("stop/start of %s: workload unready for %s, less than --down-for: %+v", ev.VM, ev.Downtime, ev)
 		}
 	}
 	if len(vms) != 6 {

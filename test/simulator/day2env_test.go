@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilwait "k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -30,7 +32,9 @@ import (
 )
 
 // day2Env is a simulator with three nodes of its own, placed by the real
-// kube-scheduler, serving metrics, over a fresh namespace.
+// kube-scheduler, serving metrics, over a fresh namespace; or, when the
+// options give Nodes, with that many unregistered nodes the VMIs are
+// placed on by a hash of their name.
 type day2Env struct {
 	ns      string
 	client  dynamic.Interface
@@ -48,17 +52,21 @@ func newDay2Env(t *testing.T, opts simulator.Options) *day2Env {
 		t.Fatal(err)
 	}
 	e := &day2Env{ns: c.Namespace(t), client: client, kube: kube}
-	nodes := simulator.UniformNodes(e.ns, 3, 0)
-	for i := range nodes {
-		nodes[i].Labels = map[string]string{poolLabel: e.ns}
-		e.nodes = append(e.nodes, nodes[i].Name)
+	var nodes []simulator.Node
+	if opts.Nodes == 0 {
+		nodes = simulator.UniformNodes(e.ns, 3, 0)
+		for i := range nodes {
+			nodes[i].Labels = map[string]string{poolLabel: e.ns}
+		}
 	}
+	opts.Register = nodes
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.metrics = "http://" + l.Addr().String()
-	opts.Namespace, opts.Register, opts.MetricsListener = e.ns, nodes, l
+	opts.Namespace, opts.MetricsListener = e.ns, l
+	e.nodes = opts.NodeNames()
 	if opts.StepDelay == 0 {
 		opts.StepDelay = 50 * time.Millisecond
 	}
@@ -244,6 +252,23 @@ func (e *day2Env) seriesNodes(t *testing.T, name string) map[string]string {
 		}
 	}
 	return out
+}
+
+// waitSeries waits until seriesNodes of name is want: the simulator
+// starts exporting a guest's metrics once it has seen its VMI run, which
+// may be a moment after the VMI says Ready, as on a real cluster.
+func (e *day2Env) waitSeries(t *testing.T, name string, want map[string]string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var got map[string]string
+	err := utilwait.PollUntilContextCancel(ctx, 20*time.Millisecond, true, func(context.Context) (bool, error) {
+		got = e.seriesNodes(t, name)
+		return maps.Equal(got, want), nil
+	})
+	if err != nil {
+		t.Fatalf("the series of %s are on %v, want %v", name, got, want)
+	}
 }
 
 // launchers lists the virt-launcher Pods of the VMI with uid.

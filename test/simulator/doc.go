@@ -35,7 +35,7 @@
 // label, for kube-scheduler to bind), Scheduled, PreparingTarget,
 // TargetReady, Running. The VMI's status.migrationState then names the
 // source and target nodes and Pods, the migration's UID, mode PreCopy and
-// the start. After Options.MigrationDuration the switch-over begins
+// the start, and the VM shows Migrating. After Options.MigrationDuration the switch-over begins
 // (migrationState.targetNodeDomainDetected): for Options.MigrationPause
 // no node exports the guest's metrics; then the VMI's status.nodeName is
 // the target, its migrationState completed with an end time, the source
@@ -43,8 +43,9 @@
 // with the new node (their counters carry on). Without registered nodes
 // the target is the next of NodeNames. The migration's own
 // status.migrationState mirrors the VMI's. A migration fails at once, its
-// migrationState.failureReason saying why, when the VMI does not run or
-// its LiveMigratable condition is False: the simulator sets that
+// migrationState.failureReason saying why, when the VMI does not run,
+// another migration of it is in flight, or its LiveMigratable condition is
+// False: the simulator sets that
 // condition when a VMI runs, True unless a persistentVolumeClaim or
 // dataVolume volume's claim is not ReadWriteMany (then False, reason
 // DisksNotLiveMigratable, ReasonDisksNotLiveMigratable). A real cluster's

@@ -8,8 +8,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	kubevirtv1 "kubevirt.io/api/core/v1"
+	cdiv1beta1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 )
 
 // ReasonDisksNotLiveMigratable is the reason of the LiveMigratable
@@ -26,16 +28,16 @@ func (s *simulator) liveMigratable(ctx context.Context, vmi *kubevirtv1.VirtualM
 		Type: kubevirtv1.VirtualMachineInstanceIsMigratable, Status: corev1.ConditionTrue, LastTransitionTime: now,
 	}
 	for _, v := range vmi.Spec.Volumes {
-		claim := ""
+		var why string
+		var err error
 		switch {
 		case v.PersistentVolumeClaim != nil:
-			claim = v.PersistentVolumeClaim.ClaimName
+			why, err = s.claimNotShared(ctx, vmi.Namespace, v.PersistentVolumeClaim.ClaimName)
 		case v.DataVolume != nil:
-			claim = v.DataVolume.Name
+			why, err = s.dataVolumeNotShared(ctx, vmi.Namespace, v.DataVolume.Name)
 		default:
 			continue
 		}
-		why, err := s.claimNotShared(ctx, vmi.Namespace, claim)
 		if err != nil {
 			return cond, err
 		}
@@ -45,6 +47,30 @@ func (s *simulator) liveMigratable(ctx context.Context, vmi *kubevirtv1.VirtualM
 		}
 	}
 	return cond, nil
+}
+
+// dataVolumeNotShared is claimNotShared for the claim of a DataVolume,
+// read from the DataVolume in the cache (the simulator made the claim from
+// it) rather than from the API server.
+func (s *simulator) dataVolumeNotShared(ctx context.Context, ns, name string) (string, error) {
+	obj, exists, err := s.dvs.GetIndexer().GetByKey(ns + "/" + name)
+	if err != nil || !exists {
+		return s.claimNotShared(ctx, ns, name)
+	}
+	dv := &cdiv1beta1.DataVolume{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.(*unstructured.Unstructured).Object, dv); err != nil {
+		return "", fmt.Errorf("decoding DataVolume %s/%s: %w", ns, name, err)
+	}
+	return notShared(name, claimSpec(dv).AccessModes), nil
+}
+
+// notShared says why a claim with modes keeps its VMI from migrating, ""
+// when it does not.
+func notShared(name string, modes []corev1.PersistentVolumeAccessMode) string {
+	if slices.Contains(modes, corev1.ReadWriteMany) {
+		return ""
+	}
+	return fmt.Sprintf("PVC %s is not shared (access modes %v); live migration needs every PVC to be ReadWriteMany", name, modes)
 }
 
 // claimNotShared says why the claim keeps its VMI from migrating, "" when
@@ -61,8 +87,5 @@ func (s *simulator) claimNotShared(ctx context.Context, ns, name string) (string
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, pvc); err != nil {
 		return "", fmt.Errorf("decoding PVC %s/%s: %w", ns, name, err)
 	}
-	if slices.Contains(pvc.Spec.AccessModes, corev1.ReadWriteMany) {
-		return "", nil
-	}
-	return fmt.Sprintf("PVC %s is not shared (access modes %v); live migration needs every PVC to be ReadWriteMany", name, pvc.Spec.AccessModes), nil
+	return notShared(name, pvc.Spec.AccessModes), nil
 }

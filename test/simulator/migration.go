@@ -61,6 +61,9 @@ func (s *simulator) reconcileMigration(ctx context.Context, key string) (time.Du
 	if reason := m.blocked(); reason != "" {
 		return 0, s.failMigration(ctx, m, reason)
 	}
+	if reason := s.inFlight(m); reason != "" {
+		return 0, s.failMigration(ctx, m, reason)
+	}
 	if phase == kubevirtv1.MigrationRunning {
 		return s.runMigration(ctx, m)
 	}
@@ -144,6 +147,29 @@ func (m *migrationStep) blocked() string {
 	return ""
 }
 
+// inFlight says which other migration of the same VMI, created before
+// this Pending one and not over, keeps it from starting; KubeVirt's
+// admission rejects a migration of a VMI that has one in flight.
+func (s *simulator) inFlight(m *migrationStep) string {
+	if m.mig.Status.Phase != kubevirtv1.MigrationPending {
+		return ""
+	}
+	for _, obj := range s.migs.GetIndexer().List() {
+		u := obj.(*unstructured.Unstructured)
+		other := &kubevirtv1.VirtualMachineInstanceMigration{}
+		if u.GetNamespace() != m.mig.Namespace || u.GetUID() == m.mig.UID ||
+			runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, other) != nil ||
+			other.Spec.VMIName != m.mig.Spec.VMIName || other.IsFinal() {
+			continue
+		}
+		if other.CreationTimestamp.Before(&m.mig.CreationTimestamp) ||
+			other.CreationTimestamp.Equal(&m.mig.CreationTimestamp) && other.Name < m.mig.Name {
+			return fmt.Sprintf("migration %s of VirtualMachineInstance %s is in flight", other.Name, m.mig.Spec.VMIName)
+		}
+	}
+	return ""
+}
+
 // migrationTarget returns the node the target runs on, "" while there is
 // none yet. With registered nodes that is where kube-scheduler binds the
 // target Pod; else the next of NodeNames after the source.
@@ -155,6 +181,9 @@ func (s *simulator) migrationTarget(ctx context.Context, m *migrationStep) (stri
 	usable := names
 	if len(s.opts.Register) == 0 {
 		usable = names[:len(names)-1] // the last is the target-down fault's
+	}
+	if len(usable) < 2 {
+		return "", nil // nowhere to go: Scheduling, as a target Pod no node takes
 	}
 	for i, n := range usable {
 		if n == m.vmi.Status.NodeName {

@@ -57,9 +57,7 @@ func TestRestartMakesANewVMI(t *testing.T) {
 	if vmi.UID == old.UID {
 		t.Fatalf("the VMI kept its UID %s", vmi.UID)
 	}
-	if got := e.seriesNodes(t, "phoenix"); len(got) != 1 || got[vmi.Status.NodeName] != vmi.Status.NodeName {
-		t.Errorf("after the restart the series are on %v, want on %s", got, vmi.Status.NodeName)
-	}
+	e.waitSeries(t, "phoenix", map[string]string{vmi.Status.NodeName: vmi.Status.NodeName})
 }
 
 // TestStopStart: runStrategy Halted stops the VM (its VMI gone, the VM
@@ -132,7 +130,8 @@ func TestNotReadyAfterRestart(t *testing.T) {
 // fails with MigrationFailureReason on its and the VMI's migrationState,
 // the VMI staying on its node with its one Pod; with
 // migration-never-completes (given through Options.Faults) it stays
-// Running while another VM's migration, started after it, completes twice.
+// Running while another VM's migration, started after it, completes twice,
+// and a second migration of its VMI fails, the first being in flight.
 func TestMigrationFaults(t *testing.T) {
 	e := newDay2Env(t, simulator.Options{
 		MigrationDuration: 200 * time.Millisecond, MigrationPause: 200 * time.Millisecond,
@@ -171,10 +170,19 @@ func TestMigrationFaults(t *testing.T) {
 	}
 	m := e.migration(t, stuckMig, "the stuck migration Running", func(m *kubevirtv1.VirtualMachineInstanceMigration) bool { return m != nil })
 	vmi = e.vmi(t, "stuck", "", "the stuck VMI", func(v *kubevirtv1.VirtualMachineInstance) bool { return v != nil })
+	e.vm(t, "stuck", "", "the stuck VM Migrating", func(vm *kubevirtv1.VirtualMachine) bool {
+		return vm.Status.PrintableStatus == kubevirtv1.VirtualMachineStatusMigrating && vm.Status.Ready
+	})
 	if m.Status.Phase != kubevirtv1.MigrationRunning || vmi.Status.NodeName != stuck.Status.NodeName ||
 		vmi.Status.MigrationState == nil || vmi.Status.MigrationState.Completed || vmi.Status.MigrationState.StartTimestamp == nil {
 		t.Errorf("stuck migration: phase %s, VMI on %s with migrationState %+v; want Running, on %s, started, not completed",
 			m.Status.Phase, vmi.Status.NodeName, vmi.Status.MigrationState, stuck.Status.NodeName)
+	}
+	// One migration per VMI at a time: a second fails while the first is
+	// in flight.
+	second := e.migration(t, e.migrate(t, "stuck", "stuck-again"), "the second migration of the stuck VMI to end", final)
+	if ms := second.Status.MigrationState; second.Status.Phase != kubevirtv1.MigrationFailed || ms == nil || !strings.Contains(ms.FailureReason, stuckMig) {
+		t.Errorf("a second migration of a migrating VMI: phase %s, migrationState %+v; want Failed naming %s", second.Status.Phase, ms, stuckMig)
 	}
 }
 
