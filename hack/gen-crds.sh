@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gen-crds.sh regenerates the CRDs under test/crds that the integration tests
 # and the dev cluster install:
-#   - kubevirt.io VirtualMachine and VirtualMachineInstance, and the
+#   - kubevirt.io VirtualMachine, VirtualMachineInstance and
+#     VirtualMachineInstanceMigration, and the
 #     instancetype.kubevirt.io instance types and preferences (namespaced and
 #     cluster-wide), wrapped by hack/crdgen from the schemas KubeVirt
 #     generates into kubevirt.io/kubevirt;

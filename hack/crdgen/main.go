@@ -1,5 +1,5 @@
-// Command crdgen writes the KubeVirt VirtualMachine and VirtualMachineInstance
-// CustomResourceDefinitions, and the instancetype.kubevirt.io ones (instance
+// Command crdgen writes the KubeVirt VirtualMachine, VirtualMachineInstance
+// and VirtualMachineInstanceMigration CustomResourceDefinitions, and the instancetype.kubevirt.io ones (instance
 // types and preferences, namespaced and cluster-wide), that the integration
 // tests install.
 //
@@ -134,8 +134,8 @@ const (
 	readyConditionJSONPath    = ".status.conditions[?(@.type=='Ready')].status"
 )
 
-// buildCRDs mirrors NewVirtualMachineCrd, NewVirtualMachineInstanceCrd and
-// the four instance type and preference CRD builders of KubeVirt's
+// buildCRDs mirrors NewVirtualMachineCrd, NewVirtualMachineInstanceCrd,
+// NewVirtualMachineInstanceMigrationCrd and the four instance type and preference CRD builders of KubeVirt's
 // virt-operator.
 func buildCRDs(schemas map[string]string) ([]*extv1.CustomResourceDefinition, error) {
 	vm := newCRD(kubevirtv1.VirtualMachineGroupVersionKind.Kind, "virtualmachine", "virtualmachines", "vm", "vms")
@@ -156,7 +156,15 @@ func buildCRDs(schemas map[string]string) ([]*extv1.CustomResourceDefinition, er
 		{Name: "Paused", Type: "string", JSONPath: ".status.conditions[?(@.type=='Paused')].status", Priority: 1},
 	}, nil)
 
-	crds := []*extv1.CustomResourceDefinition{vm, vmi,
+	// Migrations have a status subresource, as in KubeVirt; virt-controller
+	// writes their phase through it.
+	vmim := newCRD(kubevirtv1.VirtualMachineInstanceMigrationGroupVersionKind.Kind, "virtualmachineinstancemigration", "virtualmachineinstancemigrations", "vmim", "vmims")
+	setVersionFields(vmim, []extv1.CustomResourceColumnDefinition{
+		{Name: "Phase", Description: "The current phase of VM instance migration", Type: "string", JSONPath: ".status.phase"},
+		{Name: "VMI", Description: "The name of the VMI to perform the migration on", Type: "string", JSONPath: ".spec.vmiName"},
+	}, &extv1.CustomResourceSubresources{Status: &extv1.CustomResourceSubresourceStatus{}})
+
+	crds := []*extv1.CustomResourceDefinition{vm, vmi, vmim,
 		newInstancetypeCRD("VirtualMachineInstancetype", instancetype.SingularResourceName, extv1.NamespaceScoped, "vminstancetype", "vminstancetypes", "vmf", "vmfs"),
 		newInstancetypeCRD("VirtualMachineClusterInstancetype", instancetype.ClusterSingularResourceName, extv1.ClusterScoped, "vmclusterinstancetype", "vmclusterinstancetypes", "vmcf", "vmcfs"),
 		newInstancetypeCRD("VirtualMachinePreference", instancetype.SingularPreferenceResourceName, extv1.NamespaceScoped, "vmpref", "vmprefs", "vmp", "vmps"),

@@ -109,6 +109,9 @@ type Detail struct {
 	Objects    []Object      `json:"objects"` // in the order recorded
 	VMs        []VM          `json:"vms"`     // by name
 	Events     []EventRecord `json:"events"`  // oldest first
+	// Disruptions are the day-2 events a disrupt invocation carried out,
+	// oldest first.
+	Disruptions []Disruption `json:"disruptions,omitempty"`
 	// CleanedBy lists the cleanup invocations, started after this one,
 	// that removed its run, oldest first. A cleanup that ran before a
 	// re-apply did not remove what the re-apply created, so it is not here.

@@ -140,6 +140,10 @@ func (s *Store) detail(ctx context.Context, inv Invocation) (*Detail, error) {
 	if d.Events, err = s.events(ctx, inv.ID); err != nil {
 		return nil, fmt.Errorf("events of invocation %d: %w", inv.ID, err)
 	}
+	if d.Disruptions, err = s.disruptions(ctx, `SELECT `+disruptionColumns+`
+		FROM disruptions WHERE invocation_id = ? ORDER BY started_at, id`, inv.ID); err != nil {
+		return nil, fmt.Errorf("disruptions of invocation %d: %w", inv.ID, err)
+	}
 	if inv.RunID != "" && inv.Command != CommandCleanup {
 		if d.CleanedBy, err = queryList[int64](ctx, s.db,
 			`SELECT cleanup_id FROM cleanups WHERE run_id = ? AND cleanup_id > ? ORDER BY cleanup_id`,

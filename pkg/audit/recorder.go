@@ -24,7 +24,9 @@ type Recorder struct {
 	mu     sync.Mutex
 	objs   []Object
 	events []EventRecord
-	warned bool
+	// disruptions are buffered as objects are, and written with them.
+	disruptions []Disruption
+	warned      bool
 	// lastWrite is when the last batch was written; stopTimer, when set,
 	// cancels the write scheduled for the buffered events.
 	lastWrite time.Time
@@ -109,17 +111,32 @@ func (r *Recorder) Object(o Object) {
 	}
 }
 
+// Disruption buffers one day-2 event, written with the objects: every
+// flushEvery of them, or when an event or Finish writes.
+func (r *Recorder) Disruption(d Disruption) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.disruptions = append(r.disruptions, d)
+	if len(r.disruptions) >= flushEvery {
+		r.flushLocked()
+	}
+}
+
 // flushLocked writes the buffered objects and events in one transaction.
 func (r *Recorder) flushLocked() {
 	if r.stopTimer != nil {
 		r.stopTimer()
 		r.stopTimer = nil
 	}
-	if len(r.objs) == 0 && len(r.events) == 0 {
+	if len(r.objs) == 0 && len(r.events) == 0 && len(r.disruptions) == 0 {
 		return
 	}
 	r.failed(r.store.Record(context.Background(), r.id, r.objs, r.events))
-	r.objs, r.events = r.objs[:0], r.events[:0]
+	r.failed(r.store.RecordDisruptions(context.Background(), r.id, r.disruptions))
+	r.objs, r.events, r.disruptions = r.objs[:0], r.events[:0], r.disruptions[:0]
 	r.lastWrite = r.now()
 }
 

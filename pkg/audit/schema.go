@@ -87,7 +87,7 @@ func migrations() []migration {
 			`CREATE INDEX cleanups_run ON cleanups (run_id)`,
 			`CREATE INDEX invocations_run ON invocations (run_id)`,
 		},
-	}, phaseTimesMigration(), namespacesMigration()}
+	}, phaseTimesMigration(), namespacesMigration(), disruptionsMigration()}
 }
 
 // namespacesMigration is version 4: the namespaces of a run spread over
@@ -99,6 +99,36 @@ func namespacesMigration() migration {
 		name: "the namespaces of a run spread over several",
 		stmts: []string{
 			`ALTER TABLE invocations ADD COLUMN namespaces TEXT NOT NULL DEFAULT '[]'`,
+		},
+	}
+}
+
+// disruptionsMigration is version 5: the day-2 events disrupt carried
+// out on a run's VMs (migrations, restarts, stop/start), one row each, so
+// that history and verify can read them back. The table is not called
+// events: that name holds an invocation's progress messages since
+// version 2.
+func disruptionsMigration() migration {
+	return migration{
+		name: "the disruption events of a run",
+		stmts: []string{
+			`CREATE TABLE disruptions (
+				id            INTEGER PRIMARY KEY,
+				invocation_id INTEGER NOT NULL REFERENCES invocations (id) ON DELETE CASCADE,
+				run_id        TEXT NOT NULL,
+				namespace     TEXT NOT NULL DEFAULT '',
+				vm            TEXT NOT NULL,
+				kind          TEXT NOT NULL,
+				started_at    TEXT NOT NULL,
+				ended_at      TEXT,
+				source_node   TEXT NOT NULL DEFAULT '',
+				target_node   TEXT NOT NULL DEFAULT '',
+				outcome       TEXT NOT NULL,
+				reason        TEXT NOT NULL DEFAULT '',
+				downtime_ns   INTEGER NOT NULL DEFAULT 0
+			)`,
+			`CREATE INDEX disruptions_run ON disruptions (run_id, started_at)`,
+			`CREATE INDEX disruptions_invocation ON disruptions (invocation_id)`,
 		},
 	}
 }

@@ -101,7 +101,7 @@ func TestPragmas(t *testing.T) {
 		{"foreign_keys", "1"},
 		{"busy_timeout", "5000"},
 		{"synchronous", "1"}, // NORMAL
-		{"user_version", "4"},
+		{"user_version", "5"},
 		{"application_id", "1448561473"},
 	}
 	for _, tt := range tests {
@@ -251,7 +251,7 @@ func TestOpenRefuses(t *testing.T) {
 				}
 			},
 			wantIs:    ErrNewerSchema,
-			wantInErr: "schema version 99, this kubectl-virtwork knows up to 4",
+			wantInErr: "schema version 99, this kubectl-virtwork knows up to 5",
 		},
 		{
 			name: "a directory",

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/access"
+	"github.com/virtwork/kubectl-virtwork/pkg/disrupt"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 	"github.com/virtwork/kubectl-virtwork/pkg/paged"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
@@ -32,9 +33,11 @@ type kind struct {
 // the labelled ones directly also covers what an interrupted apply left
 // half-made. VMIs are never deleted directly (their VM would start a new
 // one), but waited for: a VMI goes only once its guest has shut down, and
-// until then it holds its node's CPU and memory.
+// until then it holds its node's CPU and memory. The migrations disrupt
+// created go first, so none is left pointing at a VMI being removed.
 func kinds() []kind {
 	return []kind{
+		{name: "VirtualMachineInstanceMigration", gvr: disrupt.MigrationResource},
 		{name: "VirtualMachine", gvr: wait.VMResource},
 		{name: "VirtualMachineInstance", gvr: wait.VMIResource, followed: true},
 		{name: "DataVolume", gvr: wait.DVResource},

@@ -47,7 +47,8 @@ func NewCleanupCmd(streams genericiooptions.IOStreams, deps Deps, configFlags *g
 		Use:   "cleanup",
 		Short: "Delete a run (or every run) by its labels",
 		Long: `Cleanup finds what virtwork created by label — VirtualMachines, DataVolumes,
-PersistentVolumeClaims, Services and Secrets — for one run (--run-id) or every run (--all), in one
+PersistentVolumeClaims, Services, Secrets and the VirtualMachineInstanceMigrations disrupt
+created — for one run (--run-id) or every run (--all), in one
 namespace or all (-A). It lists what it found, asks before deleting on a terminal (elsewhere it
 needs --yes), deletes each kind with one collection delete per namespace, and by default waits
 until everything of the run is gone: the VirtualMachineInstances too, which go only once their

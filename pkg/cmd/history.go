@@ -32,12 +32,13 @@ func NewHistoryCmd(streams genericiooptions.IOStreams, deps Deps) *cobra.Command
 	o := NewHistoryOptions(streams, deps)
 	c := &cobra.Command{
 		Use:   "history [RUN-ID]",
-		Short: "Show past applies and cleanups from the local audit history",
+		Short: "Show past applies, cleanups and disruptions from the local audit history",
 		Long: `History reads the local audit DB (` + "`$XDG_STATE_HOME/virtwork/audit.db`" + ` unless --audit-db): every
 apply and cleanup this machine ran, newest first. With a run id it shows each invocation of that
 run: its options (never secrets), every object and its outcome, events, and the latency table of
 its VMs (p50, p95, p99 and max from creation to scheduled, running and ready, from the cluster's
-timestamps), as apply and wait printed it.`,
+timestamps), as apply and wait printed it; for a disrupt, each event: its VM, kind, start, source
+and target node, how long it took, how long the workload was not ready, and its outcome.`,
 		Example: `  kubectl virtwork history --limit 5
   kubectl virtwork history 3f2b6c1e-8d4a-4e0f-9b7a-2c5d8e1f0a93 -o json`,
 		Args: cobra.MaximumNArgs(1),

@@ -10,7 +10,7 @@ import (
 // the packages that do the commands' jobs must be usable, and testable,
 // without the command framework.
 func TestLibrariesImportNoCobra(t *testing.T) {
-	for _, pkg := range []string{"deploy", "cleanup", "status", "report", "wait", "progress", "audit", "workloads", "validate", "plan", "monitoring", "verify"} {
+	for _, pkg := range []string{"deploy", "cleanup", "status", "report", "wait", "progress", "audit", "workloads", "validate", "plan", "monitoring", "verify", "disrupt"} {
 		out, err := exec.Command("go", "list", "-deps", "github.com/virtwork/kubectl-virtwork/pkg/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list: %v", err)

@@ -11,12 +11,13 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/deploy"
+	"github.com/virtwork/kubectl-virtwork/pkg/disrupt"
 	"github.com/virtwork/kubectl-virtwork/pkg/preflight"
 	"github.com/virtwork/kubectl-virtwork/pkg/wait"
 )
 
 // preflightCommands are the commands preflight can check for.
-var preflightCommands = []string{"apply", "wait", "status", "cleanup"}
+var preflightCommands = []string{"apply", "wait", "status", "cleanup", "disrupt"}
 
 // PreflightOptions checks the cluster and the user's permissions for a
 // command.
@@ -28,6 +29,8 @@ type PreflightOptions struct {
 	DeleteNamespace bool
 	NoWait          bool
 	Output          string
+	// Events are the kinds of event a disrupt would carry out.
+	Events []string
 
 	run     *runConfig
 	cluster *cluster
@@ -35,7 +38,7 @@ type PreflightOptions struct {
 
 // NewPreflightOptions returns PreflightOptions with defaults.
 func NewPreflightOptions(streams genericiooptions.IOStreams, deps Deps, configFlags *genericclioptions.ConfigFlags) *PreflightOptions {
-	return &PreflightOptions{IOStreams: streams, For: "apply", run: newRunConfig(deps, configFlags, streams.ErrOut)}
+	return &PreflightOptions{IOStreams: streams, For: "apply", Events: kindNames(), run: newRunConfig(deps, configFlags, streams.ErrOut)}
 }
 
 // NewPreflightCmd builds `kubectl virtwork preflight`.
@@ -50,13 +53,15 @@ use, each asked of the API server's authorizer (SelfSubjectAccessReview); and, w
 has a data disk without --storage-class, a default StorageClass. It prints a checklist and exits
 1 when something is missing. apply runs the same checks first unless --skip-preflight.
 
-For apply it takes the same flags as apply, since the workloads decide what is needed. A run
+For apply it takes the same flags as apply, since the workloads decide what is needed; for
+disrupt, --events names the kinds of event to check for (each needs its own verbs). A run
 spread over namespaces (--namespaces) needs every permission cluster-wide, for any --for.
 
 ` + exitCodeHelp,
 		Example: `  kubectl virtwork preflight --workloads cpu,database -n load-test
   kubectl virtwork preflight --for cleanup -n load-test --delete-namespace
-  kubectl virtwork preflight --for status -A -o json`,
+  kubectl virtwork preflight --for status -A -o json
+  kubectl virtwork preflight --for disrupt -n load-test --events migrate`,
 		RunE: runE(o),
 	}
 	o.AddFlags(c)
@@ -70,6 +75,7 @@ func (o *PreflightOptions) AddFlags(c *cobra.Command) {
 	c.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "status or cleanup in every namespace")
 	c.Flags().BoolVar(&o.DeleteNamespace, "delete-namespace", false, "cleanup with --delete-namespace")
 	c.Flags().BoolVar(&o.NoWait, "no-wait", false, "apply with --no-wait")
+	c.Flags().StringSliceVar(&o.Events, "events", o.Events, "disrupt's kinds of event: "+strings.Join(kindNames(), ", "))
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json (default: a checklist)")
 }
 
@@ -88,10 +94,24 @@ func (o *PreflightOptions) Validate() error {
 	if !slices.Contains(preflightCommands, o.For) {
 		return usageError{fmt.Errorf("--for must be one of %s, got %q", strings.Join(preflightCommands, ", "), o.For)}
 	}
+	for _, e := range o.Events {
+		if !slices.Contains(kindNames(), e) {
+			return usageError{fmt.Errorf("--events: unknown kind %q (known: %s)", e, strings.Join(kindNames(), ", "))}
+		}
+	}
 	if o.Output != "" && o.Output != "json" {
 		return invalidOutput(o.Output, "json")
 	}
 	return nil
+}
+
+// kindNames lists disrupt's kinds of event.
+func kindNames() []string {
+	var out []string
+	for _, k := range disrupt.Kinds() {
+		out = append(out, string(k))
+	}
+	return out
 }
 
 // Run checks and prints the checklist.
@@ -131,7 +151,10 @@ func (o *PreflightOptions) needs() (preflight.Needs, error) {
 	case "status":
 		return preflight.Status(ns, withDVs).Spread(spread), nil
 	case "cleanup":
-		return preflight.Cleanup(ns, withDVs, o.DeleteNamespace).Spread(spread), nil
+		return preflight.Cleanup(ns, withDVs, o.cluster.hasAPI(disrupt.MigrationResource), o.DeleteNamespace).Spread(spread), nil
+	case "disrupt":
+		has := func(k disrupt.Kind) bool { return slices.Contains(o.Events, string(k)) }
+		return preflight.Disrupt(ns, has(disrupt.Migrate), has(disrupt.Restart), has(disrupt.StopStart), restartServed(o.cluster)).Spread(spread), nil
 	}
 	b, err := o.run.render()
 	if err != nil {

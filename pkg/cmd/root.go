@@ -16,6 +16,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/pkg/config"
 	"github.com/virtwork/kubectl-virtwork/pkg/deploy"
+	"github.com/virtwork/kubectl-virtwork/pkg/disrupt"
 	"github.com/virtwork/kubectl-virtwork/pkg/verify"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
@@ -67,7 +68,7 @@ const exitCodeHelp = `Exit codes:
   0    success (apply, wait: every VM is ready, its workload active; --for=running: booted)
   1    error (the cluster or the file system failed), or a preflight check failed
   2    bad input: a flag, VIRTWORK_* variable, config key or file named in the message; nothing was sent to a cluster
-  3    applied, but not every VM became ready: some failed, or --timeout passed; or a --threshold was exceeded; verify: a check failed
+  3    applied, but not every VM became ready: some failed, or --timeout passed; or a --threshold was exceeded; verify: a check failed; disrupt: an event failed or timed out
   130  interrupted (Ctrl-C); apply prints what was applied and how to remove it`
 
 // NewRootCmd builds the kubectl-virtwork command tree.
@@ -115,6 +116,7 @@ pairs, fio), labelled with a run id so a run can be found and removed as a whole
 		NewWaitCmd(streams, deps, configFlags),
 		NewStatusCmd(streams, deps, configFlags),
 		NewCleanupCmd(streams, deps, configFlags),
+		NewDisruptCmd(streams, deps, configFlags),
 		NewPreflightCmd(streams, deps, configFlags),
 		NewVerifyCmd(streams, deps, configFlags),
 		NewHistoryCmd(streams, deps),
@@ -191,9 +193,9 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.Is(err, config.ErrInvalid):
 		return ExitUsage
-	case errors.Is(err, ErrNotReady), errors.Is(err, ErrThresholdExceeded), errors.Is(err, verify.ErrFailed):
+	case errors.Is(err, ErrNotReady), errors.Is(err, ErrThresholdExceeded), errors.Is(err, verify.ErrFailed), errors.Is(err, disrupt.ErrFailed):
 		return ExitNotReady
-	case errors.Is(err, ErrInterrupted):
+	case errors.Is(err, ErrInterrupted), errors.Is(err, disrupt.ErrInterrupted):
 		return ExitInterrupted
 	}
 	return ExitError

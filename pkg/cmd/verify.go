@@ -31,6 +31,7 @@ type VerifyOptions struct {
 	RateWindow time.Duration
 	Settle     time.Duration
 	Step       time.Duration
+	MaxGap     time.Duration
 	AlertNames []string
 	AlertsFile string
 	Report     string
@@ -48,7 +49,7 @@ func NewVerifyOptions(streams genericiooptions.IOStreams, deps Deps, configFlags
 	if now == nil {
 		now = time.Now
 	}
-	return &VerifyOptions{IOStreams: streams, RateWindow: time.Minute, Settle: 30 * time.Second,
+	return &VerifyOptions{IOStreams: streams, RateWindow: time.Minute, Settle: 30 * time.Second, MaxGap: verify.DefaultMaxGap,
 		ref: newRunRef(deps, configFlags), db: newAuditFlags(deps), now: now}
 }
 
@@ -64,8 +65,12 @@ namespace, or --run-id's), and for every VM and every signal its workload declar
 per signal, split where the VM's level changes, a settle margin (--rate-window plus --settle)
 skipped after each change, and the mean compared with the expected band. It says which
 KubeVirt metric names it found, names each VM without series, and lists workloads whose
-load KubeVirt does not export. Exit 0: every check passed; 3: one failed; 1: the
-Prometheus could not be queried; 2: bad input.`,
+load KubeVirt does not export. Around each day-2 event 'kubectl virtwork disrupt' recorded
+for the run it judges continuity: a migrated VM's series must go on under its new node label
+with no gap over --max-gap, a restarted or stopped and started VM's load must be back in its band
+within the event's length plus the settle margin, and no absent() alert may fire in the gap;
+those stretches are left out of the level checks. Exit 0: every check passed; 3: one failed; 1:
+the Prometheus could not be queried; 2: bad input.`,
 		Example: `  kubectl virtwork verify -n virtwork --prometheus http://127.0.0.1:9090
   kubectl virtwork verify --prometheus https://thanos-querier-openshift-monitoring.apps.example.com
   kubectl virtwork verify --prometheus-service openshift-monitoring/thanos-querier:web -o json
@@ -89,6 +94,7 @@ func (o *VerifyOptions) AddFlags(c *cobra.Command) {
 	f.DurationVar(&o.RateWindow, "rate-window", o.RateWindow, "range of rate() in the signals' queries; at least 4 scrape intervals")
 	f.DurationVar(&o.Settle, "settle", o.Settle, "skipped after each level change, on top of --rate-window")
 	f.DurationVar(&o.Step, "step", 0, "resolution of the range queries (default: the window / 1000, at least 1s)")
+	f.DurationVar(&o.MaxGap, "max-gap", o.MaxGap, "the longest a migrated VM's series may go without a sample across the migration (two scrape intervals by default)")
 	f.StringArrayVar(&o.AlertNames, "alert", nil, "an alert rule to time against the levels (repeatable); its rule carries the "+verify.WorkloadLabel+" label and "+verify.FiresAboveAnnotation+" annotation, as monitoring's do")
 	f.StringVar(&o.AlertsFile, "alerts-file", "", "YAML list of {alert, workload, fires_above}: alert rules to time, and the level above which each should fire")
 	f.StringVar(&o.Report, "report", "", "also write a self-contained HTML page to this file: per workload, each VM's series against its expected band, and the alerts' timelines; written even when a check fails")
@@ -165,6 +171,9 @@ func (o *VerifyOptions) Validate() error {
 	if err := verify.CheckEndpoint(o.Endpoint); err != nil {
 		return usageError{err}
 	}
+	if o.MaxGap <= 0 || o.MaxGap%time.Second != 0 {
+		return usageError{fmt.Errorf("--max-gap must be whole seconds, at least 1s, got %s", o.MaxGap)}
+	}
 	for name, d := range map[string]time.Duration{"--rate-window": o.RateWindow, "--settle": o.Settle, "--step": o.Step} {
 		if d < 0 || d%time.Second != 0 || (name == "--rate-window" && d < time.Second) {
 			return usageError{fmt.Errorf("%s must be whole seconds (at least 1s for --rate-window), got %s", name, d)}
@@ -201,6 +210,10 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
+	events, err := store.Disruptions(ctx, rec.RunID)
+	if err != nil {
+		return err
+	}
 	deps := o.ref.deps
 	cfg, err := config.FromRecord(deps.Registry, rec, config.Sources{LookupEnv: deps.LookupEnv, ReadFile: deps.ReadFile, OpenDir: deps.OpenDir})
 	if err != nil {
@@ -230,7 +243,8 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 	}
 	line := progress.New(o.ErrOut)
 	res, err := verify.Run(ctx, verify.Options{Config: cfg, Bundle: b, API: promAPI, From: rec.At, To: to,
-		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update, Alerts: o.alerts, KeepSeries: o.Report != "", Sizes: sizes})
+		RateWindow: o.RateWindow, Settle: o.Settle, Step: step, Progress: line.Update, Alerts: o.alerts, KeepSeries: o.Report != "", Sizes: sizes,
+		MaxGap: o.MaxGap, Disruptions: disruptions(events)})
 	if res != nil {
 		line.Finish(fmt.Sprintf("verified run %s: %d checks", res.RunID, len(res.Checks)))
 	}
@@ -250,4 +264,15 @@ func (o *VerifyOptions) Run(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// disruptions hands the run's day-2 events, as disrupt recorded them in
+// the audit history, to verify.
+func disruptions(events []audit.Disruption) []verify.Disruption {
+	out := make([]verify.Disruption, 0, len(events))
+	for _, e := range events {
+		out = append(out, verify.Disruption{VM: e.VM, Namespace: e.Namespace, Kind: e.Kind, Start: e.Start, End: e.End,
+			SourceNode: e.SourceNode, TargetNode: e.TargetNode, Outcome: e.Outcome, Reason: e.Reason})
+	}
+	return out
 }

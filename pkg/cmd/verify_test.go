@@ -17,6 +17,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/audit"
+	"github.com/virtwork/kubectl-virtwork/pkg/disrupt"
+	"github.com/virtwork/kubectl-virtwork/pkg/verify"
 	"github.com/virtwork/kubectl-virtwork/pkg/workloads"
 )
 
@@ -35,6 +37,8 @@ func fakePrometheus(t *testing.T, vm string) (*httptest.Server, *atomic.Int32) {
 		switch r.URL.Path {
 		case "/api/v1/label/__name__/values":
 			data = []string{"kubevirt_vmi_cpu_usage_seconds_total"}
+		case "/api/v1/rules":
+			data = map[string]any{"groups": []any{}}
 		case "/api/v1/query_range":
 			from, _ := strconv.ParseFloat(r.Form.Get("start"), 64)
 			to, _ := strconv.ParseFloat(r.Form.Get("end"), 64)
@@ -115,5 +119,60 @@ func TestVerifyReport(t *testing.T) {
 	}
 	if n := requests.Load() - before; n != 0 {
 		t.Errorf("a bad --report still sent %d requests to Prometheus", n)
+	}
+}
+
+// TestVerifyDisruptions: verify reads the run's disruptions from the
+// audit history, as disrupt records them, and judges the VM around each:
+// here a restart after which the VM's load (0.1 vCPU, its band around 1)
+// never comes back.
+func TestVerifyDisruptions(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	applied := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	vm := "virtwork-cpu-" + runID[:8] + "-0"
+	ctx := context.Background()
+	store, err := audit.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Start(ctx, audit.Invocation{RunID: runID, Command: audit.CommandApply, Namespace: "virtwork",
+		Workloads: []string{"cpu"}, StartedAt: applied, Options: map[string]string{"cpu.params": "load-percent=100"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := store.Start(ctx, audit.Invocation{RunID: runID, Command: audit.CommandDisrupt, Namespace: "virtwork", StartedAt: applied.Add(2 * time.Minute)})
+	if err == nil {
+		err = store.RecordDisruptions(ctx, id, []audit.Disruption{{RunID: runID, Namespace: "virtwork", VM: vm, Kind: string(disrupt.Restart),
+			Start: applied.Add(3 * time.Minute), End: applied.Add(4 * time.Minute), Outcome: disrupt.OutcomeSucceeded}})
+	}
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := fakePrometheus(t, vm)
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	deps := Deps{Registry: workloads.Builtin(), LookupEnv: func(string) (string, bool) { return "", false }, ReadFile: os.ReadFile,
+		OpenDir: os.DirFS, Now: func() time.Time { return applied.Add(10 * time.Minute) }}
+	code := Execute(ctx, streams, deps, []string{"verify", "-n", "virtwork", "--audit-db", db, "--prometheus", srv.URL, "--token", "t", "-o", "json"})
+	var res verify.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || code != ExitNotReady {
+		t.Fatalf("exit %d, %v; stderr:\n%s", code, err, errOut.String())
+	}
+	if len(res.Continuity) != 1 || res.Continuity[0].Event.VM != vm || res.Continuity[0].Event.Kind != verify.KindRestart ||
+		res.Continuity[0].Outcome != verify.Failed || !strings.Contains(res.Continuity[0].Why, "the load did not return to its band") {
+		t.Errorf("continuity %+v", res.Continuity)
+	}
+}
+
+// TestDisruptionKinds: verify spells the kinds and the outcome of an
+// event that completed as disrupt records them.
+func TestDisruptionKinds(t *testing.T) {
+	for got, want := range map[string]string{verify.KindMigrate: string(disrupt.Migrate), verify.KindRestart: string(disrupt.Restart),
+		verify.KindStopStart: string(disrupt.StopStart), verify.EventSucceeded: disrupt.OutcomeSucceeded} {
+		if got != want {
+			t.Errorf("verify spells %q, disrupt %q", got, want)
+		}
 	}
 }

@@ -17,6 +17,8 @@ var (
 	virtualMachines        = access.Permission{Group: "kubevirt.io", Resource: "virtualmachines"}
 	virtualMachineInstance = access.Permission{Group: "kubevirt.io", Resource: "virtualmachineinstances"}
 	dataVolumes            = access.Permission{Group: "cdi.kubevirt.io", Resource: "datavolumes"}
+	migrations             = access.Permission{Group: "kubevirt.io", Resource: "virtualmachineinstancemigrations"}
+	vmRestart              = access.Permission{Group: "subresources.kubevirt.io", Resource: "virtualmachines", Subresource: "restart"}
 )
 
 // byKind maps the kinds a bundle holds to their resources.
@@ -89,12 +91,16 @@ func Status(ns string, withDataVolumes bool) Needs {
 }
 
 // Cleanup is what cleanup does: list and collection-delete each kind a run
-// leaves, then (unless --wait=false) list and watch each kind, the VMIs
-// too, until everything is gone; with deleteNamespace also read the
-// namespace, check nothing else lives there, and delete it.
-func Cleanup(ns string, withDataVolumes, deleteNamespace bool) Needs {
+// leaves (the migrations disrupt made too, where the cluster serves them),
+// then (unless --wait=false) list and watch each kind, the VMIs too, until
+// everything is gone; with deleteNamespace also read the namespace, check
+// nothing else lives there, and delete it.
+func Cleanup(ns string, withDataVolumes, withMigrations, deleteNamespace bool) Needs {
 	n := Needs{Command: "cleanup", Namespace: ns, DataVolumes: withDataVolumes}
 	kinds := []access.Permission{virtualMachines, pvcs, services, secrets}
+	if withMigrations {
+		kinds = append(kinds, migrations)
+	}
 	if withDataVolumes {
 		kinds = append(kinds, dataVolumes)
 	}
@@ -108,6 +114,29 @@ func Cleanup(ns string, withDataVolumes, deleteNamespace bool) Needs {
 		for _, k := range []access.Permission{pods, configMaps} {
 			n.Permissions = append(n.Permissions, each(ns, k, "list")...)
 		}
+	}
+	return n
+}
+
+// Disrupt is what disrupt does: list the run's VMs and VMIs each round;
+// per event read its objects, and for a migration create and read a
+// VirtualMachineInstanceMigration, for a restart delete the VMI (or, with
+// restartSubresource, update virtualmachines/restart), for a stop/start
+// patch the VM's runStrategy.
+func Disrupt(ns string, migrate, restart, stopStart, restartSubresource bool) Needs {
+	n := Needs{Command: "disrupt", Namespace: ns}
+	n.Permissions = append(each(ns, virtualMachines, "list", "get"), each(ns, virtualMachineInstance, "list", "get")...)
+	if migrate {
+		n.Permissions = append(n.Permissions, each(ns, migrations, "create", "get")...)
+	}
+	switch {
+	case restart && restartSubresource:
+		n.Permissions = append(n.Permissions, each(ns, vmRestart, "update")...)
+	case restart:
+		n.Permissions = append(n.Permissions, each(ns, virtualMachineInstance, "delete")...)
+	}
+	if stopStart {
+		n.Permissions = append(n.Permissions, each(ns, virtualMachines, "patch")...)
 	}
 	return n
 }

@@ -88,7 +88,7 @@ func TestRun(t *testing.T) {
 		{
 			name:          "CDI absent and not needed; a permission refused",
 			groupVersions: []string{"v1", "kubevirt.io/v1"},
-			needs:         Cleanup("ns", false, true),
+			needs:         Cleanup("ns", false, false, true),
 			want: []string{
 				"[ok]      KubeVirt API kubevirt.io/v1: served (versions: v1)",
 				"[ok]      CDI API cdi.kubevirt.io/v1beta1: not served (not needed: no data disks)",
@@ -117,7 +117,7 @@ func TestRun(t *testing.T) {
 // TestMissingPermissionIsNamed: a refused permission fails the report and
 // reads as the message a refused request gets.
 func TestMissingPermissionIsNamed(t *testing.T) {
-	rep, err := Run(t.Context(), fakeCluster([]string{"kubevirt.io/v1"}), Cleanup("ns", false, true))
+	rep, err := Run(t.Context(), fakeCluster([]string{"kubevirt.io/v1"}), Cleanup("ns", false, false, true))
 	if err != nil {
 		t.Fatal(err)
 	}

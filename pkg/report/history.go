@@ -108,6 +108,7 @@ func PrintDetail(w io.Writer, d audit.Detail) {
 	}
 	printObjectRecords(w, d.Objects)
 	printVMRecords(w, d.VMs)
+	printDisruptions(w, d.Disruptions)
 	if len(d.Events) > 0 {
 		fmt.Fprintln(w, "Events:")
 		for _, ev := range d.Events {
@@ -203,4 +204,29 @@ func namespacesText(inv audit.Invocation) string {
 		return fmt.Sprintf("%s..%s (%d)", inv.Namespaces[0], inv.Namespaces[n-1], n)
 	}
 	return inv.Namespace
+}
+
+// printDisruptions lists the day-2 events of a disrupt invocation, oldest
+// first: what happened to which VM, between which nodes, how long it took
+// and how it ended.
+func printDisruptions(w io.Writer, ds []audit.Disruption) {
+	if len(ds) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Disruptions:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  START\tKIND\tVM\tFROM\tTO\tTOOK\tNOT READY\tOUTCOME")
+	for _, d := range ds {
+		took := "-"
+		if !d.End.IsZero() {
+			took = d.End.Sub(d.Start).Round(10 * time.Millisecond).String()
+		}
+		outcome := d.Outcome
+		if d.Reason != "" {
+			outcome += ": " + d.Reason
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s/%s\t%s\t%s\t%s\t%s\t%s\n", d.Start.Local().Format("15:04:05.000"), d.Kind, d.Namespace, d.VM,
+			dash(d.SourceNode), dash(d.TargetNode), took, d.Downtime.Round(10*time.Millisecond), outcome)
+	}
+	tw.Flush()
 }

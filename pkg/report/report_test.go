@@ -236,3 +236,28 @@ func TestCheckThresholds(t *testing.T) {
 		t.Errorf("no VM scheduled: %v", ex)
 	}
 }
+
+// TestDetailListsDisruptions: history of a disrupt invocation lists each
+// event with its VM, nodes, duration, downtime and outcome with reason.
+func TestDetailListsDisruptions(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.Local)
+	d := audit.Detail{
+		Invocation: audit.Invocation{ID: 2, RunID: "r1", Command: audit.CommandDisrupt, Status: audit.Failed, StartedAt: t0},
+		Disruptions: []audit.Disruption{
+			{RunID: "r1", Namespace: "ns", VM: "vm-a", Kind: "migrate", Start: t0, End: t0.Add(4 * time.Second), SourceNode: "n1", TargetNode: "n2", Outcome: "succeeded"},
+			{RunID: "r1", Namespace: "ns", VM: "vm-b", Kind: "restart", Start: t0.Add(time.Second), End: t0.Add(61 * time.Second), SourceNode: "n2",
+				Outcome: "timed out", Reason: "not ready again after 1m0s", Downtime: 58 * time.Second},
+		},
+	}
+	var out bytes.Buffer
+	PrintDetail(&out, d)
+	for _, want := range []string{
+		"Disruptions:\n",
+		"03:04:05.000  migrate  ns/vm-a  n1    n2  4s    0s         succeeded\n",
+		"03:04:06.000  restart  ns/vm-b  n2    -   1m0s  58s        timed out: not ready again after 1m0s\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("detail lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -24,6 +25,12 @@ type sample struct {
 // queryRange runs a signal's query over the window and returns each VM's
 // samples by its name label. One query serves every VM of the workload.
 func queryRange(ctx context.Context, o Options, query string) (map[string][]sample, error) {
+	return queryRangeBy(ctx, o, query, func(m model.Metric) (string, bool) { return string(m["name"]), true })
+}
+
+// queryRangeBy runs a range query over the window and returns the samples
+// of each series by key; a series key refuses is dropped.
+func queryRangeBy(ctx context.Context, o Options, query string, key func(model.Metric) (string, bool)) (map[string][]sample, error) {
 	val, _, _, err := o.API.QueryRange(ctx, query, promv1.Range{Start: o.From, End: o.To, Step: o.Step})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrQuery, query, err)
@@ -34,7 +41,10 @@ func queryRange(ctx context.Context, o Options, query string) (map[string][]samp
 	}
 	out := map[string][]sample{}
 	for _, s := range m {
-		name := string(s.Metric["name"])
+		name, ok := key(s.Metric)
+		if !ok {
+			continue
+		}
 		for _, p := range s.Values {
 			if v := float64(p.Value); !math.IsNaN(v) && !math.IsInf(v, 0) {
 				out[name] = append(out[name], sample{p.Timestamp.Time(), v})
@@ -61,7 +71,9 @@ func BaseEnv(wc config.Workload, spec workloads.Spec) workloads.Env {
 
 // checkVM checks one VM's signal over each stretch of the window, and,
 // for a signal that rises with the level, across them.
-func checkVM(o Options, lv *levels, sig workloads.Signal, env workloads.Env, vm render.VMRef, peers []render.VMRef, got []sample, workload, query string) []Check {
+// The samples in skip (the stretches around the VM's disruptions) are left
+// out of the stretches' means.
+func checkVM(o Options, lv *levels, sig workloads.Signal, env workloads.Env, vm render.VMRef, peers []render.VMRef, got []sample, skip []Span, workload, query string) []Check {
 	base := Check{Workload: workload, Signal: sig.Name, VM: vm.Name, Unit: sig.Unit}
 	if len(got) == 0 {
 		base.From, base.To, base.Outcome = o.From, o.To, NoSeries
@@ -69,6 +81,7 @@ func checkVM(o Options, lv *levels, sig workloads.Signal, env workloads.Env, vm 
 		return []Check{base}
 	}
 	var out []Check
+	kept := without(got, skip)
 	for _, st := range stretches(lv, vm, peers, o.From, o.To) {
 		c := base
 		c.From, c.To, c.Level, c.Peers = st.From, st.To, st.Level, st.PeersLevel
@@ -81,7 +94,10 @@ func checkVM(o Options, lv *levels, sig workloads.Signal, env workloads.Env, vm 
 			c.Expected = sig.AtLeast.Eval(env)
 			c.Low = c.Expected
 		}
-		judge(&c, got, st.From.Add(o.RateWindow+o.Settle), st.To)
+		judge(&c, kept, st.From.Add(o.RateWindow+o.Settle), st.To)
+		if c.Outcome == TooShort && slices.ContainsFunc(skip, func(sp Span) bool { return sp.From.Before(st.To) && sp.To.After(st.From) }) {
+			c.Why += ", a disruption's stretch left out"
+		}
 		out = append(out, c)
 	}
 	if sig.Rises {

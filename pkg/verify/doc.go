@@ -6,6 +6,10 @@
 // change, and compares the mean with the expected band. It finds which of
 // a signal's spellings (KubeVirt renamed metrics over its versions) the
 // Prometheus has. It reads no clock and no files: the window, the API and
-// the run's configuration are its input. Write and WriteHTML (JSON through report.JSON)
+// the run's configuration are its input. Around each of the run's
+// disruptions (Options.Disruptions: migrations, restarts, stop/start) it
+// judges continuity (continuity.go): a migration's gap in the raw samples
+// by node label, a restart's load back in its band, absent() alerts that
+// fired; those stretches are left out of the level checks. Write and WriteHTML (JSON through report.JSON)
 // print a result: a table, JSON, or a self-contained page of charts.
 package verify

@@ -48,6 +48,12 @@ func Write(w io.Writer, r *Result) error {
 			return err
 		}
 	}
+	if len(r.Continuity) > 0 {
+		b.WriteString("\n")
+		if err := writeContinuity(&b, r.Continuity); err != nil {
+			return err
+		}
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "- %s: %s\n", n.Workload, n.Why)
 	}
@@ -55,6 +61,9 @@ func Write(w io.Writer, r *Result) error {
 	fmt.Fprintf(&b, "\n%d checks: %d passed, %d failed, %d without series, %d too short to measure", len(r.Checks), s.Passed, s.Failed, s.NoSeries, s.TooShort)
 	if len(r.Alerts) > 0 {
 		fmt.Fprintf(&b, "; %d alert checks: %d passed, %d failed", len(r.Alerts), s.AlertsPassed, s.AlertsFailed)
+	}
+	if len(r.Continuity) > 0 {
+		fmt.Fprintf(&b, "; %d disruptions judged: %d passed, %d failed, %d not judged", len(r.Continuity), s.ContinuityPassed, s.ContinuityFailed, s.ContinuityUnjudged)
 	}
 	if s.MissingNames > 0 {
 		fmt.Fprintf(&b, "; %d signals without their metrics", s.MissingNames)
@@ -145,4 +154,46 @@ func after(d *time.Duration) string {
 		return ""
 	}
 	return d.Round(time.Second).String()
+}
+
+// writeContinuity prints a table of the continuity checks: per disruption
+// its VM, kind, time and nodes, what was measured and what is allowed.
+func writeContinuity(b *strings.Builder, cs []ContinuityCheck) error {
+	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tEVENT\tVM\tSTART\tEND\tNODES\tMEASURED\tALLOWED\t")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark(c.Outcome), c.Event.Kind, c.Event.VM, clock(c.Event.Start), clockOr(c.Event.End, "never"),
+			nodes(c.Event), measured(c), allowed(c), c.Why)
+	}
+	return tw.Flush()
+}
+
+// nodes spells where a disruption took its VM.
+func nodes(ev Disruption) string {
+	switch {
+	case ev.SourceNode == "" && ev.TargetNode == "":
+		return ""
+	case ev.Kind != KindMigrate || ev.TargetNode == ev.SourceNode:
+		return ev.SourceNode
+	}
+	return ev.SourceNode + " → " + ev.TargetNode
+}
+
+// measured spells what a continuity check measured: a migration's gap,
+// a restart's time for the load to be back.
+func measured(c ContinuityCheck) string {
+	if c.Measured == nil {
+		return ""
+	}
+	if c.Event.Kind == KindMigrate {
+		return "gap " + after(c.Measured)
+	}
+	return "back after " + after(c.Measured)
+}
+
+func allowed(c ContinuityCheck) string {
+	if c.Allowed == 0 {
+		return ""
+	}
+	return c.Allowed.Round(time.Second).String()
 }

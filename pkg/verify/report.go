@@ -44,6 +44,7 @@ type reportView struct {
 	Geo          geometry
 	Failed       []failedRow
 	FailedAlerts []AlertCheck
+	Continuity   []contRow
 	Workloads    []workloadView
 }
 
@@ -68,11 +69,12 @@ type workloadView struct {
 func newReport(r *Result) reportView {
 	s := r.Summary
 	v := reportView{Result: r, Window: window(r.From, r.To),
-		OK: s.Failed+s.NoSeries+s.MissingNames+s.AlertsFailed == 0,
+		OK: s.Failed+s.NoSeries+s.MissingNames+s.AlertsFailed+s.ContinuityFailed == 0,
 		Geo: geometry{W: chartW, H: chartH, Left: padLeft, Right: padLeft + plotW, Top: padTop, Bottom: padTop + plotH,
 			PlotW: plotW, PlotH: plotH, CX: padLeft + plotW/2, Mid: padTop + plotH/2, XLabel: padTop + plotH + 18, AxisX: 14}}
 	v.Pills = pills(r)
 	v.Failed = failedRows(r)
+	v.Continuity = contRows(r.Continuity)
 	for _, a := range r.Alerts {
 		if a.Outcome == Failed {
 			v.FailedAlerts = append(v.FailedAlerts, a)
@@ -96,7 +98,9 @@ func newReport(r *Result) reportView {
 		}
 		for _, sn := range r.Signals {
 			if sn.Workload == name {
-				wv.Charts = append(wv.Charts, newChart(sn, x, checksOf(r.Checks, sn), seriesOf(r.Series, sn)))
+				cv := newChart(sn, x, checksOf(r.Checks, sn), seriesOf(r.Series, sn))
+				cv.Events, cv.EventSigns = eventMarks(x, continuityOf(r.Continuity, sn))
+				wv.Charts = append(wv.Charts, cv)
 			}
 		}
 		var alerts []AlertCheck
@@ -153,6 +157,9 @@ func pills(r *Result) []pill {
 		{s.MissingNames, "signal without its metrics", "signals without their metrics", "p-fail", false},
 		{s.AlertsPassed, "alert check passed", "alert checks passed", "p-pass", alerts},
 		{s.AlertsFailed, "alert check failed", "alert checks failed", "p-fail", alerts},
+		{s.ContinuityPassed, "disruption passed", "disruptions passed", "p-pass", len(r.Continuity) > 0},
+		{s.ContinuityFailed, "disruption failed", "disruptions failed", "p-fail", len(r.Continuity) > 0},
+		{s.ContinuityUnjudged, "disruption not judged", "disruptions not judged", "p-other", false},
 	}
 	var out []pill
 	for _, c := range counts {

@@ -133,6 +133,9 @@ func TestReportInChromium(t *testing.T) {
 	if got := len(svgChartTag.FindAllString(dom, -1)); got != len(workloads) || !strings.Contains(dom, "</html>") {
 		t.Errorf("Chromium's DOM has %d svg.chart, want %d (one per workload with signals); DOM of %d bytes", got, len(workloads), len(dom))
 	}
+	if got := strings.Count(dom, `<rect class="event ev-`); got != len(r.Continuity) {
+		t.Errorf("Chromium's DOM marks %d disruptions on the charts, want %d", got, len(r.Continuity))
+	}
 	shot := filepath.Join(t.TempDir(), "report.png")
 	if _, console := chromium(t, bin, page, "--screenshot="+shot, "--window-size=1400,2000", "--hide-scrollbars"); len(console) > 0 {
 		t.Errorf("the page logged to the console:\n%s", strings.Join(console, "\n"))

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,13 +58,6 @@ func squareVM(phase time.Duration, high, low int, per float64, scale func(time.T
 	return sts, got
 }
 
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
 // ruleFiring plays an alert rule `value > threshold` with for: 30s and
 // keep_firing_for: 10s, evaluated on every sample.
 func ruleFiring(got []sample, threshold float64) []sample {
@@ -108,14 +102,23 @@ func reportResult() *Result {
 			}
 		}
 		sts, got := squareVM(phase, 80, 10, 2.0/100, scale, float64(i))
+		var skip []Span
+		if i == 1 {
+			// Restarted at 5m10s for 30 s, its load gone until 6m20s.
+			got = slices.DeleteFunc(got, func(s sample) bool { return !s.t.Before(at(310)) && s.t.Before(at(380)) })
+			skip = []Span{{From: at(310), To: at(370)}}
+		}
+		var vmChecks []Check
 		for _, st := range sts {
 			c := Check{Workload: "cpu", Signal: "vcpus-busy", VM: vm, From: st.From, To: st.To, Level: st.Level, Unit: "vCPUs"}
 			c.Expected = float64(st.Level) / 100 * 2
 			hi := c.Expected + math.Max(0.2*c.Expected, 0.15)
 			c.Low, c.High = c.Expected-math.Max(0.2*c.Expected, 0.15), &hi
-			judge(&c, got, st.From.Add(o.RateWindow+o.Settle), st.To)
-			r.Checks = append(r.Checks, c)
+			judge(&c, without(got, skip), st.From.Add(o.RateWindow+o.Settle), st.To)
+			vmChecks = append(vmChecks, c)
 		}
+		r.Checks = append(r.Checks, vmChecks...)
+		r.Continuity = append(r.Continuity, cpuEvents(i, vm, got, vmChecks, o)...)
 		r.Series = append(r.Series, Series{Workload: "cpu", Signal: "vcpus-busy", VM: vm, Unit: "vCPUs", Points: points(got)})
 		firing := ruleFiring(got, 1.0)
 		r.Alerts = append(r.Alerts, checkAlert(alert, render.VMRef{Name: vm}, sts, firing, o.RateWindow+o.Settle+2*o.Step)...)
@@ -128,6 +131,35 @@ func reportResult() *Result {
 	r.Notes = append(r.Notes, Note{Workload: "chaos-process", Why: "a signalled process shows in the guest's journal, not in any metric KubeVirt exports"})
 	r.Summary = summarize(r)
 	return r
+}
+
+// cpuEvents: the first cpu VM migrates from node-a to node-b at 2m30s,
+// its series 10 s without a sample; the second restarts at 5m10s for
+// 30 s and its load is back 70 s after, 10 s later than allowed.
+func cpuEvents(i int, vm string, got []sample, checks []Check, o Options) []ContinuityCheck {
+	margin, to := o.RateWindow+o.Settle, start.Add(8*time.Minute)
+	switch i {
+	case 0:
+		ev := Disruption{VM: vm, Kind: KindMigrate, Start: at(150), End: at(165), SourceNode: "node-a", TargetNode: "node-b", Outcome: EventSucceeded}
+		byNode := map[string][]time.Time{}
+		for _, s := range got {
+			switch {
+			case !s.t.After(at(155)):
+				byNode["node-a"] = append(byNode["node-a"], s.t)
+			case !s.t.Before(at(165)):
+				byNode["node-b"] = append(byNode["node-b"], s.t)
+			}
+		}
+		c := ContinuityCheck{Event: ev, Workload: "cpu", Signal: "vcpus-busy", Excluded: excludedSpan(ev, margin, to)}
+		judgeGap(&c, byNode, 30*time.Second, to)
+		return []ContinuityCheck{c}
+	case 1:
+		ev := Disruption{VM: vm, Kind: KindRestart, Start: at(310), End: at(340), Outcome: EventSucceeded}
+		c := ContinuityCheck{Event: ev, Workload: "cpu", Signal: "vcpus-busy", Excluded: excludedSpan(ev, margin, to)}
+		judgeReturn(&c, got, checks, margin, o.RateWindow, to, Disruption{})
+		return []ContinuityCheck{c}
+	}
+	return nil
 }
 
 // memoryResult: two VMs at a constant 50% of 2 GiB, the second without
@@ -172,8 +204,8 @@ var svgChart = regexp.MustCompile(`<svg class="chart" data-workload="([^"]*)"`)
 // names escaped, nothing loaded from elsewhere.
 func TestWriteHTML(t *testing.T) {
 	r := reportResult()
-	if r.Summary.Failed != 1 || r.Summary.NoSeries != 1 || r.Summary.MissingNames != 1 || r.Summary.AlertsFailed != 1 {
-		t.Fatalf("the fixture should fail one stretch, miss one VM's series and one signal's metrics, and fail one alert check: %+v", r.Summary)
+	if r.Summary.Failed != 1 || r.Summary.NoSeries != 1 || r.Summary.MissingNames != 1 || r.Summary.AlertsFailed != 1 || r.Summary.ContinuityPassed != 1 || r.Summary.ContinuityFailed != 1 {
+		t.Fatalf("the fixture should fail one stretch, miss one VM's series and one signal's metrics, fail one alert check, pass a migration and fail a restart: %+v", r.Summary)
 	}
 	var b bytes.Buffer
 	if err := WriteHTML(&b, r); err != nil {
@@ -197,7 +229,9 @@ func TestWriteHTML(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"kubevirt_vmi_cpu_usage_seconds_total", "chaos-process", "below the band", "never fired",
-		"time to fire: 40s", "none in this Prometheus; tried", `class="want-firing fail"`} {
+		"time to fire: 40s", "none in this Prometheus; tried", `class="want-firing fail"`,
+		"<h3>Day-2 events</h3>", `<rect class="event ev-passed"`, `<rect class="event ev-failed"`, `<text class="ev fail"`, ">⇄<title>virtwork-cpu-3f2b6c1e-1: migrate node-a → node-b, 10:07:30Z–10:07:45Z: gap 10s (allowed 30s); passed</title>",
+		"back after 1m10s", "later than its length 30s plus the settle margin 30s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q", want)
 		}

@@ -48,6 +48,9 @@ type chartView struct {
 	Marks    []sign
 	Lines    []line
 	Legend   []line
+	// Events and EventSigns mark the VMs' disruptions (reportevents.go).
+	Events     []box
+	EventSigns []sign
 	// Unnamed counts the passing VMs a chart with many leaves out of its
 	// legend.
 	Unnamed  int

@@ -48,6 +48,13 @@ type Options struct {
 	// Sizes are the VMs' sizes by name (ReadSizes), for the workloads an
 	// instance type sizes (NeedsSizes).
 	Sizes map[string]Size
+	// Disruptions are the run's day-2 events (disrupt's, from the audit
+	// history): each VM's signals are judged around them, and the level
+	// checks skip from each one's start to its end plus the settle margin.
+	Disruptions []Disruption
+	// MaxGap is the longest a migrated VM's series may go without a
+	// sample (DefaultMaxGap; --max-gap).
+	MaxGap time.Duration
 }
 
 // MinSamples is how many samples a stretch needs to be measured.
@@ -70,6 +77,8 @@ type Result struct {
 	// Series and Firing are kept with Options.KeepSeries.
 	Series []Series `json:"series,omitempty"`
 	Firing []Firing `json:"firing,omitempty"`
+	// Continuity judges each VM's signals around each disruption.
+	Continuity []ContinuityCheck `json:"continuity,omitempty"`
 	// Notes are workloads with nothing to check, and why.
 	Notes   []Note  `json:"notes,omitempty"`
 	Summary Summary `json:"summary"`
@@ -134,6 +143,9 @@ type Summary struct {
 	MissingNames int
 	// AlertsPassed and AlertsFailed count the alert checks.
 	AlertsPassed, AlertsFailed int
+	// ContinuityPassed, ContinuityFailed and ContinuityUnjudged count the
+	// continuity checks (unjudged: too short, no series, not followed).
+	ContinuityPassed, ContinuityFailed, ContinuityUnjudged int
 }
 
 // Run verifies every signal of every workload of the run.
@@ -169,8 +181,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	unfollowed(o, res)
+	if err := judgeGapAlerts(ctx, o, res); err != nil {
+		return nil, err
+	}
 	res.Summary = summarize(res)
-	if res.Summary.Failed+res.Summary.NoSeries+res.Summary.MissingNames+res.Summary.AlertsFailed > 0 {
+	if res.Summary.Failed+res.Summary.NoSeries+res.Summary.MissingNames+res.Summary.AlertsFailed+res.Summary.ContinuityFailed > 0 {
 		return res, ErrFailed
 	}
 	return res, nil
@@ -214,22 +230,53 @@ func verifyWorkload(ctx context.Context, o Options, res *Result, wc config.Workl
 		if err != nil {
 			return err
 		}
-		env := BaseEnv(wc, spec)
-		for _, vm := range vms {
-			if vm.Role != sig.Role {
-				continue
-			}
-			if o.KeepSeries {
-				res.Series = append(res.Series, Series{Workload: wc.Name, Signal: sig.Name, VM: vm.Name, Unit: sig.Unit, Points: points(series[vm.Name])})
-			}
-			vmEnv, sized := sizedEnv(o, wc, sig, env, vm.Name)
-			if !sized {
-				res.Checks = append(res.Checks, Check{Workload: wc.Name, Signal: sig.Name, VM: vm.Name, Unit: sig.Unit, From: o.From, To: o.To, Outcome: NoSeries,
-					Why: fmt.Sprintf("no running VMI to read the vCPUs and memory the instance type %s gives the VM", wc.Instancetype)})
-				continue
-			}
-			res.Checks = append(res.Checks, checkVM(o, lv, sig, vmEnv, vm, peersOf(lv, vm, vms), series[vm.Name], wc.Name, sn.Query)...)
+		sr := signalRun{wc: wc, lv: lv, sig: sig, query: sn.Query, metric: q.Metrics[0], env: BaseEnv(wc, spec), vms: vms, series: series,
+			selector: Selector(o.Bundle.Namespaces, spec, o.Config.RunID, sig.Role)}
+		if err := checkSignal(ctx, o, res, sr); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// signalRun is one signal of a workload, queried for all its VMs.
+type signalRun struct {
+	wc                      config.Workload
+	lv                      *levels
+	sig                     workloads.Signal
+	query, metric, selector string
+	env                     workloads.Env
+	vms                     []render.VMRef
+	series                  map[string][]sample
+}
+
+// checkSignal checks the signal of each VM of its role: its stretches
+// (less the stretches around its disruptions), and its continuity around
+// them.
+func checkSignal(ctx context.Context, o Options, res *Result, sr signalRun) error {
+	wc, sig := sr.wc, sr.sig
+	for _, vm := range sr.vms {
+		if vm.Role != sig.Role {
+			continue
+		}
+		got := sr.series[vm.Name]
+		if o.KeepSeries {
+			res.Series = append(res.Series, Series{Workload: wc.Name, Signal: sig.Name, VM: vm.Name, Unit: sig.Unit, Points: points(got)})
+		}
+		vmEnv, sized := sizedEnv(o, wc, sig, sr.env, vm.Name)
+		if !sized {
+			res.Checks = append(res.Checks, Check{Workload: wc.Name, Signal: sig.Name, VM: vm.Name, Unit: sig.Unit, From: o.From, To: o.To, Outcome: NoSeries,
+				Why: fmt.Sprintf("no running VMI to read the vCPUs and memory the instance type %s gives the VM", wc.Instancetype)})
+			continue
+		}
+		evs := disruptionsOf(o, vm)
+		checks := checkVM(o, sr.lv, sig, vmEnv, vm, peersOf(sr.lv, vm, sr.vms), got, excludedSpans(o, evs), wc.Name, sr.query)
+		res.Checks = append(res.Checks, checks...)
+		cont, err := checkContinuity(ctx, o, sig, sr.metric, sr.selector, wc.Name, evs, got, checks)
+		if err != nil {
+			return err
+		}
+		res.Continuity = append(res.Continuity, cont...)
 	}
 	return nil
 }
@@ -322,6 +369,16 @@ func summarize(res *Result) Summary {
 			s.AlertsPassed++
 		case Failed:
 			s.AlertsFailed++
+		}
+	}
+	for _, c := range res.Continuity {
+		switch c.Outcome {
+		case Passed:
+			s.ContinuityPassed++
+		case Failed:
+			s.ContinuityFailed++
+		default:
+			s.ContinuityUnjudged++
 		}
 	}
 	return s

@@ -107,7 +107,7 @@ func TestCheckVM(t *testing.T) {
 		l, _ := lv.at(vms[0], t)
 		return float64(l) / 100 * 2
 	}
-	checks := checkVM(o, lv, sig, env, vms[0], nil, series(o.From, o.To, wave), "cpu", "q")
+	checks := checkVM(o, lv, sig, env, vms[0], nil, series(o.From, o.To, wave), nil, "cpu", "q")
 	if len(checks) != 4 {
 		t.Fatalf("%d checks, want 4 stretches: %+v", len(checks), checks)
 	}
@@ -120,17 +120,17 @@ func TestCheckVM(t *testing.T) {
 		t.Errorf("expected %v and %v vCPUs, want 1.6 and 0.2", checks[0].Expected, checks[1].Expected)
 	}
 	half := func(t time.Time) float64 { return wave(t) / 2 }
-	checks = checkVM(o, lv, sig, env, vms[0], nil, series(o.From, o.To, half), "cpu", "q")
+	checks = checkVM(o, lv, sig, env, vms[0], nil, series(o.From, o.To, half), nil, "cpu", "q")
 	if checks[0].Outcome != Failed || checks[0].Why != "below the band" || checks[1].Outcome != Passed {
 		t.Errorf("at half: high %s, low %s (0.1 is within 0.2 ± 0.15)", checks[0].Outcome, checks[1].Outcome)
 	}
-	checks = checkVM(o, lv, sig, env, vms[0], nil, nil, "cpu", "q{x}")
+	checks = checkVM(o, lv, sig, env, vms[0], nil, nil, nil, "cpu", "q{x}")
 	if len(checks) != 1 || checks[0].Outcome != NoSeries || !strings.Contains(checks[0].Why, "no series for the VM from q{x}") {
 		t.Errorf("without series: %+v", checks)
 	}
 	// A stretch that leaves two samples after the settle margin.
 	short := Options{From: start, To: start.Add(16 * time.Second), RateWindow: 10 * time.Second, Settle: 5 * time.Second}
-	checks = checkVM(short, lv, sig, env, vms[0], nil, series(short.From, short.To, wave), "cpu", "q")
+	checks = checkVM(short, lv, sig, env, vms[0], nil, series(short.From, short.To, wave), nil, "cpu", "q")
 	if checks[0].Outcome != TooShort {
 		t.Errorf("a 16 s window: %s", checks[0].Outcome)
 	}
@@ -146,13 +146,13 @@ func TestRises(t *testing.T) {
 	iops := func(k float64) func(time.Time) float64 {
 		return func(t time.Time) float64 { l, _ := lv.at(vms[0], t); return k * float64(l) }
 	}
-	checks := checkVM(o, lv, spec.Signals[0], env, vms[0], nil, series(o.From, o.To, iops(3)), "database", "q")
+	checks := checkVM(o, lv, spec.Signals[0], env, vms[0], nil, series(o.From, o.To, iops(3)), nil, "database", "q")
 	last := checks[len(checks)-1]
 	if !last.Rises || last.Outcome != Passed {
 		t.Errorf("rising with the level: %+v", last)
 	}
 	flat := func(time.Time) float64 { return 50 }
-	checks = checkVM(o, lv, spec.Signals[0], env, vms[0], nil, series(o.From, o.To, flat), "database", "q")
+	checks = checkVM(o, lv, spec.Signals[0], env, vms[0], nil, series(o.From, o.To, flat), nil, "database", "q")
 	if last := checks[len(checks)-1]; last.Outcome != Failed || !strings.Contains(last.Why, "level 40 shows 50, not more than level 10's 50") {
 		t.Errorf("flat: %+v", last)
 	}

@@ -77,7 +77,7 @@ func TestControlPlane(t *testing.T) {
 	}
 
 	for gv, resources := range map[string][]string{
-		"kubevirt.io/v1":           {"virtualmachines", "virtualmachineinstances"},
+		"kubevirt.io/v1":           {"virtualmachines", "virtualmachineinstances", "virtualmachineinstancemigrations"},
 		"cdi.kubevirt.io/v1beta1":  {"datavolumes"},
 		"monitoring.coreos.com/v1": {"prometheusrules"},
 		"instancetype.kubevirt.io/v1beta1": {"virtualmachineinstancetypes", "virtualmachineclusterinstancetypes",

@@ -1,4 +1,4 @@
-// Package crds holds the KubeVirt (VMs, VMIs, instance types and
+// Package crds holds the KubeVirt (VMs, VMIs, migrations, instance types and
 // preferences), CDI and prometheus-operator
 // (PrometheusRule) CustomResourceDefinitions that the local control plane
 // installs, so tests and the dev cluster see the same

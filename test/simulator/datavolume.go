@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	kubevirtv1 "kubevirt.io/api/core/v1"
 	cdiv1beta1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 )
 
@@ -134,12 +135,10 @@ func finished(p dvProcess, fault Fault, now metav1.Time) *cdiv1beta1.DataVolumeS
 // pvcResource is the claims' API; the simulator makes one per DataVolume.
 var pvcResource = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
 
-// createClaim makes the DataVolume's PersistentVolumeClaim, as CDI does
-// when it schedules the clone or import: the DataVolume's name and labels,
-// owned by it, sized by its storage request. The API server adds the
-// kubernetes.io/pvc-protection finalizer, so deleting it behaves as in a
-// real cluster.
-func (s *simulator) createClaim(ctx context.Context, dv *cdiv1beta1.DataVolume) error {
+// claimSpec is the spec of the claim CDI makes for dv: its pvc, or its
+// storage's requests, class and access modes (ReadWriteOnce when it names
+// none: the simulated StorageClass has no StorageProfile to say more).
+func claimSpec(dv *cdiv1beta1.DataVolume) corev1.PersistentVolumeClaimSpec {
 	spec := corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}}
 	if st := dv.Spec.Storage; st != nil {
 		spec.Resources.Requests = st.Resources.Requests
@@ -150,6 +149,16 @@ func (s *simulator) createClaim(ctx context.Context, dv *cdiv1beta1.DataVolume) 
 	} else if dv.Spec.PVC != nil {
 		spec = *dv.Spec.PVC.DeepCopy()
 	}
+	return spec
+}
+
+// createClaim makes the DataVolume's PersistentVolumeClaim, as CDI does
+// when it schedules the clone or import: the DataVolume's name and labels,
+// owned by it, sized by its storage request. The API server adds the
+// kubernetes.io/pvc-protection finalizer, so deleting it behaves as in a
+// real cluster.
+func (s *simulator) createClaim(ctx context.Context, dv *cdiv1beta1.DataVolume) error {
+	spec := claimSpec(dv)
 	yes := true
 	pvc := &corev1.PersistentVolumeClaim{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
@@ -167,4 +176,82 @@ func (s *simulator) createClaim(ctx context.Context, dv *cdiv1beta1.DataVolume) 
 		return fmt.Errorf("creating PVC %s/%s: %w", dv.Namespace, dv.Name, err)
 	}
 	return nil
+}
+
+type dvsState int
+
+const (
+	dvsReady dvsState = iota
+	dvsPending
+	dvsFailed
+)
+
+// reconcileDataVolumes creates the VM's DataVolumes from its
+// dataVolumeTemplates and plays CDI's import for each.
+func (s *simulator) reconcileDataVolumes(ctx context.Context, u *unstructured.Unstructured, vm *kubevirtv1.VirtualMachine, fault Fault, delay time.Duration) (time.Duration, dvsState, error) {
+	templates, _, err := unstructured.NestedSlice(u.Object, "spec", "dataVolumeTemplates")
+	if err != nil {
+		return 0, dvsReady, fmt.Errorf("reading dataVolumeTemplates of %s/%s: %w", vm.Namespace, vm.Name, err)
+	}
+	state := dvsReady
+	var after time.Duration
+	for _, t := range templates {
+		tmpl, ok := t.(map[string]any)
+		if !ok {
+			continue
+		}
+		dv, err := s.ensureDataVolume(ctx, vm, tmpl)
+		if err != nil {
+			return 0, dvsReady, err
+		}
+		wait, phase, err := s.advanceDataVolume(ctx, dv, fault, delay)
+		if err != nil {
+			return 0, dvsReady, err
+		}
+		switch {
+		case phase == cdiv1beta1.Failed:
+			state = dvsFailed
+		case phase != cdiv1beta1.Succeeded && state != dvsFailed:
+			state = dvsPending
+		}
+		if wait > 0 && (after == 0 || wait < after) {
+			after = wait
+		}
+	}
+	return after, state, nil
+}
+
+func (s *simulator) ensureDataVolume(ctx context.Context, vm *kubevirtv1.VirtualMachine, tmpl map[string]any) (*unstructured.Unstructured, error) {
+	name, _, _ := unstructured.NestedString(tmpl, "metadata", "name")
+	if name == "" {
+		return nil, fmt.Errorf("VirtualMachine %s/%s has a dataVolumeTemplate without metadata.name", vm.Namespace, vm.Name)
+	}
+	obj, exists, err := s.dvs.GetIndexer().GetByKey(vm.Namespace + "/" + name)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		dv := obj.(*unstructured.Unstructured)
+		if !controlledBy(dv, vm.UID) {
+			return nil, fmt.Errorf("DataVolume %s/%s %w", vm.Namespace, name, errNotOwned)
+		}
+		return dv, nil
+	}
+	spec, _, _ := unstructured.NestedMap(tmpl, "spec")
+	dv := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	dv.SetAPIVersion(cdiv1beta1.SchemeGroupVersion.String())
+	dv.SetKind("DataVolume")
+	dv.SetNamespace(vm.Namespace)
+	dv.SetName(name)
+	labels, _, _ := unstructured.NestedStringMap(tmpl, "metadata", "labels")
+	dv.SetLabels(labels)
+	annotations, _, _ := unstructured.NestedStringMap(tmpl, "metadata", "annotations")
+	dv.SetAnnotations(annotations)
+	dv.SetOwnerReferences([]metav1.OwnerReference{ownerReference(vm)})
+	created, err := s.client.Resource(DataVolumes).Namespace(vm.Namespace).Create(ctx, dv, metav1.CreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("creating DataVolume %s/%s: %w", vm.Namespace, name, err)
+	}
+	s.logf("created DataVolume %s/%s", vm.Namespace, name)
+	return created, nil
 }

@@ -25,4 +25,42 @@
 // second annotation (MetricsFaultAnnotation) breaks one VM's metrics the
 // ways a real monitoring setup does. ScrapeJobs gives test/prom's
 // Prometheus the targets.
+//
+// Day-2 events (migration.go, restart.go, migratable.go). A
+// VirtualMachineInstanceMigration of a running VMI goes through KubeVirt's
+// phases, each stamped in status.phaseTransitionTimestamps, one step delay
+// apart: Pending, Scheduling (with registered nodes, a target
+// virt-launcher Pod labelled kubevirt.io/migrationJobUID, kept off the
+// source node by a required pod anti-affinity on the VMI's created-by
+// label, for kube-scheduler to bind), Scheduled, PreparingTarget,
+// TargetReady, Running. The VMI's status.migrationState then names the
+// source and target nodes and Pods, the migration's UID, mode PreCopy and
+// the start, and the VM shows Migrating. After Options.MigrationDuration the switch-over begins
+// (migrationState.targetNodeDomainDetected): for Options.MigrationPause
+// no node exports the guest's metrics; then the VMI's status.nodeName is
+// the target, its migrationState completed with an end time, the source
+// Pod goes, the migration Succeeds, and the metrics come back labelled
+// with the new node (their counters carry on). Without registered nodes
+// the target is the next of NodeNames. The migration's own
+// status.migrationState mirrors the VMI's. A migration fails at once, its
+// migrationState.failureReason saying why, when the VMI does not run,
+// another migration of it is in flight, or its LiveMigratable condition is
+// False: the simulator sets that
+// condition when a VMI runs, True unless a persistentVolumeClaim or
+// dataVolume volume's claim is not ReadWriteMany (then False, reason
+// DisksNotLiveMigratable, ReasonDisksNotLiveMigratable). A real cluster's
+// admission webhook rejects such a migration on creation instead.
+//
+// A deleted VMI of a VM with runStrategy Always shuts down (Options.
+// Termination; the VM shows Stopping, not ready) and comes back as a new
+// VMI with a new UID; runStrategy Halted deletes the VMI (Stopping, then
+// Stopped) and Always again boots a new one, Ready once its readiness
+// probe succeeds, a step after it runs.
+//
+// The day-2 faults, by FaultAnnotation or Options.Faults: migration-fails
+// (the migration reaches Running, then Failed with MigrationFailureReason
+// on its and the VMI's migrationState; the target Pod goes, the VMI stays),
+// migration-never-completes (it stays Running), not-ready-after-restart
+// (the VM's first VMI becomes Ready, every later one runs with Ready
+// False).
 package simulator

@@ -35,8 +35,11 @@ type guest struct {
 	uid             types.UID
 	namespace, name string
 	node            string
-	labels          map[string]string
-	fault           MetricsFault
+	// pausedUntil ends a migration's switch-over: no node exports the
+	// guest's series before it. The counters carry on.
+	pausedUntil time.Time
+	labels      map[string]string
+	fault       MetricsFault
 	// boot is when the VMI went Running: a "start boot" schedule starts
 	// there, and so do the counters.
 	boot   time.Time

@@ -122,6 +122,16 @@ func (m *metrics) setFault(uid types.UID, f MetricsFault) {
 	}
 }
 
+// migrate moves a guest's series to node, exported by no node until
+// pausedUntil: a migration's switch-over.
+func (m *metrics) migrate(uid types.UID, node string, pausedUntil time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if g, ok := m.guests[uid]; ok {
+		g.node, g.pausedUntil = node, pausedUntil
+	}
+}
+
 func (m *metrics) drop(uid types.UID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -184,7 +194,7 @@ func (m *metrics) collect(node string) []prometheus.Metric {
 	var out []prometheus.Metric
 	for _, uid := range slices.Sorted(maps.Keys(m.guests)) {
 		g := m.guests[uid]
-		if g.node != node || g.fault == MetricsFaultNoSeries {
+		if g.node != node || g.fault == MetricsFaultNoSeries || t.Before(g.pausedUntil) {
 			continue
 		}
 		e := &emitter{base: baseLabels(g)}

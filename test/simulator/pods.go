@@ -3,10 +3,8 @@ package simulator
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,11 +46,7 @@ var (
 // launcherName is virt-launcher-<vmi>-<suffix>, the suffix derived from
 // the VMI's UID so that a retried create finds the Pod it made.
 func launcherName(vmi *kubevirtv1.VirtualMachineInstance) string {
-	h := fnv.New32a()
-	h.Write([]byte(vmi.UID))
-	suffix := strconv.FormatUint(uint64(h.Sum32()), 36)
-	suffix = (suffix + "00000")[:5]
-	return "virt-launcher-" + vmi.Name + "-" + suffix
+	return suffixed(vmi.Name, string(vmi.UID))
 }
 
 // launcherPod is the Pod virt-controller would create for vmi: its labels,
@@ -180,14 +174,18 @@ func (s *simulator) deletePod(ctx context.Context, ns, name string) error {
 	return nil
 }
 
-// deleteLauncher deletes the virt-launcher Pod of a VMI whose guest shut
-// down, before its finalizer goes.
+// deleteLauncher deletes the virt-launcher Pods of a VMI whose guest shut
+// down, before its finalizer goes: the first one by name (it may not be
+// in the cache yet), and any a migration made.
 func (s *simulator) deleteLauncher(ctx context.Context, u *unstructured.Unstructured) error {
 	if s.kube == nil {
 		return nil
 	}
 	vmi := &kubevirtv1.VirtualMachineInstance{ObjectMeta: metav1.ObjectMeta{Namespace: u.GetNamespace(), Name: u.GetName(), UID: u.GetUID()}}
-	return s.deletePod(ctx, vmi.Namespace, launcherName(vmi))
+	if err := s.deletePod(ctx, vmi.Namespace, launcherName(vmi)); err != nil {
+		return err
+	}
+	return s.deleteLaunchers(ctx, vmi, launcherName(vmi))
 }
 
 // deleteAllLaunchers deletes every virt-launcher Pod the simulator knows
@@ -204,14 +202,17 @@ func (s *simulator) deleteAllLaunchers() {
 }
 
 // watchPods sets up the informer over the virt-launcher Pods: a Pod's
-// change requeues its VMI's VM (same namespace and name), and a deleted
-// Pod bound to a node is queued to be reaped.
+// change requeues its VMI's VM (same namespace and name) and, for a
+// migration's target Pod, the migration; a deleted Pod bound to a node is
+// queued to be reaped.
 func (s *simulator) watchPods(kube kubernetes.Interface) {
 	s.kube = kube
 	s.podFactory = informers.NewSharedInformerFactoryWithOptions(kube, 10*time.Minute,
 		informers.WithNamespace(s.opts.Namespace),
 		informers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = AppLabel + "=" + launcherApp }))
 	s.pods = s.podFactory.Core().V1().Pods().Informer()
+	// Indexers can be added only before the informer starts; it has not.
+	_ = s.pods.AddIndexers(cache.Indexers{createdByIndex: indexCreatedBy})
 	handle := func(obj any) {
 		pod, ok := obj.(*corev1.Pod)
 		if !ok {
@@ -222,6 +223,9 @@ func (s *simulator) watchPods(kube kubernetes.Interface) {
 		}
 		if ref := metav1.GetControllerOf(pod); ref != nil && ref.Kind == "VirtualMachineInstance" {
 			s.queue.Add(pod.Namespace + "/" + ref.Name)
+		}
+		if mig := pod.Annotations[kubevirtv1.MigrationJobNameAnnotation]; mig != "" {
+			s.queue.Add(migrationKeyPrefix + pod.Namespace + "/" + mig)
 		}
 	}
 	// Registration fails only on a stopped informer; this one has not

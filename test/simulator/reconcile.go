@@ -4,21 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	kubevirtv1 "kubevirt.io/api/core/v1"
-	cdiv1beta1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 )
 
 // reconcile moves one VM and its VMI and DataVolumes one step forward. It
@@ -27,6 +22,9 @@ import (
 func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, error) {
 	if going, after, err := s.terminate(ctx, key); going || err != nil {
 		// The VM's next VMI, if it wants one, comes once this one is gone.
+		if err == nil {
+			err = s.vmStopping(ctx, key)
+		}
 		return after, err
 	}
 	obj, exists, err := s.vms.GetIndexer().GetByKey(key)
@@ -47,8 +45,8 @@ func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 	mfault := s.metricsFault(vm)
 
 	if !runsAlways(vm) {
-		if err := s.deleteVMI(ctx, vm); err != nil {
-			return 0, err
+		if deleted, err := s.deleteVMI(ctx, vm); deleted || err != nil {
+			return 0, err // Stopping until the VMI is gone
 		}
 		return 0, s.setVMStatus(ctx, u, kubevirtv1.VirtualMachineStatusStopped, false, false, "VirtualMachine is not running")
 	}
@@ -99,6 +97,9 @@ func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 // plan reads the VM's fault and step delay from its annotations.
 func (s *simulator) plan(vm *kubevirtv1.VirtualMachine) (Fault, time.Duration) {
 	fault := Fault(vm.Annotations[FaultAnnotation])
+	if _, annotated := vm.Annotations[FaultAnnotation]; !annotated {
+		fault = s.opts.Faults[vm.Name]
+	}
 	known := fault == FaultNone
 	for _, f := range Faults() {
 		known = known || f == fault
@@ -142,84 +143,6 @@ func ownerReference(vm *kubevirtv1.VirtualMachine) metav1.OwnerReference {
 	}
 }
 
-type dvsState int
-
-const (
-	dvsReady dvsState = iota
-	dvsPending
-	dvsFailed
-)
-
-// reconcileDataVolumes creates the VM's DataVolumes from its
-// dataVolumeTemplates and plays CDI's import for each.
-func (s *simulator) reconcileDataVolumes(ctx context.Context, u *unstructured.Unstructured, vm *kubevirtv1.VirtualMachine, fault Fault, delay time.Duration) (time.Duration, dvsState, error) {
-	templates, _, err := unstructured.NestedSlice(u.Object, "spec", "dataVolumeTemplates")
-	if err != nil {
-		return 0, dvsReady, fmt.Errorf("reading dataVolumeTemplates of %s/%s: %w", vm.Namespace, vm.Name, err)
-	}
-	state := dvsReady
-	var after time.Duration
-	for _, t := range templates {
-		tmpl, ok := t.(map[string]any)
-		if !ok {
-			continue
-		}
-		dv, err := s.ensureDataVolume(ctx, vm, tmpl)
-		if err != nil {
-			return 0, dvsReady, err
-		}
-		wait, phase, err := s.advanceDataVolume(ctx, dv, fault, delay)
-		if err != nil {
-			return 0, dvsReady, err
-		}
-		switch {
-		case phase == cdiv1beta1.Failed:
-			state = dvsFailed
-		case phase != cdiv1beta1.Succeeded && state != dvsFailed:
-			state = dvsPending
-		}
-		if wait > 0 && (after == 0 || wait < after) {
-			after = wait
-		}
-	}
-	return after, state, nil
-}
-
-func (s *simulator) ensureDataVolume(ctx context.Context, vm *kubevirtv1.VirtualMachine, tmpl map[string]any) (*unstructured.Unstructured, error) {
-	name, _, _ := unstructured.NestedString(tmpl, "metadata", "name")
-	if name == "" {
-		return nil, fmt.Errorf("VirtualMachine %s/%s has a dataVolumeTemplate without metadata.name", vm.Namespace, vm.Name)
-	}
-	obj, exists, err := s.dvs.GetIndexer().GetByKey(vm.Namespace + "/" + name)
-	if err != nil {
-		return nil, err
-	}
-	if exists {
-		dv := obj.(*unstructured.Unstructured)
-		if !controlledBy(dv, vm.UID) {
-			return nil, fmt.Errorf("DataVolume %s/%s %w", vm.Namespace, name, errNotOwned)
-		}
-		return dv, nil
-	}
-	spec, _, _ := unstructured.NestedMap(tmpl, "spec")
-	dv := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
-	dv.SetAPIVersion(cdiv1beta1.SchemeGroupVersion.String())
-	dv.SetKind("DataVolume")
-	dv.SetNamespace(vm.Namespace)
-	dv.SetName(name)
-	labels, _, _ := unstructured.NestedStringMap(tmpl, "metadata", "labels")
-	dv.SetLabels(labels)
-	annotations, _, _ := unstructured.NestedStringMap(tmpl, "metadata", "annotations")
-	dv.SetAnnotations(annotations)
-	dv.SetOwnerReferences([]metav1.OwnerReference{ownerReference(vm)})
-	created, err := s.client.Resource(DataVolumes).Namespace(vm.Namespace).Create(ctx, dv, metav1.CreateOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("creating DataVolume %s/%s: %w", vm.Namespace, name, err)
-	}
-	s.logf("created DataVolume %s/%s", vm.Namespace, name)
-	return created, nil
-}
-
 // ensureVMI returns the VM's VMI, creating it from spec.template.
 func (s *simulator) ensureVMI(ctx context.Context, u *unstructured.Unstructured, vm *kubevirtv1.VirtualMachine) (*unstructured.Unstructured, error) {
 	obj, exists, err := s.vmis.GetIndexer().GetByKey(vm.Namespace + "/" + vm.Name)
@@ -231,6 +154,7 @@ func (s *simulator) ensureVMI(ctx context.Context, u *unstructured.Unstructured,
 		if !controlledBy(vmi, vm.UID) {
 			return nil, fmt.Errorf("VirtualMachineInstance %s/%s %w", vm.Namespace, vm.Name, errNotOwned)
 		}
+		s.noteBoot(vm.UID, "")
 		return vmi, nil
 	}
 	spec, _, err := unstructured.NestedMap(u.Object, "spec", "template", "spec")
@@ -263,22 +187,24 @@ func (s *simulator) ensureVMI(ctx context.Context, u *unstructured.Unstructured,
 	if err != nil {
 		return nil, fmt.Errorf("creating VirtualMachineInstance %s/%s: %w", vm.Namespace, vm.Name, err)
 	}
+	s.noteBoot(vm.UID, created.GetUID())
 	s.logf("created VirtualMachineInstance %s/%s", vm.Namespace, vm.Name)
 	return created, nil
 }
 
-// deleteVMI removes the VMI of a VM that should not run.
-func (s *simulator) deleteVMI(ctx context.Context, vm *kubevirtv1.VirtualMachine) error {
+// deleteVMI removes the VMI of a VM that should not run; it reports
+// whether there was one.
+func (s *simulator) deleteVMI(ctx context.Context, vm *kubevirtv1.VirtualMachine) (bool, error) {
 	obj, exists, err := s.vmis.GetIndexer().GetByKey(vm.Namespace + "/" + vm.Name)
 	if err != nil || !exists || !controlledBy(obj.(*unstructured.Unstructured), vm.UID) {
-		return err
+		return false, err
 	}
 	s.forget(obj.(*unstructured.Unstructured).GetUID())
 	err = s.client.Resource(VirtualMachineInstances).Namespace(vm.Namespace).Delete(ctx, vm.Name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting VirtualMachineInstance %s/%s: %w", vm.Namespace, vm.Name, err)
+		return true, fmt.Errorf("deleting VirtualMachineInstance %s/%s: %w", vm.Namespace, vm.Name, err)
 	}
-	return nil
+	return true, nil
 }
 
 // advanceVMI walks a VMI through Pending, Scheduling, Scheduled (on node)
@@ -345,23 +271,9 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 		status.NodeName = node
 		status.Conditions = withoutCondition(status.Conditions, podScheduled)
 	case kubevirtv1.Running:
-		ip := fakeIP(vmi.UID)
-		status.NodeName = node
-		status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
-			Type:               kubevirtv1.VirtualMachineInstanceReady,
-			Status:             corev1.ConditionTrue,
-			LastTransitionTime: now,
-		}}
-		if vmi.Spec.ReadinessProbe != nil {
-			// Not Ready until the probe succeeds, a step later.
-			msg := "the readiness probe has not succeeded yet"
-			if fault == FaultWorkloadInactive {
-				msg = "the readiness probe failed: the workload's unit is not active (virtwork simulator: fault workload-inactive)"
-			}
-			status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{notReady(now, msg)}
+		if err := s.runningStatus(ctx, vmi, status, fault, node, now); err != nil {
+			return 0, err
 		}
-		status.Interfaces = []kubevirtv1.VirtualMachineInstanceNetworkInterface{{Name: "default", IP: ip, IPs: []string{ip}}}
-		sizeStatus(vmi, status)
 	case kubevirtv1.Failed:
 		status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
 			Type:               kubevirtv1.VirtualMachineInstanceReady,
@@ -381,6 +293,32 @@ func (s *simulator) advanceVMI(ctx context.Context, u *unstructured.Unstructured
 	return delay, nil
 }
 
+// runningStatus fills the status of a VMI that starts running on node:
+// Ready (or not yet, with a readiness probe, or never, for a fault),
+// LiveMigratable, its interface and its sizes.
+func (s *simulator) runningStatus(ctx context.Context, vmi *kubevirtv1.VirtualMachineInstance, status *kubevirtv1.VirtualMachineInstanceStatus, fault Fault, node string, now metav1.Time) error {
+	ip := fakeIP(vmi.UID)
+	status.NodeName = node
+	status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
+		Type:               kubevirtv1.VirtualMachineInstanceReady,
+		Status:             corev1.ConditionTrue,
+		LastTransitionTime: now,
+	}}
+	if again := s.notReadyAgain(vmi.UID, fault); vmi.Spec.ReadinessProbe != nil || again {
+		// Not Ready until the probe succeeds, a step later.
+		msg, _ := notReadyMessage(fault, again)
+		status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{notReady(now, msg)}
+	}
+	cond, err := s.liveMigratable(ctx, vmi, now)
+	if err != nil {
+		return err
+	}
+	status.Conditions = append(status.Conditions, cond)
+	status.Interfaces = []kubevirtv1.VirtualMachineInstanceNetworkInterface{{Name: "default", IP: ip, IPs: []string{ip}}}
+	sizeStatus(vmi, status)
+	return nil
+}
+
 // notReady is the VMI Ready condition while its readiness probe fails.
 func notReady(now metav1.Time, msg string) kubevirtv1.VirtualMachineInstanceCondition {
 	return kubevirtv1.VirtualMachineInstanceCondition{
@@ -393,17 +331,17 @@ func notReady(now metav1.Time, msg string) kubevirtv1.VirtualMachineInstanceCond
 // Running (the workload's unit becoming active), or never, for the
 // workload-inactive fault.
 func (s *simulator) probeVMI(ctx context.Context, u *unstructured.Unstructured, vmi *kubevirtv1.VirtualMachineInstance, fault Fault, delay time.Duration) (time.Duration, error) {
-	if vmi.Spec.ReadinessProbe == nil || fault == FaultWorkloadInactive || vmiReady(vmi) {
+	if _, never := notReadyMessage(fault, s.notReadyAgain(vmi.UID, fault)); vmi.Spec.ReadinessProbe == nil || never || vmiReady(vmi) {
 		return 0, nil
 	}
 	if left := delay - s.elapsed(vmi.UID, string(kubevirtv1.Running)); left > 0 {
 		return left, nil
 	}
 	status := vmi.Status.DeepCopy()
-	status.Conditions = []kubevirtv1.VirtualMachineInstanceCondition{{
+	status.Conditions = append(withoutCondition(status.Conditions, kubevirtv1.VirtualMachineInstanceReady), kubevirtv1.VirtualMachineInstanceCondition{
 		Type: kubevirtv1.VirtualMachineInstanceReady, Status: corev1.ConditionTrue,
 		LastTransitionTime: metav1.NewTime(s.leaveAt(vmi.UID, string(kubevirtv1.Running), delay)),
-	}}
+	})
 	if err := s.writeStatus(ctx, VirtualMachineInstances, u, status, false); err != nil {
 		return 0, err
 	}
@@ -418,111 +356,4 @@ func vmiReady(vmi *kubevirtv1.VirtualMachineInstance) bool {
 		}
 	}
 	return false
-}
-
-// vmStatusFor derives the VM's printable status and readiness from its VMI,
-// as virt-controller does.
-func vmStatusFor(u *unstructured.Unstructured, fault Fault) (kubevirtv1.VirtualMachinePrintableStatus, bool, string) {
-	phase, _, _ := unstructured.NestedString(u.Object, "status", "phase")
-	switch kubevirtv1.VirtualMachineInstancePhase(phase) {
-	case kubevirtv1.Running:
-		// status.ready mirrors the VMI's Ready condition, which a
-		// readiness probe holds False until it succeeds.
-		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-		for _, c := range conds {
-			m, _ := c.(map[string]any)
-			if m["type"] == string(kubevirtv1.VirtualMachineInstanceReady) && m["status"] != string(corev1.ConditionTrue) {
-				msg, _ := m["message"].(string)
-				return kubevirtv1.VirtualMachineStatusRunning, false, msg
-			}
-		}
-		return kubevirtv1.VirtualMachineStatusRunning, true, ""
-	case kubevirtv1.Failed:
-		return kubevirtv1.VirtualMachineStatusCrashLoopBackOff, false, "VirtualMachineInstance failed"
-	case kubevirtv1.Pending:
-		if fault == FaultErrImagePull {
-			return kubevirtv1.VirtualMachineStatusErrImagePull, false, "failed to pull image (virtwork simulator: fault err-image-pull)"
-		}
-	case kubevirtv1.Scheduling:
-		// KubeVirt shows ErrorUnschedulable while the VMI's PodScheduled
-		// condition is False for reason Unschedulable, and carries the
-		// scheduler's message.
-		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-		for _, c := range conds {
-			m, _ := c.(map[string]any)
-			if m["type"] == string(podScheduled) && m["status"] == string(corev1.ConditionFalse) && m["reason"] == corev1.PodReasonUnschedulable {
-				msg, _ := m["message"].(string)
-				return kubevirtv1.VirtualMachineStatusUnschedulable, false, msg
-			}
-		}
-	}
-	return kubevirtv1.VirtualMachineStatusStarting, false, "VirtualMachineInstance is starting"
-}
-
-// setVMStatus writes the VM's status when it differs from what is there.
-func (s *simulator) setVMStatus(ctx context.Context, u *unstructured.Unstructured, printable kubevirtv1.VirtualMachinePrintableStatus, created, ready bool, reason string) error {
-	vm := &kubevirtv1.VirtualMachine{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, vm); err != nil {
-		return fmt.Errorf("decoding VirtualMachine %s/%s: %w", u.GetNamespace(), u.GetName(), err)
-	}
-	status := vm.Status.DeepCopy()
-	status.PrintableStatus = printable
-	status.Created = created
-	status.Ready = ready
-	cond := kubevirtv1.VirtualMachineCondition{Type: kubevirtv1.VirtualMachineReady, Status: corev1.ConditionFalse, Reason: "NotReady", Message: reason}
-	if ready {
-		cond = kubevirtv1.VirtualMachineCondition{Type: kubevirtv1.VirtualMachineReady, Status: corev1.ConditionTrue}
-	}
-	var conditions []kubevirtv1.VirtualMachineCondition
-	for _, c := range status.Conditions {
-		if c.Type != kubevirtv1.VirtualMachineReady {
-			conditions = append(conditions, c)
-			continue
-		}
-		if c.Status == cond.Status && c.Reason == cond.Reason && c.Message == cond.Message {
-			cond.LastTransitionTime = c.LastTransitionTime
-		}
-	}
-	if cond.LastTransitionTime.IsZero() {
-		cond.LastTransitionTime = metav1.Now()
-	}
-	status.Conditions = append(conditions, cond)
-	if equality.Semantic.DeepEqual(status, &vm.Status) {
-		return nil
-	}
-	if err := s.writeStatus(ctx, VirtualMachines, u, status, true); err != nil {
-		return err
-	}
-	s.logf("VirtualMachine %s/%s: %s", vm.Namespace, vm.Name, printable)
-	return nil
-}
-
-// writeStatus replaces the status of a copy of u, leaving every other field
-// exactly as read, and writes it through the status subresource or, for
-// resources without one, with a plain update.
-func (s *simulator) writeStatus(ctx context.Context, gvr schema.GroupVersionResource, u *unstructured.Unstructured, status any, subresource bool) error {
-	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(status)
-	if err != nil {
-		return fmt.Errorf("encoding status of %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
-	}
-	obj := u.DeepCopy()
-	obj.Object["status"] = raw
-	client := s.client.Resource(gvr).Namespace(obj.GetNamespace())
-	if subresource {
-		_, err = client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
-	} else {
-		_, err = client.Update(ctx, obj, metav1.UpdateOptions{})
-	}
-	if err != nil {
-		return fmt.Errorf("updating status of %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
-	}
-	return nil
-}
-
-// fakeIP derives a stable pod-network-looking address from a UID.
-func fakeIP(uid types.UID) string {
-	h := fnv.New32a()
-	h.Write([]byte(uid))
-	sum := h.Sum32()
-	return fmt.Sprintf("10.244.%d.%d", (sum>>8)&0xff, sum&0xfe+1)
 }

@@ -28,63 +28,12 @@ import (
 	"k8s.io/client-go/util/workqueue"
 )
 
-// Annotations read from a VirtualMachine.
-const (
-	// FaultAnnotation selects a Fault for one VM.
-	FaultAnnotation = "virtwork.test/fault"
-	// StartDelayAnnotation overrides the per-step delay for one VM, as a Go
-	// duration such as "3s".
-	StartDelayAnnotation = "virtwork.test/start-delay"
-)
-
-// Fault is a failure the simulator plays for a VM.
-type Fault string
-
-// Faults, as values of FaultAnnotation.
-const (
-	// FaultNone: the VM provisions and runs.
-	FaultNone Fault = ""
-	// FaultUnschedulable: the VMI stays Scheduling with PodScheduled=False
-	// (reason Unschedulable); the VM shows ErrorUnschedulable.
-	FaultUnschedulable Fault = "unschedulable"
-	// FaultVMIFailed: the VMI reaches phase Failed; the VM shows
-	// CrashLoopBackOff.
-	FaultVMIFailed Fault = "vmi-failed"
-	// FaultDVFailed: every DataVolume reaches phase Failed with reason
-	// ImportFailed and no VMI is created; the VM shows DataVolumeError.
-	FaultDVFailed Fault = "dv-failed"
-	// FaultErrImagePull: the VMI stays Pending; the VM shows ErrImagePull.
-	FaultErrImagePull Fault = "err-image-pull"
-	// FaultSlowStart: every step waits Options.SlowStartDelay.
-	FaultSlowStart Fault = "slow-start"
-	// FaultWorkloadInactive: the VMI runs, but its readiness probe never
-	// succeeds (the workload's unit is not active): Ready stays False.
-	FaultWorkloadInactive Fault = "workload-inactive"
-	// FaultDataSourceMissing: a DataVolume whose sourceRef names a
-	// DataSource stays Pending (Bound False, reason NotFound), as CDI
-	// leaves it while the DataSource does not exist; the VM stays
-	// Provisioning.
-	FaultDataSourceMissing Fault = "datasource-missing"
-	// FaultCloneFailed: a cloned DataVolume (sourceRef or source.pvc)
-	// reaches phase Failed with reason CloneFailed; imported and blank
-	// ones succeed. The VM shows DataVolumeError.
-	FaultCloneFailed Fault = "clone-failed"
-	// FaultNeverTerminates: a deleted VMI never goes, as when virt-handler
-	// cannot shut its guest down; cleanup then ends at its --timeout.
-	FaultNeverTerminates Fault = "never-terminates"
-)
-
-// Faults lists every fault the simulator knows, for validation and docs.
-func Faults() []Fault {
-	return []Fault{FaultUnschedulable, FaultVMIFailed, FaultDVFailed, FaultErrImagePull, FaultSlowStart, FaultWorkloadInactive,
-		FaultDataSourceMissing, FaultCloneFailed, FaultNeverTerminates}
-}
-
 // Resources the simulator reads and writes.
 var (
 	VirtualMachines         = schema.GroupVersionResource{Group: "kubevirt.io", Version: "v1", Resource: "virtualmachines"}
 	VirtualMachineInstances = schema.GroupVersionResource{Group: "kubevirt.io", Version: "v1", Resource: "virtualmachineinstances"}
 	DataVolumes             = schema.GroupVersionResource{Group: "cdi.kubevirt.io", Version: "v1beta1", Resource: "datavolumes"}
+	Migrations              = schema.GroupVersionResource{Group: "kubevirt.io", Version: "v1", Resource: "virtualmachineinstancemigrations"}
 )
 
 // Options tune the simulation. The zero value is usable.
@@ -121,6 +70,17 @@ type Options struct {
 	// the plugin itself, which sets no test annotations; the annotation
 	// wins when both are given.
 	MetricsFaults map[string]MetricsFault
+	// Faults gives VMs a Fault by name, for runs applied by the plugin
+	// itself; FaultAnnotation wins when both are given.
+	Faults map[string]Fault
+	// MigrationDuration is how long a migration stays Running before its
+	// switch-over. Default StepDelay.
+	MigrationDuration time.Duration
+	// MigrationPause is the switch-over of a migration: for this long the
+	// VMI's guest metrics are exported by no node; then the migration
+	// Succeeds and they come back labelled with the target node.
+	// Default 1s.
+	MigrationPause time.Duration
 	// Termination is how long a deleted VMI lingers, as while virt-handler
 	// shuts its guest down (up to terminationGracePeriodSeconds, 180 s by
 	// default, on a real cluster). Default 0: it goes at once.
@@ -142,6 +102,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Nodes <= 0 {
 		o.Nodes = 3
+	}
+	if o.MigrationDuration <= 0 {
+		o.MigrationDuration = o.StepDelay
+	}
+	if o.MigrationPause <= 0 {
+		o.MigrationPause = time.Second
 	}
 	if o.NodePrefix == "" {
 		o.NodePrefix = "virtwork-sim-node"
@@ -214,6 +180,7 @@ type simulator struct {
 	vms     cache.SharedIndexInformer
 	vmis    cache.SharedIndexInformer
 	dvs     cache.SharedIndexInformer
+	migs    cache.SharedIndexInformer
 	queue   workqueue.TypedRateLimitingInterface[string]
 
 	// kube, podFactory and pods are set only with Options.Register: the
@@ -228,6 +195,9 @@ type simulator struct {
 	mu      sync.Mutex
 	entered map[types.UID]phaseEntry
 	now     func() time.Time
+	// booted holds the VMs (by UID) that have had a VMI; restarted the
+	// VMIs created for a VM that had one before (restart.go).
+	booted, restarted map[types.UID]bool
 
 	// metrics is nil unless Options.MetricsListener is set.
 	metrics *metrics
@@ -252,11 +222,14 @@ func newSimulator(client dynamic.Interface, opts Options) *simulator {
 		vms:     factory.ForResource(VirtualMachines).Informer(),
 		vmis:    factory.ForResource(VirtualMachineInstances).Informer(),
 		dvs:     factory.ForResource(DataVolumes).Informer(),
+		migs:    factory.ForResource(Migrations).Informer(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "virtwork-simulator"}),
-		entered: map[types.UID]phaseEntry{},
-		now:     time.Now,
+		entered:   map[types.UID]phaseEntry{},
+		restarted: map[types.UID]bool{},
+		booted:    map[types.UID]bool{},
+		now:       time.Now,
 	}
 }
 
@@ -272,6 +245,7 @@ func (s *simulator) run(ctx context.Context) error {
 		{s.vms, func(u *unstructured.Unstructured) (string, bool) { return u.GetNamespace() + "/" + u.GetName(), true }},
 		{s.vmis, ownerVMKey},
 		{s.dvs, ownerVMKey},
+		{s.migs, migrationKey},
 	}
 	for _, h := range handlers {
 		key := h.key
@@ -356,9 +330,12 @@ func (s *simulator) processNext(ctx context.Context) bool {
 	defer s.queue.Done(key)
 	var after time.Duration
 	var err error
-	if strings.HasPrefix(key, podKeyPrefix) {
+	switch {
+	case strings.HasPrefix(key, podKeyPrefix):
 		err = s.reap(ctx, key)
-	} else {
+	case strings.HasPrefix(key, migrationKeyPrefix):
+		after, err = s.reconcileMigration(ctx, strings.TrimPrefix(key, migrationKeyPrefix))
+	default:
 		after, err = s.reconcile(ctx, key)
 	}
 	switch {
@@ -378,55 +355,6 @@ func (s *simulator) processNext(ctx context.Context) bool {
 		s.queue.Forget(key)
 	}
 	return true
-}
-
-// elapsed returns how long obj has been in phase, starting the clock when
-// the simulator sees the phase for the first time (for example after a
-// restart).
-func (s *simulator) elapsed(uid types.UID, phase string) time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	e, ok := s.entered[uid]
-	if !ok || e.phase != phase {
-		s.entered[uid] = phaseEntry{phase: phase, at: now}
-		return 0
-	}
-	return now.Sub(e.at)
-}
-
-func (s *simulator) markEntered(uid types.UID, phase string) { s.markEnteredAt(uid, phase, s.now()) }
-
-// markEnteredAt records that obj entered phase at the instant at, which
-// its timestamp says.
-func (s *simulator) markEnteredAt(uid types.UID, phase string, at time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.entered[uid] = phaseEntry{phase: phase, at: at}
-}
-
-// leaveAt is the instant obj leaves phase after delay: delay after it
-// entered it, so that the timestamps of one VM's phases are exactly its
-// delays apart however late a worker gets to write them (with whole-second
-// delays, also at the API's one-second resolution). Now, when the
-// simulator did not see it enter the phase.
-func (s *simulator) leaveAt(uid types.UID, phase string, delay time.Duration) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if e, ok := s.entered[uid]; ok && e.phase == phase && !e.at.Add(delay).After(now) {
-		return e.at.Add(delay)
-	}
-	return now
-}
-
-func (s *simulator) forget(uid types.UID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.entered, uid)
-	if s.metrics != nil {
-		s.metrics.drop(uid)
-	}
 }
 
 func (s *simulator) logf(format string, args ...any) {

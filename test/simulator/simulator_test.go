@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -85,7 +86,9 @@ func TestVMStatusFor(t *testing.T) {
 		// podScheduled is the VMI's PodScheduled condition's message
 		// (status False, reason Unschedulable) when not empty.
 		podScheduled string
-		want         result
+		// migration is the VMI's migrationState when not nil.
+		migration map[string]any
+		want      result
 	}{
 		{phase: kubevirtv1.Pending, want: result{kubevirtv1.VirtualMachineStatusStarting, false, "VirtualMachineInstance is starting"}},
 		{phase: kubevirtv1.Pending, fault: FaultErrImagePull, want: result{kubevirtv1.VirtualMachineStatusErrImagePull, false, "failed to pull image (virtwork simulator: fault err-image-pull)"}},
@@ -95,13 +98,18 @@ func TestVMStatusFor(t *testing.T) {
 		{phase: kubevirtv1.Scheduling, podScheduled: unschedulable, want: result{kubevirtv1.VirtualMachineStatusUnschedulable, false, unschedulable}},
 		{phase: kubevirtv1.Scheduled, want: result{kubevirtv1.VirtualMachineStatusStarting, false, "VirtualMachineInstance is starting"}},
 		{phase: kubevirtv1.Running, want: result{kubevirtv1.VirtualMachineStatusRunning, true, ""}},
+		{phase: kubevirtv1.Running, migration: map[string]any{"startTimestamp": "2026-01-01T00:00:00Z"}, want: result{kubevirtv1.VirtualMachineStatusMigrating, true, ""}},
+		{phase: kubevirtv1.Running, migration: map[string]any{"startTimestamp": "2026-01-01T00:00:00Z", "endTimestamp": "2026-01-01T00:00:01Z"}, want: result{kubevirtv1.VirtualMachineStatusRunning, true, ""}},
 		{phase: kubevirtv1.Failed, fault: FaultVMIFailed, want: result{kubevirtv1.VirtualMachineStatusCrashLoopBackOff, false, "VirtualMachineInstance failed"}},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.phase)+"/"+string(tt.fault)+"/"+tt.podScheduled, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/%s/%v", tt.phase, tt.fault, tt.podScheduled, tt.migration), func(t *testing.T) {
 			status := map[string]any{"phase": string(tt.phase)}
 			if tt.podScheduled != "" {
 				status["conditions"] = []any{map[string]any{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": tt.podScheduled}}
+			}
+			if tt.migration != nil {
+				status["migrationState"] = tt.migration
 			}
 			vmi := &unstructured.Unstructured{Object: map[string]any{"status": status}}
 			status2, ready, reason := vmStatusFor(vmi, tt.fault)
