@@ -39,13 +39,15 @@ func main() {
 	slow := flag.Duration("slow-start-delay", 30*time.Second, "simulated time between phases for VMs annotated "+simulator.FaultAnnotation+"=slow-start")
 	nodes := flag.Int("nodes", 4, "simulated nodes, in two zones, 8 CPUs and 32Gi each")
 	schedule := flag.Bool("schedule", true, "register the nodes as Node objects and let kube-scheduler place each VMI's virt-launcher Pod (false: VMIs go to a node by a hash of their name, plus one node for VMs annotated "+simulator.MetricsFaultAnnotation+"=target-down)")
+	migration := flag.Duration("migration-duration", 0, "how long a VirtualMachineInstanceMigration stays Running before its switch-over (0: the step delay)")
+	pause := flag.Duration("migration-pause", time.Second, "a migration's switch-over: how long no node exports the VM's metrics")
 	promBin := flag.String("prometheus", "prometheus", `Prometheus binary ("" for none)`)
 	rules := flag.String("prometheus-rules", "", "comma-separated rule files for Prometheus to load")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	simOpts := simulator.Options{StepDelay: *step, SlowStartDelay: *slow, Nodes: *nodes}
+	simOpts := simulator.Options{StepDelay: *step, SlowStartDelay: *slow, Nodes: *nodes, MigrationDuration: *migration, MigrationPause: *pause}
 	if *schedule {
 		simOpts.Register = simulator.UniformNodes("virtwork-sim-node", *nodes, 2)
 	}

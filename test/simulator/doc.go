@@ -40,7 +40,8 @@
 // no node exports the guest's metrics; then the VMI's status.nodeName is
 // the target, its migrationState completed with an end time, the source
 // Pod goes, the migration Succeeds, and the metrics come back labelled
-// with the new node (their counters carry on). Without registered nodes
+// with the new node, their counters from zero, as the target's new QEMU
+// process and tap device count. Without registered nodes
 // the target is the next of NodeNames. The migration's own
 // status.migrationState mirrors the VMI's. A migration fails at once, its
 // migrationState.failureReason saying why, when the VMI does not run,

@@ -35,9 +35,11 @@ type guest struct {
 	uid             types.UID
 	namespace, name string
 	node            string
-	// pausedUntil ends a migration's switch-over: no node exports the
-	// guest's series before it. The counters carry on.
+	// pausedUntil ends the last migration's switch-over: no node exports
+	// the guest's series before it; base is what its counters held then,
+	// taken off what they export after.
 	pausedUntil time.Time
+	base        *accum
 	labels      map[string]string
 	fault       MetricsFault
 	// boot is when the VMI went Running: a "start boot" schedule starts

@@ -123,12 +123,13 @@ func (m *metrics) setFault(uid types.UID, f MetricsFault) {
 }
 
 // migrate moves a guest's series to node, exported by no node until
-// pausedUntil: a migration's switch-over.
+// pausedUntil: a migration's switch-over. From then on its counters count
+// from zero, as the target's new QEMU process and tap device do.
 func (m *metrics) migrate(uid types.UID, node string, pausedUntil time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if g, ok := m.guests[uid]; ok {
-		g.node, g.pausedUntil = node, pausedUntil
+		g.node, g.pausedUntil, g.base = node, pausedUntil, nil
 	}
 }
 
@@ -198,7 +199,16 @@ func (m *metrics) collect(node string) []prometheus.Metric {
 			continue
 		}
 		e := &emitter{base: baseLabels(g)}
+		if !g.pausedUntil.IsZero() && g.base == nil {
+			// Read before t's values: the counters then still stand
+			// before the switch-over's end.
+			base := m.valuesAt(g, g.pausedUntil).acc
+			g.base = &base
+		}
 		v := m.valuesAt(g, t)
+		if g.base != nil {
+			v.acc = v.acc.from(*g.base)
+		}
 		if g.fault == MetricsFaultOldNames {
 			e.oldNames(g, v)
 		} else {

@@ -3,6 +3,7 @@ package simulator
 import (
 	"hash/fnv"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -291,4 +292,22 @@ func (a *accum) add(smp sample, k float64) {
 	a.tx += smp.tx * k
 	a.rxp += smp.rxp * k
 	a.txp += smp.txp * k
+}
+
+// from returns a's counters counted from base rather than from boot:
+// what a migration's target reports, its QEMU process and tap device new.
+func (a accum) from(base accum) accum {
+	out := a
+	out.vcpu = slices.Clone(a.vcpu)
+	for i := range min(len(out.vcpu), len(base.vcpu)) {
+		out.vcpu[i] -= base.vcpu[i]
+	}
+	out.drives = make(map[string]diskIO, len(a.drives))
+	for k, d := range a.drives {
+		d.add(base.drives[k], -1)
+		out.drives[k] = d
+	}
+	out.cpu -= base.cpu
+	out.rx, out.tx, out.rxp, out.txp = a.rx-base.rx, a.tx-base.tx, a.rxp-base.rxp, a.txp-base.txp
+	return out
 }
