@@ -70,15 +70,7 @@ func newDay2Env(t *testing.T, opts simulator.Options) *day2Env {
 	if opts.StepDelay == 0 {
 		opts.StepDelay = 50 * time.Millisecond
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- simulator.Run(ctx, c.Config(), opts) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("simulator: %v", err)
-		}
-	})
+	simulator.Start(t, c.Config(), opts)
 	wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer wcancel()
 	if err := simulator.WaitForNodes(wctx, kube, nodes); err != nil {
