@@ -2,18 +2,14 @@ package cleanup
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/virtwork/kubectl-virtwork/pkg/access"
+	"github.com/virtwork/kubectl-virtwork/pkg/follow"
 )
 
 // leftSet is the store a reflector of one kind writes to while cleanup
@@ -147,41 +143,11 @@ func (c *cleaner) follow(ctx context.Context, wg *sync.WaitGroup, changed chan<-
 		}
 		set := newLeftSet(k.name, covers, changed)
 		sets = append(sets, set)
-		ri := c.o.Metadata.Resource(k.gvr).Namespace(c.listNamespace())
-		refused := func(err error) error {
-			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
-				select {
-				case denied <- fmt.Errorf("watching %s: %w", k.gvr.Resource, access.Explain(err)):
-				default:
-				}
-			}
-			return err
-		}
-		selector := c.selector()
-		lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
-			ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
-				lo.LabelSelector = selector
-				l, err := ri.List(ctx, lo)
-				if err != nil {
-					return nil, refused(err)
-				}
-				return l, nil
-			},
-			WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
-				lo.LabelSelector = selector
-				w, err := ri.Watch(ctx, lo)
-				if err != nil {
-					return nil, refused(err)
-				}
-				return w, nil
-			},
-		}, c.o.Metadata)
-		r := cache.NewReflectorWithOptions(lw, &metav1.PartialObjectMetadata{}, set, cache.ReflectorOptions{Name: "cleanup " + k.gvr.Resource, TypeDescription: k.gvr.Resource})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.RunWithContext(ctx)
-		}()
+		follow.Run(ctx, wg, follow.Kind[*metav1.PartialObjectMetadataList]{
+			Name: "cleanup " + k.gvr.Resource, Resource: k.gvr.Resource,
+			Lister: c.o.Metadata.Resource(k.gvr).Namespace(c.listNamespace()), Client: c.o.Metadata,
+			Selector: c.selector(), Example: &metav1.PartialObjectMetadata{}, Store: set,
+		}, denied)
 	}
 	return sets
 }

@@ -2,19 +2,14 @@ package wait
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/virtwork/kubectl-virtwork/pkg/access"
+	"github.com/virtwork/kubectl-virtwork/pkg/follow"
 	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 )
 
@@ -90,44 +85,13 @@ func (s *kindStore) hasSynced() bool {
 
 // reflect starts a reflector of gvr feeding t, with the run's label
 // selector, until ctx ends; it returns the kind's store. A refused list or
-// watch goes to denied (once) rather than being retried for ever: a
-// missing permission does not appear by waiting.
+// watch goes to denied.
 func reflect(ctx context.Context, wg *sync.WaitGroup, client dynamic.Interface, gvr schema.GroupVersionResource, t *tracker, denied chan<- error) *kindStore {
 	store := newKindStore(t, gvr.Resource)
-	ri := client.Resource(gvr).Namespace(t.opts.listNamespace())
-	refused := func(err error) error {
-		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
-			select {
-			case denied <- fmt.Errorf("watching %s: %w", gvr.Resource, access.Explain(err)):
-			default:
-			}
-		}
-		return err
-	}
-	selector := labels.Selector(t.opts.RunID)
-	lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
-			lo.LabelSelector = selector
-			l, err := ri.List(ctx, lo)
-			if err != nil {
-				return nil, refused(err)
-			}
-			return l, nil
-		},
-		WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
-			lo.LabelSelector = selector
-			w, err := ri.Watch(ctx, lo)
-			if err != nil {
-				return nil, refused(err)
-			}
-			return w, nil
-		},
-	}, client)
-	r := cache.NewReflectorWithOptions(lw, &unstructured.Unstructured{}, store, cache.ReflectorOptions{Name: "wait " + gvr.Resource, TypeDescription: gvr.Resource})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r.RunWithContext(ctx)
-	}()
+	follow.Run(ctx, wg, follow.Kind[*unstructured.UnstructuredList]{
+		Name: "wait " + gvr.Resource, Resource: gvr.Resource,
+		Lister: client.Resource(gvr).Namespace(t.opts.listNamespace()), Client: client,
+		Selector: labels.Selector(t.opts.RunID), Example: &unstructured.Unstructured{}, Store: store,
+	}, denied)
 	return store
 }
