@@ -190,12 +190,12 @@ func judgeFiring(c *AlertCheck, a Alert, st Stretch, firing []sample, slack, ste
 	}
 	bad, notes := explain(c, quietAt(firing, st.From.Add(a.For+slack), st.To, step), evs, "not firing")
 	switch {
-	case len(bad) == 0 && !fired:
+	case len(bad) == 0 && !fired && len(c.Explained) > 0:
 		c.Want, c.Outcome, c.Why = "maybe", TooShort, "never fired, and events explain it throughout"
-	case len(bad) == 0:
-		c.Outcome = Passed
 	case !fired:
 		c.Outcome, c.Why = Failed, "never fired"
+	case len(bad) == 0:
+		c.Outcome = Passed
 	case bad[0].Before(first):
 		c.Outcome, c.Why = Failed, fmt.Sprintf("fired %s after the level rose, later than for: %s plus %s", c.FiredAfter.Round(time.Second), a.For, slack)
 	default:
