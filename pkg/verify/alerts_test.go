@@ -61,6 +61,11 @@ func TestCheckAlert(t *testing.T) {
 	if got := checkAlert(a, vm, short, nil, slack, time.Second, nil); got[0].Outcome != TooShort || got[0].Want != "maybe" {
 		t.Errorf("a short stretch: %+v", got[0])
 	}
+	// One just for: plus the slack long, with no event, is judged.
+	just := []Stretch{{From: start, To: start.Add(50 * time.Second), Level: 80}}
+	if got := checkAlert(a, vm, just, nil, slack, time.Second, nil); got[0].Outcome != Failed || got[0].Why != "never fired" {
+		t.Errorf("a stretch just for: plus slack long, never fired: %+v", got[0])
+	}
 }
 
 func TestParseAlertsFile(t *testing.T) {
