@@ -69,8 +69,13 @@ load KubeVirt does not export. Around each day-2 event 'kubectl virtwork disrupt
 for the run it judges continuity: a migrated VM's series must go on under its new node label
 with no gap over --max-gap, a restarted or stopped and started VM's load must be back in its band
 within the event's length plus the settle margin, and no absent() alert may fire in the gap;
-those stretches are left out of the level checks. Exit 0: every check passed; 3: one failed; 1:
-the Prometheus could not be queried; 2: bad input.`,
+those stretches are left out of the level checks. Each --alert must fire within its for: plus
+the settle margin of the level rising above its threshold and stay firing, and resolve within
+the settle margin of the level dropping; where an event (of the VM, or of a client whose level
+a server's adds up) explains the alert's state otherwise (during the event, or within the
+rule's for:, evaluation interval and settle margin after it), the check passes and names the
+event. Exit 0: every check passed; 3: one failed; 1: the Prometheus could not be queried; 2:
+bad input.`,
 		Example: `  kubectl virtwork verify -n virtwork --prometheus http://127.0.0.1:9090
   kubectl virtwork verify --prometheus https://thanos-querier-openshift-monitoring.apps.example.com
   kubectl virtwork verify --prometheus-service openshift-monitoring/thanos-querier:web -o json

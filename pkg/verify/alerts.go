@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -28,6 +29,8 @@ type Alert struct {
 	Where string `json:"-"`
 	// For is the rule's for:, read from the Prometheus's rules.
 	For time.Duration `json:"-"`
+	// Interval is how often the rule's group is evaluated, read with it.
+	Interval time.Duration `json:"-"`
 }
 
 // Labels and annotations that let an alert rule say what it is for, so
@@ -98,10 +101,11 @@ func alertRules(ctx context.Context, api promv1.API, alerts []Alert) ([]Alert, e
 		return nil, fmt.Errorf("%w: listing rules: %v", ErrQuery, err)
 	}
 	byName := map[string]promv1.AlertingRule{}
+	interval := map[string]float64{}
 	for _, g := range rules.Groups {
 		for _, r := range g.Rules {
 			if ar, ok := r.(promv1.AlertingRule); ok {
-				byName[ar.Name] = ar
+				byName[ar.Name], interval[ar.Name] = ar, g.Interval
 			}
 		}
 	}
@@ -112,6 +116,7 @@ func alertRules(ctx context.Context, api promv1.API, alerts []Alert) ([]Alert, e
 			return nil, fmt.Errorf("alert %s: the Prometheus has no alerting rule of that name; load your rules into it first", a.Alert)
 		}
 		a.For = time.Duration(r.Duration * float64(time.Second))
+		a.Interval = time.Duration(interval[a.Alert] * float64(time.Second))
 		if a.Workload == "" {
 			a.Workload = string(r.Labels[WorkloadLabel])
 			f, err := strconv.ParseFloat(string(r.Annotations[FiresAboveAnnotation]), 64)
@@ -138,20 +143,26 @@ type AlertCheck struct {
 	// FiredAfter and ResolvedAfter count from the stretch's start.
 	FiredAfter    *time.Duration `json:"firedAfter,omitempty"`
 	ResolvedAfter *time.Duration `json:"resolvedAfter,omitempty"`
-	Outcome       Outcome        `json:"outcome"`
-	Why           string         `json:"why,omitempty"`
+	// Explained are the day-2 events (of the VM, or of the peers whose
+	// levels its own adds up) that explain the alert's state differing from
+	// the wanted one: during the event, or within the alert's allowance
+	// after it (alertSpans). Why says when.
+	Explained []Disruption `json:"explained,omitempty"`
+	Outcome   Outcome      `json:"outcome"`
+	Why       string       `json:"why,omitempty"`
 }
 
 // checkAlert judges an alert's firing samples for one VM over its
 // stretches: in a stretch above the threshold it must fire within for:
 // plus slack and stay firing; in one at or below it, it must be quiet
 // once slack has passed (resolving), and quiet throughout when the stretch
-// before was quiet too (a false positive otherwise).
-func checkAlert(a Alert, vm render.VMRef, sts []Stretch, firing []sample, slack time.Duration) []AlertCheck {
+// before was quiet too (a false positive otherwise). Where the alert's
+// state is not the wanted one inside a day-2 event's stretch (evs, from
+// alertSpans), the event explains it: noted, not failed.
+func checkAlert(a Alert, vm render.VMRef, sts []Stretch, firing []sample, slack, step time.Duration, evs []eventSpan) []AlertCheck {
 	var out []AlertCheck
 	for _, st := range sts {
 		c := AlertCheck{Alert: a.Alert, Workload: a.Workload, VM: vm.Name, From: st.From, To: st.To, Level: st.Level + st.PeersLevel, Want: "quiet"}
-		first, last, fired := firingIn(firing, st.From, st.To)
 		if float64(c.Level) > a.FiresAbove {
 			c.Want = "firing"
 			if st.To.Sub(st.From) < a.For+slack {
@@ -159,29 +170,118 @@ func checkAlert(a Alert, vm render.VMRef, sts []Stretch, firing []sample, slack 
 				out = append(out, c)
 				continue
 			}
-		}
-		switch {
-		case c.Want == "firing" && !fired:
-			c.Outcome, c.Why = Failed, "never fired"
-		case c.Want == "firing":
-			d := first.Sub(st.From)
-			c.FiredAfter = &d
-			c.Outcome = Passed
-			if d > a.For+slack {
-				c.Outcome, c.Why = Failed, fmt.Sprintf("fired %s after the level rose, later than for: %s plus %s", d.Round(time.Second), a.For, slack)
-			}
-		case fired && last.After(st.From.Add(slack)):
-			c.Outcome, c.Why = Failed, fmt.Sprintf("firing at %s, at level %d, not above %g: a false positive or a late resolve", clock(last), c.Level, a.FiresAbove)
-		default:
-			c.Outcome = Passed
-			if fired {
-				d := last.Sub(st.From)
-				c.ResolvedAfter = &d
-			}
+			judgeFiring(&c, a, st, firing, slack, step, evs)
+		} else {
+			judgeQuiet(&c, a, st, firing, slack, evs)
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// judgeFiring judges a stretch above the threshold: from for: plus slack
+// after its start to its end, the alert must be firing at every step but
+// where an event explains it.
+func judgeFiring(c *AlertCheck, a Alert, st Stretch, firing []sample, slack, step time.Duration, evs []eventSpan) {
+	first, _, fired := firingIn(firing, st.From, st.To)
+	if fired {
+		d := first.Sub(st.From)
+		c.FiredAfter = &d
+	}
+	bad, notes := explain(c, quietAt(firing, st.From.Add(a.For+slack), st.To, step), evs, "not firing")
+	switch {
+	case len(bad) == 0 && !fired && len(c.Explained) > 0:
+		c.Want, c.Outcome, c.Why = "maybe", TooShort, "never fired, and events explain it throughout"
+	case !fired:
+		c.Outcome, c.Why = Failed, "never fired"
+	case len(bad) == 0:
+		c.Outcome = Passed
+	case bad[0].Before(first):
+		c.Outcome, c.Why = Failed, fmt.Sprintf("fired %s after the level rose, later than for: %s plus %s", c.FiredAfter.Round(time.Second), a.For, slack)
+	default:
+		c.Outcome, c.Why = Failed, fmt.Sprintf("not firing at %s, though the level stayed at %d, above %g", clock(bad[0]), c.Level, a.FiresAbove)
+	}
+	c.Why = withNotes(c.Why, notes)
+}
+
+// judgeQuiet judges a stretch at or below the threshold: from slack after
+// its start, the alert must not fire but where an event explains it.
+func judgeQuiet(c *AlertCheck, a Alert, st Stretch, firing []sample, slack time.Duration, evs []eventSpan) {
+	var late []time.Time
+	for _, s := range firing {
+		if s.t.After(st.From.Add(slack)) && s.t.Before(st.To) {
+			late = append(late, s.t)
+		}
+	}
+	bad, notes := explain(c, late, evs, "firing")
+	c.Outcome = Passed
+	if n := len(bad); n > 0 {
+		c.Outcome, c.Why = Failed, fmt.Sprintf("firing at %s, at level %d, not above %g: a false positive or a late resolve", clock(bad[n-1]), c.Level, a.FiresAbove)
+	} else if _, last, fired := firingIn(firing, st.From, minTime(st.From.Add(slack+time.Nanosecond), st.To)); fired {
+		d := last.Sub(st.From)
+		c.ResolvedAfter = &d
+	}
+	c.Why = withNotes(c.Why, notes)
+}
+
+// withNotes adds the events' notes to why.
+func withNotes(why string, notes []string) string {
+	return strings.TrimPrefix(strings.Join(append([]string{why}, notes...), "; "), "; ")
+}
+
+// quietAt lists the instants, a step apart, in [from, to) at which the
+// alert was not firing: each firing sample stands for a step.
+func quietAt(firing []sample, from, to time.Time, step time.Duration) []time.Time {
+	if step <= 0 {
+		step = time.Second // not a step of 0, which would never end
+	}
+	var out []time.Time
+	t := from
+	for _, s := range firing {
+		for ; t.Before(s.t) && t.Before(to); t = t.Add(step) {
+			out = append(out, t)
+		}
+		if end := s.t.Add(step); end.After(t) {
+			t = end
+		}
+	}
+	for ; t.Before(to); t = t.Add(step) {
+		out = append(out, t)
+	}
+	return out
+}
+
+// explain sorts the instants at which the alert's state was not the wanted
+// one into those no event explains (bad) and, per event that explains
+// some, a note of when, adding the event to c.Explained.
+func explain(c *AlertCheck, off []time.Time, evs []eventSpan, state string) (bad []time.Time, notes []string) {
+	type when struct{ first, last time.Time }
+	byEvent := map[Disruption]*when{}
+	for _, t := range off {
+		ev, in := inEvent(evs, t)
+		switch {
+		case !in:
+			bad = append(bad, t)
+		case byEvent[ev] == nil:
+			byEvent[ev] = &when{t, t}
+			c.Explained = append(c.Explained, ev)
+		default:
+			byEvent[ev].last = t
+		}
+	}
+	for _, ev := range c.Explained {
+		w := byEvent[ev]
+		notes = append(notes, fmt.Sprintf("%s %s–%s: explained by the %s of %s (%s–%s)", state, clock(w.first), clock(w.last), ev.Kind, ev.VM, clock(ev.Start), clockOr(ev.End, "never ended")))
+	}
+	return bad, notes
+}
+
+// alertSpans are the stretches in which a VM's events explain an alert's
+// state: each event and, after it, the alert's for: and its group's
+// evaluation interval on top of slack (the rate window, the settle margin
+// and two steps), the time the alert needs to follow the load back.
+func alertSpans(a Alert, evs []Disruption, slack time.Duration, to time.Time) []eventSpan {
+	return eventSpans(evs, a.For+a.Interval+slack, to)
 }
 
 // firingIn returns the first and last firing sample in [from, to).
@@ -236,12 +336,15 @@ func verifyAlerts(ctx context.Context, o Options, res *Result) error {
 			return err
 		}
 		for _, vm := range vms {
-			if vm.Role == role && o.KeepSeries {
+			if vm.Role != role {
+				continue
+			}
+			if o.KeepSeries {
 				res.Firing = append(res.Firing, Firing{Alert: a.Alert, Workload: a.Workload, VM: vm.Name, Spans: spans(firing[vm.Name], o.Step)})
 			}
-			if vm.Role == role {
-				res.Alerts = append(res.Alerts, checkAlert(a, vm, stretches(lv, vm, peersOf(lv, vm, vms), o.From, o.To), firing[vm.Name], slack)...)
-			}
+			peers := peersOf(lv, vm, vms)
+			evs := alertSpans(a, eventsOf(o, append([]render.VMRef{vm}, peers...)), slack, o.To)
+			res.Alerts = append(res.Alerts, checkAlert(a, vm, stretches(lv, vm, peers, o.From, o.To), firing[vm.Name], slack, o.Step, evs)...)
 		}
 	}
 	return nil

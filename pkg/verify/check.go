@@ -73,7 +73,7 @@ func BaseEnv(wc config.Workload, spec workloads.Spec) workloads.Env {
 // for a signal that rises with the level, across them.
 // The samples in skip (the stretches around the VM's disruptions) are left
 // out of the stretches' means.
-func checkVM(o Options, lv *levels, sig workloads.Signal, env workloads.Env, vm render.VMRef, peers []render.VMRef, got []sample, skip []Span, workload, query string) []Check {
+func checkVM(o Options, lv *levels, sig workloads.Signal, env workloads.Env, vm render.VMRef, peers []render.VMRef, got []sample, skip []eventSpan, workload, query string) []Check {
 	base := Check{Workload: workload, Signal: sig.Name, VM: vm.Name, Unit: sig.Unit}
 	if len(got) == 0 {
 		base.From, base.To, base.Outcome = o.From, o.To, NoSeries
@@ -95,7 +95,7 @@ func checkVM(o Options, lv *levels, sig workloads.Signal, env workloads.Env, vm 
 			c.Low = c.Expected
 		}
 		judge(&c, kept, st.From.Add(o.RateWindow+o.Settle), st.To)
-		if c.Outcome == TooShort && slices.ContainsFunc(skip, func(sp Span) bool { return sp.From.Before(st.To) && sp.To.After(st.From) }) {
+		if c.Outcome == TooShort && slices.ContainsFunc(skip, func(sp eventSpan) bool { return sp.From.Before(st.To) && sp.To.After(st.From) }) {
 			c.Why += ", a disruption's stretch left out"
 		}
 		out = append(out, c)

@@ -73,13 +73,45 @@ func excludedSpan(ev Disruption, margin time.Duration, to time.Time) Span {
 	return Span{From: ev.Start, To: minTime(ev.End.Add(margin), to)}
 }
 
-// without drops the samples inside any of the spans.
-func without(got []sample, skip []Span) []sample {
+// eventSpan is the stretch of a VM's time one day-2 event accounts for.
+type eventSpan struct {
+	Event Disruption
+	Span
+}
+
+// eventSpans are the stretches around events: each from the event's
+// start to its end plus after, to the window's end (to) when it never
+// ended. The level checks allow the settle margin after an event; the
+// alert checks that plus the alert's for: and evaluation interval.
+func eventSpans(evs []Disruption, after time.Duration, to time.Time) []eventSpan {
+	out := make([]eventSpan, 0, len(evs))
+	for _, ev := range evs {
+		out = append(out, eventSpan{Event: ev, Span: excludedSpan(ev, after, to)})
+	}
+	return out
+}
+
+// inEvent decides whether an instant lies in an event's stretch (both
+// ends included), and returns the first such event: the level checks
+// leave such samples out, the alert checks put an alert's state there down
+// to the event, and the absent() alerts are looked for there.
+func inEvent(sps []eventSpan, t time.Time) (Disruption, bool) {
+	for _, sp := range sps {
+		if !t.Before(sp.From) && !t.After(sp.To) {
+			return sp.Event, true
+		}
+	}
+	return Disruption{}, false
+}
+
+// without drops the samples inside any of the event stretches.
+func without(got []sample, skip []eventSpan) []sample {
 	if len(skip) == 0 {
 		return got
 	}
 	return slices.DeleteFunc(slices.Clone(got), func(s sample) bool {
-		return slices.ContainsFunc(skip, func(sp Span) bool { return !s.t.Before(sp.From) && !s.t.After(sp.To) })
+		_, in := inEvent(skip, s.t)
+		return in
 	})
 }
 

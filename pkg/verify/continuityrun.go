@@ -35,14 +35,21 @@ func disruptionsOf(o Options, vm render.VMRef) []Disruption {
 	return out
 }
 
+// eventsOf lists the disruptions of the VMs whose levels make one VM's
+// (the VM and the peers it adds up), in the order they started.
+func eventsOf(o Options, vms []render.VMRef) []Disruption {
+	var out []Disruption
+	for _, vm := range vms {
+		out = append(out, disruptionsOf(o, vm)...)
+	}
+	slices.SortStableFunc(out, func(a, b Disruption) int { return a.Start.Compare(b.Start) })
+	return out
+}
+
 // excludedSpans are the stretches around a VM's disruptions that its
 // level checks skip.
-func excludedSpans(o Options, evs []Disruption) []Span {
-	var out []Span
-	for _, ev := range evs {
-		out = append(out, excludedSpan(ev, o.RateWindow+o.Settle, o.To))
-	}
-	return out
+func excludedSpans(o Options, evs []Disruption) []eventSpan {
+	return eventSpans(evs, o.RateWindow+o.Settle, o.To)
 }
 
 // checkContinuity judges one VM's signal around each of its disruptions:
@@ -171,7 +178,7 @@ func judgeGapAlerts(ctx context.Context, o Options, res *Result) error {
 	for i := range res.Continuity {
 		c := &res.Continuity[i]
 		for _, a := range names {
-			at, ok := firstIn(append(slices.Clone(fired[a+"\x00"+c.Event.VM]), fired[a+"\x00"]...), c.Excluded)
+			at, ok := firstIn(append(slices.Clone(fired[a+"\x00"+c.Event.VM]), fired[a+"\x00"]...), []eventSpan{{Event: c.Event, Span: c.Excluded}})
 			if !ok {
 				continue
 			}
@@ -188,11 +195,11 @@ func judgeGapAlerts(ctx context.Context, o Options, res *Result) error {
 	return nil
 }
 
-// firstIn is the first sample time in the span.
-func firstIn(got []sample, sp Span) (time.Time, bool) {
+// firstIn is the first sample time in the events' stretches.
+func firstIn(got []sample, sps []eventSpan) (time.Time, bool) {
 	var first time.Time
 	for _, s := range got {
-		if !s.t.Before(sp.From) && !s.t.After(sp.To) && (first.IsZero() || s.t.Before(first)) {
+		if _, in := inEvent(sps, s.t); in && (first.IsZero() || s.t.Before(first)) {
 			first = s.t
 		}
 	}

@@ -10,6 +10,10 @@
 // disruptions (Options.Disruptions: migrations, restarts, stop/start) it
 // judges continuity (continuity.go): a migration's gap in the raw samples
 // by node label, a restart's load back in its band, absent() alerts that
-// fired; those stretches are left out of the level checks. Write and WriteHTML (JSON through report.JSON)
-// print a result: a table, JSON, or a self-contained page of charts.
+// fired; those stretches are left out of the level checks, and an alert
+// check (alerts.go) puts an alert's state there, and for its for: and
+// evaluation interval after, down to the event rather than failing it
+// (inEvent decides for both). Write and WriteHTML (JSON through
+// report.JSON) print a result: a table, JSON, or a self-contained page of
+// charts.
 package verify

@@ -102,12 +102,13 @@ func reportResult() *Result {
 			}
 		}
 		sts, got := squareVM(phase, 80, 10, 2.0/100, scale, float64(i))
-		var skip []Span
+		var restarts []Disruption
 		if i == 1 {
 			// Restarted at 5m10s for 30 s, its load gone until 6m20s.
 			got = slices.DeleteFunc(got, func(s sample) bool { return !s.t.Before(at(310)) && s.t.Before(at(380)) })
-			skip = []Span{{From: at(310), To: at(370)}}
+			restarts = []Disruption{restartEvent(vm)}
 		}
+		skip := excludedSpans(Options{RateWindow: o.RateWindow, Settle: o.Settle, To: r.To}, restarts)
 		var vmChecks []Check
 		for _, st := range sts {
 			c := Check{Workload: "cpu", Signal: "vcpus-busy", VM: vm, From: st.From, To: st.To, Level: st.Level, Unit: "vCPUs"}
@@ -121,7 +122,8 @@ func reportResult() *Result {
 		r.Continuity = append(r.Continuity, cpuEvents(i, vm, got, vmChecks, o)...)
 		r.Series = append(r.Series, Series{Workload: "cpu", Signal: "vcpus-busy", VM: vm, Unit: "vCPUs", Points: points(got)})
 		firing := ruleFiring(got, 1.0)
-		r.Alerts = append(r.Alerts, checkAlert(alert, render.VMRef{Name: vm}, sts, firing, o.RateWindow+o.Settle+2*o.Step)...)
+		slack := o.RateWindow + o.Settle + 2*o.Step
+		r.Alerts = append(r.Alerts, checkAlert(alert, render.VMRef{Name: vm}, sts, firing, slack, o.Step, alertSpans(alert, restarts, slack, r.To))...)
 		r.Firing = append(r.Firing, Firing{Alert: alert.Alert, Workload: "cpu", VM: vm, Spans: spans(firing, o.Step)})
 	}
 	memoryResult(r, o)
@@ -154,12 +156,17 @@ func cpuEvents(i int, vm string, got []sample, checks []Check, o Options) []Cont
 		judgeGap(&c, byNode, 30*time.Second, to)
 		return []ContinuityCheck{c}
 	case 1:
-		ev := Disruption{VM: vm, Kind: KindRestart, Start: at(310), End: at(340), Outcome: EventSucceeded}
+		ev := restartEvent(vm)
 		c := ContinuityCheck{Event: ev, Workload: "cpu", Signal: "vcpus-busy", Excluded: excludedSpan(ev, margin, to)}
 		judgeReturn(&c, got, checks, margin, o.RateWindow, to, Disruption{})
 		return []ContinuityCheck{c}
 	}
 	return nil
+}
+
+// restartEvent is the second cpu VM's restart, at 5m10s for 30 s.
+func restartEvent(vm string) Disruption {
+	return Disruption{VM: vm, Kind: KindRestart, Start: at(310), End: at(340), Outcome: EventSucceeded}
 }
 
 // memoryResult: two VMs at a constant 50% of 2 GiB, the second without

@@ -23,6 +23,10 @@ import (
 // samples and its series found under the new node, and an absent() rule
 // that fired in the gap fails it; the restart's and the stop/start's load
 // come back within their allowance; no level check fails for the events.
+// An alert on the cpu level (above 50, the runs hold 100) fires in each
+// run; the stop/start (longer than its rate window) resolves it, and
+// verify puts that down to the event, naming it, rather than failing the
+// alert, as it does whatever the migration and the restart do to it.
 func TestVerifyContinuity(t *testing.T) {
 	e := newEnv(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -35,10 +39,14 @@ func TestVerifyContinuity(t *testing.T) {
 	e.simulate(t, opts)
 	rules := filepath.Join(t.TempDir(), "rules.yml")
 	rule := fmt.Sprintf("groups:\n- name: gaps\n  rules:\n  - alert: VMSeriesAbsent\n    expr: absent(kubevirt_vmi_cpu_usage_seconds_total{name=%q})\n    for: 1s\n", vmA)
+	levelRules := filepath.Join(t.TempDir(), "level-rules.yml")
 	if err := os.WriteFile(rules, []byte(rule), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := prom.Require(t, prom.Options{Jobs: simulator.ScrapeJobs(l.Addr(), opts), RuleFiles: []string{rules}})
+	if err := os.WriteFile(levelRules, []byte(verifyRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := prom.Require(t, prom.Options{Jobs: simulator.ScrapeJobs(l.Addr(), opts), RuleFiles: []string{rules, levelRules}})
 	plug := newPlugin(t)
 	for _, run := range []string{migrated, restarted, stopped} {
 		mustRun(t, plug.run(t.Context(), "apply", "-n", e.ns, "--run-id", run, "--workloads", "cpu", "--cpu-cores", "2", "--timeout", "2m"), "apply "+run)
@@ -48,10 +56,10 @@ func TestVerifyContinuity(t *testing.T) {
 	time.Sleep(15 * time.Second)
 	mustRun(t, plug.run(t.Context(), "disrupt", "-n", e.ns, "--run-id", migrated, "--migrate", "100%", "--timeout", "1m"), "disrupt --migrate")
 	mustRun(t, plug.run(t.Context(), "disrupt", "-n", e.ns, "--run-id", restarted, "--restart", "100%", "--timeout", "1m"), "disrupt --restart")
-	mustRun(t, plug.run(t.Context(), "disrupt", "-n", e.ns, "--run-id", stopped, "--stop-start", "100%", "--down-for", "3s", "--timeout", "1m"), "disrupt --stop-start")
+	mustRun(t, plug.run(t.Context(), "disrupt", "-n", e.ns, "--run-id", stopped, "--stop-start", "100%", "--down-for", "8s", "--timeout", "1m"), "disrupt --stop-start")
 	time.Sleep(15 * time.Second)
 
-	flags := []string{"-n", e.ns, "--prometheus", p.URL(), "--rate-window", "5s", "--settle", "3s", "--step", "1s", "--max-gap", "10s", "-o", "json"}
+	flags := []string{"-n", e.ns, "--prometheus", p.URL(), "--rate-window", "5s", "--settle", "3s", "--step", "1s", "--max-gap", "10s", "--alert", "VirtworkCPUHigh", "-o", "json"}
 	res, code := verifyRun(t, plug, migrated, flags)
 	if code != 3 || len(res.Continuity) != 1 {
 		t.Fatalf("verify the migrated run: exit %d, want 3 (the absent() alert fired); continuity %+v", code, res.Continuity)
@@ -68,6 +76,7 @@ func TestVerifyContinuity(t *testing.T) {
 		t.Errorf("the series' nodes from the migration on %v, want its target %s", c.Nodes, c.Event.TargetNode)
 	}
 	noLevelFailures(t, res)
+	alertsPassed(t, res)
 
 	for _, run := range []string{restarted, stopped} {
 		res, code = verifyRun(t, plug, run, flags)
@@ -80,7 +89,35 @@ func TestVerifyContinuity(t *testing.T) {
 			t.Errorf("%s: %+v", c.Event.Kind, c)
 		}
 		noLevelFailures(t, res)
+		alertsPassed(t, res)
+		if run == stopped && !explainedBy(res, c.Event) {
+			t.Errorf("no alert check puts the alert's resolving down to the stop/start of %s: %+v", c.Event.VM, res.Alerts)
+		}
 	}
+}
+
+// alertsPassed: the alert on the level fires in every run and is judged
+// around the events: none of its checks fails.
+func alertsPassed(t *testing.T, res *verify.Result) {
+	t.Helper()
+	if len(res.Alerts) == 0 {
+		t.Errorf("no alert checks")
+	}
+	for _, a := range res.Alerts {
+		t.Logf("alert %s on %s %s–%s, want %s: %s (%s), fired after %v", a.Alert, a.VM, a.From.Format(time.TimeOnly), a.To.Format(time.TimeOnly), a.Want, a.Outcome, a.Why, a.FiredAfter)
+		if a.Outcome == verify.Failed {
+			t.Errorf("alert %s on %s: %s", a.Alert, a.VM, a.Why)
+		}
+	}
+}
+
+// explainedBy: an alert check passed and names ev as what explains the
+// alert's state, in its explained events and its why.
+func explainedBy(res *verify.Result, ev verify.Disruption) bool {
+	return slices.ContainsFunc(res.Alerts, func(a verify.AlertCheck) bool {
+		return a.Outcome == verify.Passed && slices.ContainsFunc(a.Explained, func(d verify.Disruption) bool { return d.Kind == ev.Kind && d.VM == ev.VM && d.Start.Equal(ev.Start) }) &&
+			strings.Contains(a.Why, "explained by the "+ev.Kind+" of "+ev.VM)
+	})
 }
 
 // verifyRun runs verify -o json on a run and decodes its result.
@@ -134,7 +171,7 @@ func TestVerifyContinuityFaults(t *testing.T) {
 	}
 	time.Sleep(10 * time.Second) // load after them
 
-	flags := []string{"-n", e.ns, "--prometheus", p.URL(), "--rate-window", "5s", "--settle", "3s", "--step", "1s", "--max-gap", "10s", "-o", "json"}
+	flags := []string{"-n", e.ns, "--prometheus", p.URL(), "--rate-window", "5s", "--settle", "3s", "--step", "1s", "--max-gap", "10s", "--alert", "VirtworkCPUHigh", "-o", "json"}
 	res, code := verifyRun(t, plug, migrated, flags)
 	if len(res.Continuity) != 1 {
 		t.Fatalf("verify %s: exit %d, continuity %+v", migrated, code, res.Continuity)
