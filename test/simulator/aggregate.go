@@ -41,10 +41,10 @@ const (
 	// SubresourceAPIService names the APIService the simulator registers.
 	SubresourceAPIService = "v1.subresources.kubevirt.io"
 	subresourceService    = "virtwork-simulator-virt-api"
-	// simulatorLabel marks the APIService and Service as the simulator's:
+	// OwnerLabel marks the APIService and Service as the simulator's:
 	// one left by a simulator that did not stop cleanly is replaced, one
 	// without it (a real virt-api's) never is.
-	simulatorLabel = "virtwork.io/simulator"
+	OwnerLabel = "virtwork.io/simulator"
 )
 
 // APIServices are the aggregator's registrations.
@@ -107,7 +107,7 @@ func (s *simulator) serveSubresources(ctx context.Context, kube kubernetes.Inter
 // APIService, replacing one a simulator left; it returns the APIService's
 // UID, so only this one is removed when the simulator stops.
 func (s *simulator) registerSubresources(ctx context.Context, kube kubernetes.Interface, ns string, port int, caPEM []byte) (types.UID, error) {
-	mine := map[string]string{simulatorLabel: "true"}
+	mine := map[string]string{OwnerLabel: "true"}
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: subresourceService, Namespace: ns, Labels: mine},
 		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "localhost"},
@@ -118,7 +118,7 @@ func (s *simulator) registerSubresources(ctx context.Context, kube kubernetes.In
 	gv := SubresourceGroupVersion
 	apiService := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
-		"metadata": map[string]any{"name": SubresourceAPIService, "labels": map[string]any{simulatorLabel: "true"}},
+		"metadata": map[string]any{"name": SubresourceAPIService, "labels": map[string]any{OwnerLabel: "true"}},
 		"spec": map[string]any{
 			"group": gv.Group, "version": gv.Version, "groupPriorityMinimum": int64(1000), "versionPriority": int64(15),
 			"caBundle": base64.StdEncoding.EncodeToString(caPEM),
@@ -138,7 +138,7 @@ func (s *simulator) registerSubresources(ctx context.Context, kube kubernetes.In
 		if err != nil && !apierrors.IsNotFound(err) {
 			return "", fmt.Errorf("reading APIService %s: %w", SubresourceAPIService, err)
 		}
-		if err == nil && old.GetLabels()[simulatorLabel] != "true" {
+		if err == nil && old.GetLabels()[OwnerLabel] != "true" {
 			return "", fmt.Errorf("APIService %s exists and is not the simulator's: is virt-api serving it?", SubresourceAPIService)
 		}
 		if err == nil {
