@@ -40,8 +40,9 @@ func (d *downtime) observe(vmi *unstructured.Unstructured, now time.Time) {
 		d.since = maxTime(at, d.start)
 	case ready && !d.since.IsZero():
 		// A stamp from before the second the VM went down belongs to an
-		// earlier transition (a condition carried over): only the
-		// observation says when it came back.
+		// earlier transition (a condition carried over) or to a
+		// controller whose clock is behind ours: only the observation
+		// says when it came back.
 		at := now
 		if stamped && !stamp.Before(d.since.Truncate(time.Second)) {
 			at = minTime(stamp.Add(time.Second), now)

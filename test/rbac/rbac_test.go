@@ -350,10 +350,11 @@ func TestEachPermissionIsNeeded(t *testing.T) {
 }
 
 // virtAPI reports the permissions on subresources virt-api serves (the
-// VM's restart), which this control plane, without virt-api, does not:
-// disrupt asks discovery and restarts by deleting the VMI instead, so no
-// command here can need them. TestDisruptNeeds in pkg/preflight checks
-// that preflight asks for them where they are served.
+// VM's restart), which the scenarios here run without: disrupt asks
+// discovery and restarts by deleting the VMI instead, so none of their
+// commands can need them. TestRestartSubresourceNeeds checks them with
+// the simulator serving the subresource, and TestDisruptNeeds in
+// pkg/preflight that preflight asks for them where they are served.
 func virtAPI(p access.Permission) bool { return p.Group == "subresources.kubevirt.io" }
 
 // preflightOnly reports the permissions an apply with --skip-preflight

@@ -56,7 +56,28 @@
 // Termination; the VM shows Stopping, not ready) and comes back as a new
 // VMI with a new UID; runStrategy Halted deletes the VMI (Stopping, then
 // Stopped) and Always again boots a new one, Ready once its readiness
-// probe succeeds, a step after it runs.
+// probe succeeds, a step after it runs. Such a VMI's phases and
+// conditions are stamped from when it was seen, never with its VM's first
+// VMI's instants (only a VM's first VMI is Pending from the VM's creation).
+//
+// Given Options.Subresources it also plays virt-api's restart
+// subresource, as a real aggregated API (aggregate.go, subresources.go):
+// it serves HTTPS on a loopback port with a self-signed certificate for
+// localhost, 127.0.0.1 and its Service's name, and registers the
+// APIService v1.subresources.kubevirt.io with that certificate as its
+// caBundle, pointing at an ExternalName Service for localhost (the
+// aggregator sends to https://EXTERNALNAME:PORT; no kube-proxy runs and
+// Endpoints refuse loopback addresses). It serves the discovery the
+// aggregator and client-go read (/apis, the group, the version listing
+// virtualmachines/restart) and PUT .../virtualmachines/NAME/restart:
+// NotFound for a VM that does not exist, Conflict for one whose
+// runStrategy is not Always or that has no VMI, else it deletes the VMI
+// (as virt-controller does on virt-api's request) and counts the restart
+// (Subresources.Restarts).
+// The APIService is removed before the server stops: client-go's
+// discovery fails on an unavailable aggregated group, and the API server
+// may be shared. One left by a simulator that died is replaced; one that
+// is not the simulator's (a real virt-api's) is an error.
 //
 // The day-2 faults, by FaultAnnotation or Options.Faults: migration-fails
 // (the migration reaches Running, then Failed with MigrationFailureReason

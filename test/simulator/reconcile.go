@@ -70,11 +70,13 @@ func (s *simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 	if err != nil {
 		return 0, err
 	}
-	// Without DataVolumes to wait for, the VMI is Pending from the VM's
-	// creation, as when virt-controller creates it at once: a run's
-	// latencies are then exact multiples of its step delays.
+	// Without DataVolumes to wait for, the VM's first VMI is Pending from
+	// the VM's creation, as when virt-controller creates it at once: a
+	// run's latencies are then exact multiples of its step delays. A VMI
+	// after a restart or a stop and start is Pending from when it is seen:
+	// a new object, its stamps owe nothing to the VM's first VMI.
 	var pendingAt time.Time
-	if len(vm.Spec.DataVolumeTemplates) == 0 {
+	if len(vm.Spec.DataVolumeTemplates) == 0 && !s.isRestart(vmi.GetUID()) {
 		pendingAt = vm.CreationTimestamp.Time
 	}
 	node, hold := s.opts.nodeFor(vm.Name, mfault), false

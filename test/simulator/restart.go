@@ -39,15 +39,18 @@ func (s *simulator) noteBoot(vm, created types.UID) {
 	s.booted[vm] = true
 }
 
-// notReadyAgain reports whether the VMI with uid must stay not Ready: the
-// not-ready-after-restart fault, and not its VM's first VMI.
-func (s *simulator) notReadyAgain(uid types.UID, fault Fault) bool {
-	if fault != FaultNotReadyAfterRestart {
-		return false
-	}
+// isRestart reports whether the VMI with uid came after another VMI of
+// its VM (a restart, or a stop and start).
+func (s *simulator) isRestart(uid types.UID) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.restarted[uid]
+}
+
+// notReadyAgain reports whether the VMI with uid must stay not Ready: the
+// not-ready-after-restart fault, and not its VM's first VMI.
+func (s *simulator) notReadyAgain(uid types.UID, fault Fault) bool {
+	return fault == FaultNotReadyAfterRestart && s.isRestart(uid)
 }
 
 // notReadyMessage is the Ready condition's message of a VMI that went

@@ -193,3 +193,45 @@ func (e *day2Env) migrateAfter(t *testing.T, before, vmi, name string) string {
 	e.migration(t, before, before+" to end", final)
 	return e.migrate(t, vmi, name)
 }
+
+// TestNewVMIFreshStatus: the VMI that comes back after a restart, or
+// after a stop and start, is a new object: every phase it went through
+// and every condition it has is stamped no earlier than its creation,
+// never with its VM's first VMI's instants. Termination keeps the old VMI
+// more than a second, so the API's one-second stamps tell them apart.
+func TestNewVMIFreshStatus(t *testing.T) {
+	e := newDay2Env(t, simulator.Options{Termination: 1100 * time.Millisecond})
+	for name, stop := range map[string]func(t *testing.T, name string){
+		"restart": func(t *testing.T, name string) {
+			if err := e.client.Resource(simulator.VirtualMachineInstances).Namespace(e.ns).Delete(t.Context(), name, metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"stop-start": func(t *testing.T, name string) {
+			e.setRunStrategy(t, name, kubevirtv1.RunStrategyHalted)
+			e.vmi(t, name, "", "the VMI gone", func(v *kubevirtv1.VirtualMachineInstance) bool { return v == nil })
+			e.setRunStrategy(t, name, kubevirtv1.RunStrategyAlways)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e.createVM(t, name, nil)
+			old := e.readyVMI(t, name)
+			stop(t, name)
+			vmi := e.newVMI(t, name, old.UID, "a new Ready VMI", ready)
+			born := vmi.CreationTimestamp.Time
+			if !born.After(old.CreationTimestamp.Time) {
+				t.Fatalf("new VMI created %s, not after the old one's %s", born, old.CreationTimestamp)
+			}
+			for _, p := range vmi.Status.PhaseTransitionTimestamps {
+				if p.PhaseTransitionTimestamp.Time.Before(born) {
+					t.Errorf("phase %s stamped %s, before the VMI was created at %s", p.Phase, p.PhaseTransitionTimestamp, born)
+				}
+			}
+			for _, c := range vmi.Status.Conditions {
+				if c.LastTransitionTime.Time.Before(born) {
+					t.Errorf("condition %s stamped %s, before the VMI was created at %s", c.Type, c.LastTransitionTime, born)
+				}
+			}
+		})
+	}
+}

@@ -85,6 +85,14 @@ type Options struct {
 	// shuts its guest down (up to terminationGracePeriodSeconds, 180 s by
 	// default, on a real cluster). Default 0: it goes at once.
 	Termination time.Duration
+	// Subresources, when set, makes the simulator serve KubeVirt's
+	// restart subresource as virt-api does, as an aggregated API
+	// (aggregate.go), counting the restarts in it. Run returns once the
+	// API server finds it available, and unregisters it when it returns.
+	// Its Service lives in Namespace (default when empty). Nil: the API
+	// server serves no subresources.kubevirt.io, as on a cluster without
+	// virt-api.
+	Subresources *Subresources
 	// Namespace limits the simulator to one namespace; all when empty.
 	Namespace string
 	// Workers is the number of VMs reconciled in parallel. Default 4.
@@ -126,7 +134,7 @@ func (o Options) withDefaults() Options {
 func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
 	client, err := dynamic.NewForConfig(cfg)
 	var kube kubernetes.Interface
-	if err == nil && len(opts.Register) > 0 {
+	if err == nil && (len(opts.Register) > 0 || opts.Subresources != nil) {
 		kube, err = kubernetes.NewForConfig(cfg)
 	}
 	if err != nil {
@@ -136,7 +144,20 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
 		return fmt.Errorf("creating clients: %w", err)
 	}
 	s := newSimulator(client, opts.withDefaults())
-	if kube != nil {
+	if opts.Subresources != nil {
+		stop, err := s.serveSubresources(ctx, kube)
+		if err != nil {
+			if opts.MetricsListener != nil {
+				opts.MetricsListener.Close()
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		defer stop()
+	}
+	if len(opts.Register) > 0 {
 		if err := registerNodes(ctx, kube, opts.Register); err != nil {
 			return err
 		}
