@@ -136,15 +136,16 @@ func follow(pid int) (peak int64, read bool, err error) {
 	}
 	for {
 		tid, leaderGone, werr := nextEvent(pid)
-		if werr != nil {
-			return peak, read, errors.Join(err, werr)
-		}
 		if leaderGone {
 			return peak, read, err
 		}
 		var ws syscall.WaitStatus
-		if _, werr := syscall.Wait4(tid, &ws, syscall.WALL, nil); werr != nil {
-			return peak, read, errors.Join(err, fmt.Errorf("wait4 %d: %w", tid, werr))
+		if werr == nil {
+			werr = wait4(tid, &ws)
+		}
+		if werr != nil { // not expected; the process is left killed
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			return peak, read, errors.Join(err, werr)
 		}
 		if !ws.Stopped() {
 			delete(started, tid) // a thread other than the first one ended
@@ -214,6 +215,19 @@ func nextEvent(pid int) (tid int, leaderGone bool, err error) {
 	const cldExited, cldDumped = 1, 3
 	ended := info.code >= cldExited && info.code <= cldDumped
 	return int(info.pid), ended && int(info.pid) == pid, nil
+}
+
+// wait4 takes the event of thread tid that nextEvent saw.
+func wait4(tid int, ws *syscall.WaitStatus) error {
+	for {
+		_, err := syscall.Wait4(tid, ws, syscall.WALL, nil)
+		if !errors.Is(err, syscall.EINTR) {
+			if err != nil {
+				return fmt.Errorf("wait4 %d: %w", tid, err)
+			}
+			return nil
+		}
+	}
 }
 
 func isStopSignal(sig syscall.Signal) bool {
