@@ -20,6 +20,7 @@ import (
 
 	"github.com/virtwork/kubectl-virtwork/test/cluster"
 	"github.com/virtwork/kubectl-virtwork/test/faultproxy"
+	"github.com/virtwork/kubectl-virtwork/test/process"
 	"github.com/virtwork/kubectl-virtwork/test/runs"
 	"github.com/virtwork/kubectl-virtwork/test/simulator"
 )
@@ -100,10 +101,10 @@ func runPlugin(ctx context.Context, bin, kubeconfig string, p *faultproxy.Proxy,
 	cmd.Stdout = &out
 	before := requestsSoFar(p)
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	m, err := process.StartMeasured(cmd)
+	if err != nil {
 		return r, "", err
 	}
-	hwm := watchHWM(cmd.Process.Pid)
 	var log strings.Builder
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
@@ -120,10 +121,10 @@ func runPlugin(ctx context.Context, bin, kubeconfig string, p *faultproxy.Proxy,
 		}
 	}
 	_, _ = io.Copy(io.Discard, stderr)
-	err = cmd.Wait()
+	u, err := m.Wait()
 	r.wall = time.Since(start)
 	r.requests = requestsSoFar(p) - before
-	r.maxRSS = <-hwm
+	r.maxRSS = u.PeakRSS
 	_, r.byVerb = countRequests(p, before, before+r.requests, func(faultproxy.Request) bool { return true })
 	if r.applied != 0 {
 		r.waitRequests, r.waitByVerb = countRequests(p, before, before+r.requests, func(q faultproxy.Request) bool {
@@ -134,35 +135,6 @@ func runPlugin(ctx context.Context, bin, kubeconfig string, p *faultproxy.Proxy,
 		return r, out.String() + log.String(), fmt.Errorf("%s: %w", strings.Join(args[:1], " "), err)
 	}
 	return r, out.String() + log.String(), nil
-}
-
-// watchHWM reads the process's VmHWM, the kernel's high-water mark of its
-// resident memory, every 50 ms until the process is gone, and then sends
-// the last value read. Not rusage's maxrss: Go starts a child with
-// vfork, and Linux counts the parent's high-water mark, this benchmark's
-// with its simulator and all, in the child's maxrss at exec.
-func watchHWM(pid int) <-chan int64 {
-	out := make(chan int64, 1)
-	go func() {
-		var last int64
-		for {
-			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-			kib, found := int64(0), false
-			for _, line := range strings.Split(string(data), "\n") {
-				if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-					kib, _ = strconv.ParseInt(f[1], 10, 64)
-					found = true
-				}
-			}
-			if err != nil || !found { // gone, or a zombie without memory
-				out <- last
-				return
-			}
-			last = kib * 1024
-			time.Sleep(50 * time.Millisecond)
-		}
-	}()
-	return out
 }
 
 // countRequests counts the proxy's requests numbered from+1 to to, from

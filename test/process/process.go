@@ -1,7 +1,8 @@
 // Package process starts and stops the server binaries the tests and the
 // dev cluster run (etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler, Prometheus): each on free ports of 127.0.0.1, with its output in a log
-// file so a failed start can show why, stopped by its own PID only.
+// file so a failed start can show why, stopped by its own PID only; and
+// runs a command measuring its own peak resident memory (StartMeasured).
 package process
 
 import (
