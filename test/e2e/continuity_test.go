@@ -171,7 +171,7 @@ func TestVerifyContinuityFaults(t *testing.T) {
 	}
 	time.Sleep(10 * time.Second) // load after them
 
-	flags := []string{"-n", e.ns, "--prometheus", p.URL(), "--rate-window", "5s", "--settle", "3s", "--step", "1s", "--max-gap", "10s", "--alert", "VirtworkCPUHigh", "-o", "json"}
+	flags := []string{"-n", e.ns, "--prometheus", p.URL(), "--rate-window", "5s", "--settle", "3s", "--step", "1s", "--max-gap", "10s", "-o", "json"}
 	res, code := verifyRun(t, plug, migrated, flags)
 	if len(res.Continuity) != 1 {
 		t.Fatalf("verify %s: exit %d, continuity %+v", migrated, code, res.Continuity)
