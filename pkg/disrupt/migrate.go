@@ -69,10 +69,16 @@ func (e *event) migrate(ctx context.Context) {
 }
 
 // migrationFailure is KubeVirt's reason for a failed migration: the
-// VMI's migrationState.failureReason, else the migration's conditions.
+// failureReason of the migration's own migrationState (a migration that
+// failed before it began on the VMI has only that one), else the VMI's
+// when it is this migration's, else the migration's conditions.
 func migrationFailure(mig, vmi *unstructured.Unstructured) string {
+	if r, _, _ := unstructured.NestedString(mig.Object, "status", "migrationState", "failureReason"); r != "" {
+		return r
+	}
 	if vmi != nil {
-		if r, _, _ := unstructured.NestedString(vmi.Object, "status", "migrationState", "failureReason"); r != "" {
+		uid, _, _ := unstructured.NestedString(vmi.Object, "status", "migrationState", "migrationUID")
+		if r, _, _ := unstructured.NestedString(vmi.Object, "status", "migrationState", "failureReason"); r != "" && uid == string(mig.GetUID()) {
 			return r
 		}
 	}
