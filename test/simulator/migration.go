@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -266,6 +267,9 @@ func (s *simulator) runMigration(ctx context.Context, m *migrationStep) (time.Du
 	if m.fault == FaultMigrationFails {
 		return 0, s.failMigration(ctx, m, MigrationFailureReason)
 	}
+	if err := s.ownState(ctx, m); err != nil {
+		return 0, err
+	}
 	state := m.vmi.Status.MigrationState
 	if state == nil || state.MigrationUID != m.mig.UID {
 		return 0, s.failMigration(ctx, m, "the VMI's migrationState does not belong to this migration")
@@ -291,6 +295,9 @@ func (s *simulator) runMigration(ctx context.Context, m *migrationStep) (time.Du
 // migration Succeeds.
 func (s *simulator) completeMigration(ctx context.Context, m *migrationStep) error {
 	end := metav1.NewTime(s.leaveAt(m.mig.UID, switchOver, s.opts.MigrationPause))
+	if err := s.ownState(ctx, m); err != nil {
+		return err
+	}
 	vmiStatus := m.vmi.Status.DeepCopy()
 	state := vmiStatus.MigrationState
 	if state == nil || state.MigrationUID != m.mig.UID {
@@ -305,6 +312,32 @@ func (s *simulator) completeMigration(ctx context.Context, m *migrationStep) err
 		return err
 	}
 	return s.setMigrationPhase(ctx, m, kubevirtv1.MigrationSucceeded, func(ms *kubevirtv1.VirtualMachineInstanceMigrationState) { *ms = *state.DeepCopy() })
+}
+
+// ownState makes sure m's VMI is one that shows this migration's
+// migrationState, which the simulator itself wrote when the migration
+// started: when the informer's copy does not show it yet (its watch event
+// still on the way, as on a loaded API server), the VMI is read from the
+// API server instead, so a lagging cache does not fail the migration.
+func (s *simulator) ownState(ctx context.Context, m *migrationStep) error {
+	if ms := m.vmi.Status.MigrationState; ms != nil && ms.MigrationUID == m.mig.UID {
+		return nil
+	}
+	u, err := s.client.Resource(VirtualMachineInstances).Namespace(m.vmi.Namespace).Get(ctx, m.vmi.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil // gone: the caller fails the migration on what it has
+	}
+	if err != nil {
+		return fmt.Errorf("reading VirtualMachineInstance %s/%s: %w", m.vmi.Namespace, m.vmi.Name, err)
+	}
+	vmi := &kubevirtv1.VirtualMachineInstance{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, vmi); err != nil {
+		return fmt.Errorf("decoding VirtualMachineInstance %s/%s: %w", m.vmi.Namespace, m.vmi.Name, err)
+	}
+	if vmi.UID == m.vmi.UID {
+		m.vmiU, m.vmi = u, vmi
+	}
+	return nil
 }
 
 // failMigration ends the migration in phase Failed with reason as its
