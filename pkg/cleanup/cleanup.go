@@ -295,9 +295,4 @@ func (c *cleaner) spread() bool { return len(c.o.Namespaces) > 1 }
 
 // listNamespace is where the cleanup lists: its namespace, or every one
 // for a spread run (whose objects elsewhere are then ignored).
-func (c *cleaner) listNamespace() string {
-	if c.spread() {
-		return ""
-	}
-	return c.o.Namespace
-}
+func (c *cleaner) listNamespace() string { return labels.ListNamespace(c.o.Namespace, c.o.Namespaces) }

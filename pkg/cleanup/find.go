@@ -87,7 +87,7 @@ func (c *cleaner) list(ctx context.Context, terminating bool) (*Found, error) {
 			if item.GetDeletionTimestamp() != nil && !terminating {
 				return // already going
 			}
-			if c.spread() && !slices.Contains(c.o.Namespaces, item.GetNamespace()) {
+			if !labels.Covers(c.o.Namespaces, item.GetNamespace()) {
 				return // the same run id elsewhere: not this run's namespaces
 			}
 			ns := item.GetNamespace()

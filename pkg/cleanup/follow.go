@@ -2,7 +2,6 @@ package cleanup
 
 import (
 	"context"
-	"slices"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -10,6 +9,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/virtwork/kubectl-virtwork/pkg/follow"
+	"github.com/virtwork/kubectl-virtwork/pkg/labels"
 )
 
 // leftSet is the store a reflector of one kind writes to while cleanup
@@ -136,7 +136,7 @@ func (s *leftSet) count(f *Found) {
 // size of the run) until ctx ends. A refused list or watch goes to denied.
 func (c *cleaner) follow(ctx context.Context, wg *sync.WaitGroup, changed chan<- struct{}, denied chan<- error) []*leftSet {
 	var sets []*leftSet
-	covers := func(ns string) bool { return !c.spread() || slices.Contains(c.o.Namespaces, ns) }
+	covers := func(ns string) bool { return labels.Covers(c.o.Namespaces, ns) }
 	for _, k := range kinds() {
 		if !hasAPI(c.o.Mapper, k.gvr) {
 			continue // CDI not installed: no DataVolumes to follow

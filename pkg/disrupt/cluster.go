@@ -29,16 +29,9 @@ type Target struct {
 	Namespaces []string
 }
 
-func (t Target) listNamespace() string {
-	if len(t.Namespaces) > 1 {
-		return ""
-	}
-	return t.Namespace
-}
+func (t Target) listNamespace() string { return labels.ListNamespace(t.Namespace, t.Namespaces) }
 
-func (t Target) covers(ns string) bool {
-	return len(t.Namespaces) <= 1 || slices.Contains(t.Namespaces, ns)
-}
+func (t Target) covers(ns string) bool { return labels.Covers(t.Namespaces, ns) }
 
 // Inventory is the run's VMs as a round sees them.
 type Inventory struct {

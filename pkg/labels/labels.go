@@ -3,6 +3,8 @@
 // they live in one place and never change spelling.
 package labels
 
+import "slices"
+
 const (
 	// Prefix starts every virtwork-owned key.
 	Prefix = "virtwork/"
@@ -51,4 +53,21 @@ const FieldManager = "kubectl-virtwork"
 // Selector returns the label selector of every object of one run.
 func Selector(runID string) string {
 	return ManagedBy + "=" + ManagedByValue + "," + RunID + "=" + runID
+}
+
+// ListNamespace is where a run's objects are listed and watched: its
+// namespace, or every namespace ("") for a run spread over several
+// (--namespaces), whose objects elsewhere Covers then leaves out.
+func ListNamespace(namespace string, namespaces []string) string {
+	if len(namespaces) > 1 {
+		return ""
+	}
+	return namespace
+}
+
+// Covers reports whether an object in namespace ns belongs to a run
+// spread over namespaces (a cluster-wide list or watch sees every
+// namespace); for a run in one namespace, every object listed does.
+func Covers(namespaces []string, ns string) bool {
+	return len(namespaces) <= 1 || slices.Contains(namespaces, ns)
 }

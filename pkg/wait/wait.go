@@ -3,7 +3,6 @@ package wait
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -136,15 +135,8 @@ func Snapshot(ctx context.Context, client dynamic.Interface, opts Options) (*Res
 
 // listNamespace is where the run's objects are listed and watched: its
 // namespace, or every namespace ("") for a run spread over several.
-func (o Options) listNamespace() string {
-	if len(o.Namespaces) > 1 {
-		return ""
-	}
-	return o.Namespace
-}
+func (o Options) listNamespace() string { return labels.ListNamespace(o.Namespace, o.Namespaces) }
 
 // covers reports whether an object in namespace ns belongs to the run's
 // namespaces (a spread run's cluster-wide watch sees them all).
-func (o Options) covers(ns string) bool {
-	return len(o.Namespaces) <= 1 || slices.Contains(o.Namespaces, ns)
-}
+func (o Options) covers(ns string) bool { return labels.Covers(o.Namespaces, ns) }
